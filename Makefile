@@ -1,0 +1,70 @@
+# jinan_assess — every developer and CI entry point. `make run` and `make test` work on a fresh
+# Debian/Ubuntu machine with Python 3.11: they create .venv, install what is missing, and go.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+MANAGE := $(PY) manage.py
+SEED := seeds/questionnaire-2026.1.yaml
+DEMO_FIRMS ?= 300
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# Debian packages the app and its tests use: gettext (compilemessages), a CJK TrueType font for PDFs,
+# poppler (pdffonts/pdftoppm in the report tests).
+SYSTEM_PACKAGES := gettext fonts-wqy-microhei poppler-utils
+
+# Local development runs with DEBUG on and a throwaway key; production sets its own (README).
+export DJANGO_DEBUG ?= 1
+
+.PHONY: run test lint format bench system-deps messages migrate seed loadtest clean
+
+$(VENV)/.runtime: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements.txt requirements-dev.txt $(VENV)/.runtime
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+system-deps:
+	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing:$$missing"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "warning: please install:$$missing (PDFs fall back to a non-embedded font)"; fi; \
+	fi
+
+messages: $(VENV)/.runtime
+	cd surveys && ../$(PY) ../manage.py compilemessages --verbosity 0
+
+migrate: $(VENV)/.runtime
+	mkdir -p var
+	$(MANAGE) migrate --noinput --verbosity 0
+	$(MANAGE) load_questionnaire $(SEED)
+
+run: system-deps messages migrate
+	$(MANAGE) seed_demo --firms $(DEMO_FIRMS) --if-empty
+	@echo ""
+	@echo "  jinan_assess is running at http://$(HOST):$(PORT)/"
+	@echo ""
+	$(MANAGE) runserver $(HOST):$(PORT)
+
+lint: $(VENV)/.dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.dev
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+test: system-deps $(VENV)/.dev messages lint
+	DJANGO_DEBUG=0 DJANGO_SECRET_KEY=test-only-not-secret $(MANAGE) makemigrations --check --dry-run --verbosity 1
+	DJANGO_DEBUG=0 DJANGO_SECRET_KEY=test-only-not-secret $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+bench: $(VENV)/.dev messages
+	DJANGO_DEBUG=0 DJANGO_SECRET_KEY=bench-only-not-secret $(MANAGE) bench $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis

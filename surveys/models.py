@@ -1,0 +1,460 @@
+"""Data model: the versioned questionnaire definition, firms and their assessment rounds.
+
+No business logic here beyond field-level validation and display helpers: writes live in services.py,
+reads in selectors.py, scoring in scoring.py.
+"""
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from . import choices
+
+
+class Bilingual:
+    """Pick the ``<field>_zh`` or ``<field>_en`` value for the active language (Chinese by default)."""
+
+    def localized(self, field: str) -> str:
+        language = (get_language() or "zh-hans").lower()
+        if language.startswith("en"):
+            value = getattr(self, f"{field}_en", "")
+            if value:
+                return value
+        return getattr(self, f"{field}_zh", "")
+
+
+# --- questionnaire definition ------------------------------------------------------------------------
+
+
+class Questionnaire(Bilingual, models.Model):
+    version = models.CharField(_("版本"), max_length=32, unique=True)
+    title_zh = models.CharField(_("标题（中文）"), max_length=200)
+    title_en = models.CharField(_("标题（英文）"), max_length=200)
+    description_zh = models.TextField(_("说明（中文）"), blank=True)
+    description_en = models.TextField(_("说明（英文）"), blank=True)
+    is_published = models.BooleanField(_("已发布"), default=True, help_text=_("新的评估轮次使用最新发布的版本。"))
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("问卷版本")
+        verbose_name_plural = _("问卷版本")
+
+    def __str__(self) -> str:
+        return f"{self.version} {self.title_zh}"
+
+    @property
+    def title(self) -> str:
+        return self.localized("title")
+
+    @property
+    def description(self) -> str:
+        return self.localized("description")
+
+
+class Dimension(Bilingual, models.Model):
+    questionnaire = models.ForeignKey(Questionnaire, on_delete=models.CASCADE, related_name="dimensions")
+    code = models.CharField(_("编码"), max_length=16)
+    position = models.PositiveSmallIntegerField(_("顺序"))
+    name_zh = models.CharField(_("名称（中文）"), max_length=100)
+    name_en = models.CharField(_("名称（英文）"), max_length=150)
+    problem_zh = models.CharField(_("对应问题（中文）"), max_length=200)
+    problem_en = models.CharField(_("对应问题（英文）"), max_length=250)
+    description_zh = models.TextField(_("说明（中文）"))
+    description_en = models.TextField(_("说明（英文）"))
+    weight = models.DecimalField(_("权重"), max_digits=5, decimal_places=4)
+
+    class Meta:
+        ordering = ["questionnaire", "position"]
+        constraints = [models.UniqueConstraint(fields=["questionnaire", "code"], name="dimension_code_unique")]
+        verbose_name = _("维度")
+        verbose_name_plural = _("维度")
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name_zh}"
+
+    @property
+    def name(self) -> str:
+        return self.localized("name")
+
+    @property
+    def problem(self) -> str:
+        return self.localized("problem")
+
+    @property
+    def description(self) -> str:
+        return self.localized("description")
+
+
+class Problem(Bilingual, models.Model):
+    """A specific problem the source paper names; items say which of these they measure."""
+
+    questionnaire = models.ForeignKey(Questionnaire, on_delete=models.CASCADE, related_name="problems")
+    dimension = models.ForeignKey(Dimension, on_delete=models.CASCADE, related_name="problems")
+    code = models.CharField(_("编码"), max_length=32)
+    position = models.PositiveSmallIntegerField(_("顺序"))
+    text_zh = models.CharField(_("问题（中文）"), max_length=300)
+    text_en = models.CharField(_("问题（英文）"), max_length=400)
+
+    class Meta:
+        ordering = ["questionnaire", "position"]
+        constraints = [models.UniqueConstraint(fields=["questionnaire", "code"], name="problem_code_unique")]
+        verbose_name = _("论文所列问题")
+        verbose_name_plural = _("论文所列问题")
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.text_zh}"
+
+    @property
+    def text(self) -> str:
+        return self.localized("text")
+
+
+class Item(Bilingual, models.Model):
+    questionnaire = models.ForeignKey(Questionnaire, on_delete=models.CASCADE, related_name="items")
+    dimension = models.ForeignKey(Dimension, on_delete=models.CASCADE, related_name="items")
+    code = models.CharField(_("编码"), max_length=16)
+    position = models.PositiveSmallIntegerField(_("顺序"))
+    text_zh = models.TextField(_("题目（中文）"))
+    text_en = models.TextField(_("题目（英文）"))
+    help_zh = models.TextField(_("提示（中文）"), blank=True)
+    help_en = models.TextField(_("提示（英文）"), blank=True)
+    weight = models.DecimalField(_("题内权重"), max_digits=6, decimal_places=3, default=1)
+    allows_unknown = models.BooleanField(_("允许“不清楚”"), default=True)
+    allows_na = models.BooleanField(_("允许“不适用”"), default=False)
+    covers = models.ManyToManyField(Problem, blank=True, related_name="items", verbose_name=_("覆盖的问题"))
+
+    class Meta:
+        ordering = ["questionnaire", "position"]
+        constraints = [models.UniqueConstraint(fields=["questionnaire", "code"], name="item_code_unique")]
+        verbose_name = _("题目")
+        verbose_name_plural = _("题目")
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.text_zh[:40]}"
+
+    @property
+    def text(self) -> str:
+        return self.localized("text")
+
+    @property
+    def help(self) -> str:
+        return self.localized("help")
+
+
+class Option(Bilingual, models.Model):
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="options")
+    score = models.PositiveSmallIntegerField(_("分值"), validators=[MaxValueValidator(4)])
+    label_zh = models.TextField(_("选项（中文）"))
+    label_en = models.TextField(_("选项（英文）"))
+
+    class Meta:
+        ordering = ["item", "score"]
+        constraints = [models.UniqueConstraint(fields=["item", "score"], name="option_score_unique")]
+        verbose_name = _("选项")
+        verbose_name_plural = _("选项")
+
+    def __str__(self) -> str:
+        return f"{self.score}: {self.label_zh[:40]}"
+
+    @property
+    def label(self) -> str:
+        return self.localized("label")
+
+
+class Level(Bilingual, models.Model):
+    questionnaire = models.ForeignKey(Questionnaire, on_delete=models.CASCADE, related_name="levels")
+    code = models.CharField(_("编码"), max_length=8)
+    position = models.PositiveSmallIntegerField(_("顺序"))
+    name_zh = models.CharField(_("名称（中文）"), max_length=50)
+    name_en = models.CharField(_("名称（英文）"), max_length=80)
+    description_zh = models.TextField(_("说明（中文）"))
+    description_en = models.TextField(_("说明（英文）"))
+    min_index = models.DecimalField(_("最低指数"), max_digits=5, decimal_places=2)
+
+    class Meta:
+        ordering = ["questionnaire", "position"]
+        constraints = [models.UniqueConstraint(fields=["questionnaire", "code"], name="level_code_unique")]
+        verbose_name = _("等级")
+        verbose_name_plural = _("等级")
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name_zh}"
+
+    @property
+    def name(self) -> str:
+        return self.localized("name")
+
+    @property
+    def description(self) -> str:
+        return self.localized("description")
+
+
+class Gate(Bilingual, models.Model):
+    KIND_CHOICES = [
+        ("area_floor", _("维度短板")),
+        ("key_items", _("关键题")),
+        ("unknown_share", _("“不清楚”比例")),
+    ]
+    questionnaire = models.ForeignKey(Questionnaire, on_delete=models.CASCADE, related_name="gates")
+    code = models.CharField(_("编码"), max_length=32)
+    position = models.PositiveSmallIntegerField(_("顺序"))
+    kind = models.CharField(_("类型"), max_length=20, choices=KIND_CHOICES)
+    guards_level = models.CharField(_("守护等级"), max_length=8)
+    # Kind-specific parameters (min_score, min_share, requirements, max_share) as in seeds/README.md.
+    params = models.JSONField(_("参数"), default=dict)
+    reason_zh = models.TextField(_("原因（中文）"))
+    reason_en = models.TextField(_("原因（英文）"))
+
+    class Meta:
+        ordering = ["questionnaire", "position"]
+        constraints = [models.UniqueConstraint(fields=["questionnaire", "code"], name="gate_code_unique")]
+        verbose_name = _("等级门槛")
+        verbose_name_plural = _("等级门槛")
+
+    def __str__(self) -> str:
+        return self.code
+
+    @property
+    def reason(self) -> str:
+        return self.localized("reason")
+
+
+class Countermeasure(Bilingual, models.Model):
+    questionnaire = models.ForeignKey(Questionnaire, on_delete=models.CASCADE, related_name="countermeasures")
+    code = models.CharField(_("编码"), max_length=16)
+    position = models.PositiveSmallIntegerField(_("顺序"))
+    title_zh = models.CharField(_("标题（中文）"), max_length=200)
+    title_en = models.CharField(_("标题（英文）"), max_length=250)
+    heading_zh = models.CharField(_("论文标题"), max_length=200)
+    description_zh = models.TextField(_("说明（中文）"))
+    description_en = models.TextField(_("说明（英文）"))
+
+    class Meta:
+        ordering = ["questionnaire", "position"]
+        constraints = [models.UniqueConstraint(fields=["questionnaire", "code"], name="countermeasure_code_unique")]
+        verbose_name = _("对策")
+        verbose_name_plural = _("对策")
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.title_zh}"
+
+    @property
+    def title(self) -> str:
+        return self.localized("title")
+
+    @property
+    def description(self) -> str:
+        return self.localized("description")
+
+
+class RecommendationRule(Bilingual, models.Model):
+    HORIZON_CHOICES = [("short", _("短期（90天内）")), ("medium", _("中期（1年内）")), ("long", _("长期"))]
+    PRIORITY_CHOICES = [(1, _("高")), (2, _("中")), (3, _("低"))]
+
+    questionnaire = models.ForeignKey(Questionnaire, on_delete=models.CASCADE, related_name="rules")
+    countermeasure = models.ForeignKey(Countermeasure, on_delete=models.CASCADE, related_name="rules")
+    code = models.CharField(_("编码"), max_length=32)
+    position = models.PositiveSmallIntegerField(_("顺序"))
+    # {"item": code, "at_most": n} | {"dimension": code, "below": x} | {"gate": code}
+    trigger = models.JSONField(_("触发条件"))
+    priority = models.PositiveSmallIntegerField(_("优先级"), choices=PRIORITY_CHOICES)
+    horizon = models.CharField(_("期限"), max_length=8, choices=HORIZON_CHOICES)
+    text_zh = models.TextField(_("建议（中文）"))
+    text_en = models.TextField(_("建议（英文）"))
+
+    class Meta:
+        ordering = ["questionnaire", "position"]
+        constraints = [models.UniqueConstraint(fields=["questionnaire", "code"], name="rule_code_unique")]
+        verbose_name = _("建议规则")
+        verbose_name_plural = _("建议规则")
+
+    def __str__(self) -> str:
+        return self.code
+
+    @property
+    def text(self) -> str:
+        return self.localized("text")
+
+
+# --- firms ------------------------------------------------------------------------------------------
+
+
+class Enterprise(models.Model):
+    name = models.CharField(_("企业名称"), max_length=100)
+    uscc = models.CharField(_("统一社会信用代码"), max_length=18, unique=True)
+    district = models.CharField(_("所在区县"), max_length=16, choices=choices.DISTRICTS)
+    zone = models.CharField(_("所在功能区/园区"), max_length=16, choices=choices.ZONES, blank=True)
+    industry = models.CharField(_("所属行业"), max_length=8, choices=choices.INDUSTRIES)
+    size_class = models.CharField(_("企业规模"), max_length=8, choices=choices.SIZE_CLASSES)
+    above_designated_size = models.BooleanField(_("规模以上工业企业"), default=False)
+    leading_chain = models.CharField(_("所属主导产业链"), max_length=16, choices=choices.LEADING_CHAINS)
+    contact_name = models.CharField(_("联系人"), max_length=50)
+    contact_phone = models.CharField(_("联系电话"), max_length=20)
+    created_at = models.DateTimeField(_("注册时间"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("企业")
+        verbose_name_plural = _("企业")
+        indexes = [models.Index(fields=["district", "industry"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.uscc})"
+
+
+class Membership(models.Model):
+    ROLE_OWNER = "owner"
+    ROLE_MEMBER = "member"
+    ROLE_CHOICES = [(ROLE_OWNER, _("负责人")), (ROLE_MEMBER, _("成员"))]
+    STATUS_ACTIVE = "active"
+    STATUS_PENDING = "pending"
+    STATUS_CHOICES = [(STATUS_ACTIVE, _("有效")), (STATUS_PENDING, _("待审批"))]
+
+    # One firm per account keeps "whose data is this" unambiguous on every page.
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership")
+    enterprise = models.ForeignKey(Enterprise, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(_("角色"), max_length=8, choices=ROLE_CHOICES, default=ROLE_MEMBER)
+    status = models.CharField(_("状态"), max_length=8, choices=STATUS_CHOICES, default=STATUS_ACTIVE)
+    created_at = models.DateTimeField(_("加入时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("企业成员")
+        verbose_name_plural = _("企业成员")
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.enterprise_id} ({self.role}, {self.status})"
+
+    @property
+    def is_active_member(self) -> bool:
+        return self.status == self.STATUS_ACTIVE
+
+    @property
+    def is_owner(self) -> bool:
+        return self.is_active_member and self.role == self.ROLE_OWNER
+
+
+class Invitation(models.Model):
+    enterprise = models.ForeignKey(Enterprise, on_delete=models.CASCADE, related_name="invitations")
+    # Only a hash of the token is stored: a database dump does not hand out working links.
+    token_hash = models.CharField(max_length=64, unique=True)
+    email = models.EmailField(_("受邀人邮箱"), blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    used_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("邀请")
+        verbose_name_plural = _("邀请")
+
+    def __str__(self) -> str:
+        return f"invitation to {self.enterprise_id} ({'used' if self.used_at else 'open'})"
+
+
+# --- assessment rounds ------------------------------------------------------------------------------
+
+
+class Assessment(models.Model):
+    STATUS_DRAFT = "draft"
+    STATUS_SUBMITTED = "submitted"
+    STATUS_CHOICES = [(STATUS_DRAFT, _("草稿")), (STATUS_SUBMITTED, _("已提交"))]
+
+    enterprise = models.ForeignKey(Enterprise, on_delete=models.CASCADE, related_name="assessments")
+    questionnaire = models.ForeignKey(Questionnaire, on_delete=models.PROTECT, related_name="assessments")
+    label = models.CharField(_("轮次"), max_length=32)
+    status = models.CharField(_("状态"), max_length=10, choices=STATUS_CHOICES, default=STATUS_DRAFT)
+    last_page = models.PositiveSmallIntegerField(default=1)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+    submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # The stored result of scoring.score() at submission; nothing recomputes it when reading.
+    index = models.DecimalField(_("综合指数"), max_digits=6, decimal_places=2, null=True, blank=True)
+    provisional_level = models.CharField(_("初判等级"), max_length=8, blank=True)
+    level = models.CharField(_("等级"), max_length=8, blank=True)
+    result = models.JSONField(_("评估结果"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("评估轮次")
+        verbose_name_plural = _("评估轮次")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["enterprise"], condition=Q(status="draft"), name="one_open_draft_per_enterprise"
+            ),
+            models.UniqueConstraint(fields=["enterprise", "label"], name="round_label_unique"),
+        ]
+        indexes = [models.Index(fields=["status", "level"])]
+
+    def __str__(self) -> str:
+        return f"{self.enterprise_id} {self.label} ({self.status})"
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == self.STATUS_DRAFT
+
+
+class Answer(models.Model):
+    SPECIAL_CHOICES = [("", _("已选择选项")), ("unknown", _("不清楚")), ("na", _("不适用"))]
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="answers")
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="answers")
+    score = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(0), MaxValueValidator(4)]
+    )
+    special = models.CharField(max_length=8, choices=SPECIAL_CHOICES, blank=True)
+    note = models.TextField(_("备注"), max_length=1000, blank=True)
+    # Bumped on every change; a save carrying an older revision is a conflict, never an overwrite.
+    revision = models.PositiveIntegerField(default=1)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+
+    class Meta:
+        verbose_name = _("答案")
+        verbose_name_plural = _("答案")
+        constraints = [
+            models.UniqueConstraint(fields=["assessment", "item"], name="answer_unique_per_item"),
+            models.CheckConstraint(
+                condition=(Q(special="") & Q(score__isnull=False) & Q(score__lte=4))
+                | (Q(special__in=["unknown", "na"]) & Q(score__isnull=True))
+                | (Q(special="") & Q(score__isnull=True)),
+                name="answer_score_or_special",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.assessment_id}/{self.item_id}={self.value!r}"
+
+    @property
+    def value(self):
+        """The answer in scoring.py's terms: 0–4, "unknown", "na", or None (only a note so far)."""
+        if self.special:
+            return self.special
+        return self.score
+
+
+class DimensionResult(models.Model):
+    """Per-dimension scores of a submitted round, as columns, so aggregates run in the database."""
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="dimension_results")
+    dimension = models.ForeignKey(Dimension, on_delete=models.PROTECT, related_name="+")
+    score = models.DecimalField(max_digits=6, decimal_places=2, null=True)
+    unknown_share = models.DecimalField(max_digits=5, decimal_places=4)
+    insufficient_data = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["assessment", "dimension"], name="dimension_result_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.assessment_id}/{self.dimension_id}={self.score}"
