@@ -37,7 +37,7 @@ system-deps:
 	fi
 
 messages: $(VENV)/.runtime
-	cd surveys && ../$(PY) ../manage.py compilemessages --verbosity 0
+	$(MANAGE) compilemessages --ignore=.venv --ignore=var --ignore=node_modules --verbosity 0
 
 migrate: $(VENV)/.runtime
 	mkdir -p var
