@@ -384,6 +384,8 @@ class Assessment(models.Model):
     provisional_level = models.CharField(_("初判等级"), max_length=8, blank=True)
     level = models.CharField(_("等级"), max_length=8, blank=True)
     result = models.JSONField(_("评估结果"), null=True, blank=True)
+    # The firm's most recent submitted round: what peer comparisons and the dashboard count.
+    is_latest = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-created_at"]
@@ -395,7 +397,7 @@ class Assessment(models.Model):
             ),
             models.UniqueConstraint(fields=["enterprise", "label"], name="round_label_unique"),
         ]
-        indexes = [models.Index(fields=["status", "level"])]
+        indexes = [models.Index(fields=["status", "level"]), models.Index(fields=["is_latest", "questionnaire"])]
 
     def __str__(self) -> str:
         return f"{self.enterprise_id} {self.label} ({self.status})"

@@ -52,6 +52,7 @@ def _round(value: float) -> float:
 def _round_array(values: np.ndarray) -> np.ndarray:
     return np.floor(values * _ROUNDING + 0.5) / _ROUNDING
 
+
 AnswerValue = int | str
 
 

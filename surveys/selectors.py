@@ -2,12 +2,28 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Prefetch
+from django.db.models import Avg, Count, Prefetch, Q
+from django.utils.translation import gettext as _
 
 from . import scoring
-from .models import Assessment, Countermeasure, Dimension, Gate, Item, Questionnaire
+from .models import (
+    Answer,
+    Assessment,
+    Countermeasure,
+    Dimension,
+    DimensionResult,
+    Enterprise,
+    Gate,
+    Item,
+    Level,
+    Membership,
+    Option,
+    Questionnaire,
+    RecommendationRule,
+)
 
 
 def questionnaire_get(*, version: str) -> Questionnaire:
@@ -124,3 +140,360 @@ def _gate_export(gate: Gate) -> dict[str, Any]:
 def questionnaire_definition(*, questionnaire: Questionnaire) -> scoring.Definition:
     """The scoring engine's view of a stored version, read from the rows (the single source of truth)."""
     return scoring.Definition.from_dict(questionnaire_export(questionnaire=questionnaire))
+
+
+# --- firms and rounds -------------------------------------------------------------------------------
+
+
+def membership_for_user(*, user) -> Membership | None:
+    if not user.is_authenticated:
+        return None
+    return Membership.objects.select_related("enterprise").filter(user=user).first()
+
+
+def active_enterprise_for_user(*, user) -> Enterprise | None:
+    membership = membership_for_user(user=user)
+    if membership is None or not membership.is_active_member:
+        return None
+    return membership.enterprise
+
+
+def enterprise_by_uscc(*, uscc: str) -> Enterprise | None:
+    return Enterprise.objects.filter(uscc=uscc).first()
+
+
+def enterprise_members(*, enterprise: Enterprise):
+    return Membership.objects.filter(enterprise=enterprise).select_related("user").order_by("status", "created_at")
+
+
+def assessment_for_user(*, user, assessment_id: int) -> Assessment:
+    """The round if the user is an active member of its firm; otherwise DoesNotExist, as for a missing one."""
+    enterprise = active_enterprise_for_user(user=user)
+    if enterprise is None:
+        raise Assessment.DoesNotExist
+    return Assessment.objects.select_related("enterprise", "questionnaire").get(id=assessment_id, enterprise=enterprise)
+
+
+def assessment_list_for_enterprise(*, enterprise: Enterprise):
+    return Assessment.objects.filter(enterprise=enterprise).select_related("questionnaire").order_by("-created_at")
+
+
+def assessment_draft(*, enterprise: Enterprise) -> Assessment | None:
+    return Assessment.objects.filter(enterprise=enterprise, status=Assessment.STATUS_DRAFT).first()
+
+
+def assessment_answer_values(*, assessment: Assessment) -> dict[str, Any]:
+    """Answers in scoring.py's terms; a row holding only a note is no answer."""
+    rows = Answer.objects.filter(assessment=assessment).values_list("item__code", "score", "special")
+    values = {}
+    for code, score, special in rows:
+        if special:
+            values[code] = special
+        elif score is not None:
+            values[code] = score
+    return values
+
+
+@dataclass(frozen=True)
+class ItemView:
+    item: Item
+    options: list[Option]
+    answer: Answer | None
+
+    @property
+    def value(self):
+        return self.answer.value if self.answer else None
+
+    @property
+    def revision(self) -> int:
+        return self.answer.revision if self.answer else 0
+
+    @property
+    def note(self) -> str:
+        return self.answer.note if self.answer else ""
+
+    @property
+    def is_answered(self) -> bool:
+        return self.value is not None
+
+
+@dataclass(frozen=True)
+class PageView:
+    number: int
+    count: int
+    dimension: Dimension
+    items: list[ItemView]
+
+
+def assessment_dimensions(*, assessment: Assessment) -> list[Dimension]:
+    return list(Dimension.objects.filter(questionnaire_id=assessment.questionnaire_id).order_by("position"))
+
+
+def assessment_page(*, assessment: Assessment, number: int) -> PageView:
+    """Page n (1-based) of the questionnaire: one dimension, its items, options and current answers."""
+    dimensions = assessment_dimensions(assessment=assessment)
+    if not 1 <= number <= len(dimensions):
+        raise Dimension.DoesNotExist
+    dimension = dimensions[number - 1]
+    items = list(Item.objects.filter(dimension=dimension).order_by("position").prefetch_related("options"))
+    answers = {a.item_id: a for a in Answer.objects.filter(assessment=assessment, item__in=items)}
+    return PageView(
+        number=number,
+        count=len(dimensions),
+        dimension=dimension,
+        items=[
+            ItemView(item=i, options=sorted(i.options.all(), key=lambda o: o.score), answer=answers.get(i.id))
+            for i in items
+        ],
+    )
+
+
+@dataclass(frozen=True)
+class Progress:
+    answered: int
+    total: int
+    per_page: list[tuple[int, Dimension, int, int]]  # (page, dimension, answered, total)
+    unanswered: list[tuple[int, Item]]  # (page, item)
+
+    @property
+    def complete(self) -> bool:
+        return self.answered == self.total
+
+
+def assessment_progress(*, assessment: Assessment) -> Progress:
+    dimensions = assessment_dimensions(assessment=assessment)
+    page_of = {d.id: n for n, d in enumerate(dimensions, start=1)}
+    answered_ids = set(
+        Answer.objects.filter(assessment=assessment)
+        .filter(Q(score__isnull=False) | ~Q(special=""))
+        .values_list("item_id", flat=True)
+    )
+    items = list(Item.objects.filter(questionnaire_id=assessment.questionnaire_id).order_by("position"))
+    per_page = []
+    for dimension in dimensions:
+        own = [i for i in items if i.dimension_id == dimension.id]
+        per_page.append((page_of[dimension.id], dimension, sum(i.id in answered_ids for i in own), len(own)))
+    unanswered = [(page_of[i.dimension_id], i) for i in items if i.id not in answered_ids]
+    return Progress(
+        answered=len(answered_ids & {i.id for i in items}), total=len(items), per_page=per_page, unanswered=unanswered
+    )
+
+
+# --- results ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TriggeringAnswer:
+    item_code: str
+    item_text: str
+    answer_label: str
+
+
+@dataclass(frozen=True)
+class RecommendationView:
+    rule: RecommendationRule
+    priority: int
+    horizon: str
+    items: list[TriggeringAnswer]
+
+
+@dataclass(frozen=True)
+class CountermeasureView:
+    countermeasure: Countermeasure
+    recommendations: list[RecommendationView]
+
+
+@dataclass(frozen=True)
+class DimensionView:
+    dimension: Dimension
+    score: float | None
+    unknown_share: float
+    insufficient_data: bool
+
+
+@dataclass(frozen=True)
+class GateView:
+    gate: Gate
+    items: list[str]
+
+
+@dataclass(frozen=True)
+class PeerGroup:
+    key: str  # "industry" | "district" | "city"
+    label: str
+    size: int
+    shown: bool  # False when the group is below the minimum size
+    mean_index: float | None = None
+    percentile: float | None = None
+    dimension_means: dict[str, float | None] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    assessment: Assessment
+    dimension_scores: dict[str, float | None]
+    changes: dict[str, float | None]  # against the previous submitted round
+    index_change: float | None
+
+
+@dataclass(frozen=True)
+class ResultView:
+    assessment: Assessment
+    level: Level
+    provisional_level: Level
+    levels: list[Level]
+    dimensions: list[DimensionView]
+    gates: list[GateView]  # the gates that capped the level
+    countermeasures: list[CountermeasureView]
+    top_recommendations: list[RecommendationView]
+    peers: list[PeerGroup]
+    history: list[HistoryRow]
+
+
+def answer_label(item: Item, options: dict[int, Option], value) -> str:
+    if value == scoring.UNKNOWN:
+        return str(_("不清楚"))
+    if value == scoring.NOT_APPLICABLE:
+        return str(_("不适用"))
+    if value is None:
+        return str(_("未作答"))
+    option = options.get(value)
+    return f"{value} – {option.label}" if option else str(value)
+
+
+def assessment_result(*, assessment: Assessment) -> ResultView:
+    """Everything the results page and the PDF show, read from the stored result (never recomputed)."""
+    if assessment.status != Assessment.STATUS_SUBMITTED or not assessment.result:
+        raise Assessment.DoesNotExist
+    stored = assessment.result
+    questionnaire_id = assessment.questionnaire_id
+    levels = list(Level.objects.filter(questionnaire_id=questionnaire_id).order_by("position"))
+    level_by_code = {lv.code: lv for lv in levels}
+    dimensions = {d.code: d for d in Dimension.objects.filter(questionnaire_id=questionnaire_id)}
+    gates = {g.code: g for g in Gate.objects.filter(questionnaire_id=questionnaire_id)}
+    rules = {
+        r.code: r
+        for r in RecommendationRule.objects.filter(questionnaire_id=questionnaire_id).select_related("countermeasure")
+    }
+    items = {i.code: i for i in Item.objects.filter(questionnaire_id=questionnaire_id).prefetch_related("options")}
+    options = {code: {o.score: o for o in item.options.all()} for code, item in items.items()}
+    answers = assessment_answer_values(assessment=assessment)
+
+    def triggering(codes) -> list[TriggeringAnswer]:
+        return [
+            TriggeringAnswer(code, items[code].text, answer_label(items[code], options[code], answers.get(code)))
+            for code in codes
+            if code in items
+        ]
+
+    recommendation_views = [
+        RecommendationView(
+            rule=rules[r["rule"]], priority=r["priority"], horizon=r["horizon"], items=triggering(r["items"])
+        )
+        for r in stored["recommendations"]
+        if r["rule"] in rules
+    ]
+    by_countermeasure: dict[int, list[RecommendationView]] = {}
+    for view in recommendation_views:
+        by_countermeasure.setdefault(view.rule.countermeasure_id, []).append(view)
+    countermeasures = [
+        CountermeasureView(countermeasure=cm, recommendations=by_countermeasure.get(cm.id, []))
+        for cm in Countermeasure.objects.filter(questionnaire_id=questionnaire_id).order_by("position")
+    ]
+    return ResultView(
+        assessment=assessment,
+        level=level_by_code[stored["level"]],
+        provisional_level=level_by_code[stored["provisional_level"]],
+        levels=levels,
+        dimensions=[
+            DimensionView(dimensions[d["code"]], d["score"], d["unknown_share"], d["insufficient_data"])
+            for d in stored["dimensions"]
+        ],
+        gates=[
+            GateView(gates[g["code"]], g["items"])
+            for g in stored["gates"]
+            if g["code"] in stored["capped_by"] and g["code"] in gates
+        ],
+        countermeasures=countermeasures,
+        top_recommendations=recommendation_views[:3],
+        peers=assessment_peer_groups(assessment=assessment),
+        history=assessment_history(enterprise=assessment.enterprise),
+    )
+
+
+def assessment_peer_groups(*, assessment: Assessment) -> list[PeerGroup]:
+    """The firm against its industry, its district and all of Jinan (latest submitted round per firm).
+
+    Groups smaller than JINAN_MIN_GROUP_SIZE are reported with their size only.
+    """
+    from django.conf import settings
+
+    from .choices import DISTRICTS, INDUSTRIES, label_of
+
+    minimum = settings.JINAN_MIN_GROUP_SIZE
+    enterprise = assessment.enterprise
+    base = Assessment.objects.filter(
+        is_latest=True, status=Assessment.STATUS_SUBMITTED, questionnaire_id=assessment.questionnaire_id
+    )
+    groups = [
+        ("industry", label_of(INDUSTRIES, enterprise.industry), base.filter(enterprise__industry=enterprise.industry)),
+        ("district", label_of(DISTRICTS, enterprise.district), base.filter(enterprise__district=enterprise.district)),
+        ("city", str(_("济南全市")), base),
+    ]
+    result = []
+    for key, label, queryset in groups:
+        stats = queryset.aggregate(
+            size=Count("id"), mean=Avg("index"), at_or_below=Count("id", filter=Q(index__lte=assessment.index))
+        )
+        size = stats["size"]
+        if size < minimum:
+            result.append(PeerGroup(key=key, label=label, size=size, shown=False))
+            continue
+        dimension_means = {
+            row["dimension__code"]: None if row["mean"] is None else float(row["mean"])
+            for row in DimensionResult.objects.filter(assessment__in=queryset)
+            .values("dimension__code")
+            .annotate(mean=Avg("score"))
+        }
+        result.append(
+            PeerGroup(
+                key=key,
+                label=label,
+                size=size,
+                shown=True,
+                mean_index=float(stats["mean"]),
+                percentile=round(100.0 * stats["at_or_below"] / size, 1),
+                dimension_means=dimension_means,
+            )
+        )
+    return result
+
+
+def assessment_history(*, enterprise: Enterprise) -> list[HistoryRow]:
+    rounds = list(
+        Assessment.objects.filter(enterprise=enterprise, status=Assessment.STATUS_SUBMITTED)
+        .order_by("submitted_at")
+        .prefetch_related("dimension_results__dimension")
+    )
+    rows = []
+    previous: dict[str, float | None] | None = None
+    previous_index = None
+    for assessment in rounds:
+        scores = {
+            r.dimension.code: None if r.score is None else float(r.score) for r in assessment.dimension_results.all()
+        }
+        changes = {}
+        for code, value in scores.items():
+            before = previous.get(code) if previous else None
+            changes[code] = None if value is None or before is None else round(value - before, 2)
+        index = float(assessment.index)
+        rows.append(
+            HistoryRow(
+                assessment=assessment,
+                dimension_scores=scores,
+                changes=changes,
+                index_change=None if previous_index is None else round(index - previous_index, 2),
+            )
+        )
+        previous, previous_index = scores, index
+    return list(reversed(rows))

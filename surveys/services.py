@@ -2,21 +2,31 @@
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from . import selectors
+from . import scoring, selectors
 from .models import (
     Answer,
+    Assessment,
     Countermeasure,
     Dimension,
+    DimensionResult,
+    Enterprise,
     Gate,
+    Invitation,
     Item,
     Level,
+    Membership,
     Option,
     Problem,
     Questionnaire,
@@ -258,3 +268,295 @@ def questionnaire_upsert(*, definition: dict[str, Any], dry_run: bool = False) -
     if dry_run:
         transaction.set_rollback(True)
     return report
+
+
+# --- firms and accounts -----------------------------------------------------------------------------
+
+
+class ServiceError(Exception):
+    """A refused action; ``message`` is shown to the user as it is (already translated)."""
+
+    def __init__(self, message):
+        self.message = message
+        super().__init__(str(message))
+
+
+INVITATION_DAYS = 7
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+@transaction.atomic
+def enterprise_register(*, user, enterprise_data: dict[str, Any]) -> Enterprise:
+    """A new firm, with the signing-up user as its owner."""
+    if Membership.objects.filter(user=user).exists():
+        raise ServiceError(_("此账号已属于一家企业。"))
+    enterprise = Enterprise(**enterprise_data)
+    enterprise.full_clean()
+    enterprise.save()
+    Membership.objects.create(user=user, enterprise=enterprise, role=Membership.ROLE_OWNER)
+    return enterprise
+
+
+@transaction.atomic
+def enterprise_update(*, enterprise: Enterprise, data: dict[str, Any]) -> Enterprise:
+    for key, value in data.items():
+        setattr(enterprise, key, value)
+    enterprise.full_clean()
+    enterprise.save()
+    return enterprise
+
+
+@transaction.atomic
+def membership_request(*, user, enterprise: Enterprise) -> Membership:
+    """Ask to join an existing firm; the owner approves."""
+    if Membership.objects.filter(user=user).exists():
+        raise ServiceError(_("此账号已属于一家企业。"))
+    return Membership.objects.create(
+        user=user, enterprise=enterprise, role=Membership.ROLE_MEMBER, status=Membership.STATUS_PENDING
+    )
+
+
+def _require_owner(owner, enterprise: Enterprise) -> None:
+    membership = getattr(owner, "membership", None)
+    if membership is None or membership.enterprise_id != enterprise.id or not membership.is_owner:
+        raise ServiceError(_("只有企业负责人可以管理成员。"))
+
+
+@transaction.atomic
+def membership_approve(*, owner, membership: Membership) -> Membership:
+    _require_owner(owner, membership.enterprise)
+    membership.status = Membership.STATUS_ACTIVE
+    membership.save(update_fields=["status"])
+    return membership
+
+
+@transaction.atomic
+def membership_remove(*, owner, membership: Membership) -> None:
+    _require_owner(owner, membership.enterprise)
+    if membership.user_id == owner.id:
+        raise ServiceError(_("负责人不能移除自己。"))
+    membership.delete()
+
+
+@transaction.atomic
+def invitation_create(*, owner, enterprise: Enterprise, email: str = "") -> str:
+    """A one-time link token; only its hash is stored. Returns the raw token for the link."""
+    _require_owner(owner, enterprise)
+    token = secrets.token_urlsafe(32)
+    Invitation.objects.create(
+        enterprise=enterprise,
+        token_hash=_token_hash(token),
+        email=email,
+        created_by=owner,
+        expires_at=timezone.now() + timedelta(days=INVITATION_DAYS),
+    )
+    return token
+
+
+def invitation_find(*, token: str) -> Invitation | None:
+    invitation = Invitation.objects.select_related("enterprise").filter(token_hash=_token_hash(token)).first()
+    if invitation is None or invitation.used_at is not None or invitation.expires_at < timezone.now():
+        return None
+    return invitation
+
+
+@transaction.atomic
+def invitation_accept(*, token: str, user) -> Membership:
+    invitation = (
+        Invitation.objects.select_for_update()
+        .select_related("enterprise")
+        .filter(token_hash=_token_hash(token))
+        .first()
+    )
+    if invitation is None or invitation.used_at is not None or invitation.expires_at < timezone.now():
+        raise ServiceError(_("邀请链接无效、已使用或已过期。请向企业负责人索取新的链接。"))
+    if Membership.objects.filter(user=user).exists():
+        raise ServiceError(_("此账号已属于一家企业。"))
+    invitation.used_at = timezone.now()
+    invitation.used_by = user
+    invitation.save(update_fields=["used_at", "used_by"])
+    return Membership.objects.create(user=user, enterprise=invitation.enterprise, role=Membership.ROLE_MEMBER)
+
+
+# --- assessment rounds ------------------------------------------------------------------------------
+
+
+def default_round_label(*, enterprise: Enterprise) -> str:
+    year = timezone.localdate().year
+    existing = set(Assessment.objects.filter(enterprise=enterprise).values_list("label", flat=True))
+    n = 0
+    while f"{year} T{n}" in existing:
+        n += 1
+    return f"{year} T{n}"
+
+
+@transaction.atomic
+def assessment_start(*, enterprise: Enterprise, user, label: str = "") -> Assessment:
+    """Open a new round, or return the firm's open draft: a firm never has two."""
+    Enterprise.objects.select_for_update().filter(id=enterprise.id).first()
+    draft = Assessment.objects.filter(enterprise=enterprise, status=Assessment.STATUS_DRAFT).first()
+    if draft is not None:
+        return draft
+    questionnaire = selectors.questionnaire_current()
+    if questionnaire is None:
+        raise ServiceError(_("尚未发布问卷，请联系管理员。"))
+    label = label.strip() or default_round_label(enterprise=enterprise)
+    if Assessment.objects.filter(enterprise=enterprise, label=label).exists():
+        raise ServiceError(_("轮次名称“%(label)s”已被使用，请换一个。") % {"label": label})
+    return Assessment.objects.create(enterprise=enterprise, questionnaire=questionnaire, label=label, created_by=user)
+
+
+@dataclass(frozen=True)
+class AnswerChange:
+    item_code: str
+    value: int | str | None  # 0–4, "unknown", "na", or None for "no option chosen yet"
+    note: str
+    base_revision: int  # the revision the user's page showed; 0 for "no answer yet"
+
+
+@dataclass(frozen=True)
+class AnswerConflict:
+    item_code: str
+    theirs_value: int | str | None
+    theirs_note: str
+    revision: int
+    updated_by: str
+
+
+@dataclass
+class SaveOutcome:
+    revisions: dict[str, int] = field(default_factory=dict)  # item code -> revision now stored
+    conflicts: list[AnswerConflict] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.conflicts
+
+
+class InvalidAnswersError(ServiceError):
+    """The request names items or values the questionnaire does not offer (a tampered form)."""
+
+
+NOTE_MAX_LENGTH = 1000
+
+
+def _lock_draft(assessment_id: int) -> Assessment:
+    assessment = Assessment.objects.select_for_update().get(id=assessment_id)
+    if assessment.status != Assessment.STATUS_DRAFT:
+        raise ServiceError(_("本轮评估已提交，答案不能再修改。"))
+    return assessment
+
+
+@transaction.atomic
+def answers_save(*, assessment: Assessment, user, changes: list[AnswerChange], page: int | None = None) -> SaveOutcome:
+    """Save answers with a per-answer version check: all or nothing.
+
+    A change based on an older revision than the stored one, whose content differs from what is stored,
+    is a conflict: nothing of the request is saved and the caller gets the stored values to show.
+    """
+    assessment = _lock_draft(assessment.id)
+    items = {item.code: item for item in Item.objects.filter(questionnaire_id=assessment.questionnaire_id)}
+    for change in changes:
+        item = items.get(change.item_code)
+        if item is None:
+            raise InvalidAnswersError(_("问卷中没有题目“%(code)s”。") % {"code": change.item_code})
+        value = change.value
+        allowed = (
+            (value is None)
+            or (type(value) is int and 0 <= value <= scoring.MAX_SCORE)
+            or (value == scoring.UNKNOWN and item.allows_unknown)
+            or (value == scoring.NOT_APPLICABLE and item.allows_na)
+        )
+        if not allowed:
+            raise InvalidAnswersError(_("题目 %(code)s 没有这个选项。") % {"code": item.code})
+        if len(change.note) > NOTE_MAX_LENGTH:
+            raise InvalidAnswersError(
+                _("题目 %(code)s 的备注超过 %(max)d 字。") % {"code": item.code, "max": NOTE_MAX_LENGTH}
+            )
+    existing = {
+        answer.item.code: answer
+        for answer in Answer.objects.select_related("item", "updated_by").filter(
+            assessment=assessment, item__code__in=[c.item_code for c in changes]
+        )
+    }
+    outcome = SaveOutcome()
+    for change in changes:
+        current = existing.get(change.item_code)
+        current_revision = current.revision if current else 0
+        if change.base_revision != current_revision:
+            same = current is not None and current.value == change.value and current.note == change.note
+            if not same:
+                outcome.conflicts.append(
+                    AnswerConflict(
+                        item_code=change.item_code,
+                        theirs_value=current.value if current else None,
+                        theirs_note=current.note if current else "",
+                        revision=current_revision,
+                        updated_by=str(current.updated_by) if current and current.updated_by else "",
+                    )
+                )
+    if outcome.conflicts:
+        return outcome
+    for change in changes:
+        current = existing.get(change.item_code)
+        score = change.value if type(change.value) is int else None
+        special = change.value if isinstance(change.value, str) else ""
+        if current is None:
+            current = Answer(assessment=assessment, item=items[change.item_code], revision=0)
+        elif current.value == change.value and current.note == change.note:
+            outcome.revisions[change.item_code] = current.revision
+            continue
+        current.score, current.special, current.note = score, special, change.note
+        current.revision += 1
+        current.updated_by = user
+        current.full_clean(validate_unique=False)
+        current.save()
+        outcome.revisions[change.item_code] = current.revision
+    update_fields = ["updated_at"]
+    if page is not None:
+        assessment.last_page = page
+        update_fields.append("last_page")
+    assessment.save(update_fields=update_fields)
+    return outcome
+
+
+@transaction.atomic
+def assessment_submit(*, assessment: Assessment, user, pledge: bool) -> Assessment:
+    """Score and freeze a draft. Two racing submissions give exactly one: the row lock serialises them."""
+    if not pledge:
+        raise ServiceError(_("提交前请确认真实性承诺。"))
+    assessment = _lock_draft(assessment.id)
+    definition = selectors.questionnaire_definition(questionnaire=assessment.questionnaire)
+    answers = selectors.assessment_answer_values(assessment=assessment)
+    try:
+        result = scoring.score(definition, answers, final=True)
+    except scoring.IncompleteAnswersError as exc:
+        raise ServiceError(
+            _("还有 %(count)d 题未作答：%(codes)s。") % {"count": len(exc.missing), "codes": "、".join(exc.missing)}
+        ) from exc
+    now = timezone.now()
+    Assessment.objects.filter(enterprise_id=assessment.enterprise_id, is_latest=True).update(is_latest=False)
+    assessment.status = Assessment.STATUS_SUBMITTED
+    assessment.submitted_at = now
+    assessment.submitted_by = user
+    assessment.result = result.as_dict()
+    assessment.index = Decimal(str(round(result.index, 2)))
+    assessment.provisional_level = result.provisional_level
+    assessment.level = result.level
+    assessment.is_latest = True
+    assessment.save()
+    dimensions = {d.code: d for d in Dimension.objects.filter(questionnaire_id=assessment.questionnaire_id)}
+    DimensionResult.objects.bulk_create(
+        DimensionResult(
+            assessment=assessment,
+            dimension=dimensions[d.code],
+            score=None if d.score is None else Decimal(str(round(d.score, 2))),
+            unknown_share=Decimal(str(round(d.unknown_share, 4))),
+            insufficient_data=d.insufficient_data,
+        )
+        for d in result.dimensions
+    )
+    return assessment

@@ -30,9 +30,7 @@ def definition_dict(*, version: str = "test-1", items_per_dimension: int = 6, **
                     "allows_unknown": True,
                     "allows_na": n == items_per_dimension,
                     "covers": [f"PB{d}"],
-                    "options": [
-                        {"score": s, "label_zh": f"选项{s}", "label_en": f"Option {s}"} for s in range(5)
-                    ],
+                    "options": [{"score": s, "label_zh": f"选项{s}", "label_en": f"Option {s}"} for s in range(5)],
                 }
             )
             rules_by_cm[cm_of_dimension[d]].append(
@@ -140,4 +138,4 @@ def all_item_codes(data: dict[str, Any]) -> list[str]:
 
 
 def uniform_answers(data: dict[str, Any], value: int | str) -> dict[str, int | str]:
-    return {code: value for code in all_item_codes(data)}
+    return dict.fromkeys(all_item_codes(data), value)

@@ -72,7 +72,9 @@ def test_every_problem_the_paper_names_is_covered_by_an_item(seed, phrase):
 
 
 def test_ratio_items_give_their_formula(seed):
-    ratio_items = [i for d in seed["dimensions"] for i in d["items"] if "%" in "".join(o["label_zh"] for o in i["options"])]
+    ratio_items = [
+        i for d in seed["dimensions"] for i in d["items"] if "%" in "".join(o["label_zh"] for o in i["options"])
+    ]
     assert ratio_items
     for item in ratio_items:
         assert "÷" in item["help_zh"] or "/" in item["help_zh"], item["code"]

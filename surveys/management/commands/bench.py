@@ -77,6 +77,4 @@ class Command(BaseCommand):
         self.line(f"batch engine: score {firms} firms (median of {repeat})", f"{batch:.3f} s", "< 1 s", batch < 1)
         self.line(f"encode {firms} answer dicts into the matrix", f"{encode:.3f} s", "-", True)
         self.line("single-firm engine: one firm (median of 2000)", f"{one * 1000:.3f} ms", "< 1 ms", one < 0.001)
-        self.line(
-            f"  ratio: single engine × {firms} ÷ batch engine", f"{one * firms / batch:.1f}×", "-", True
-        )
+        self.line(f"  ratio: single engine × {firms} ÷ batch engine", f"{one * firms / batch:.1f}×", "-", True)
