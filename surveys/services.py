@@ -10,6 +10,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -301,6 +302,24 @@ def enterprise_register(*, user, enterprise_data: dict[str, Any]) -> Enterprise:
 
 
 @transaction.atomic
+def account_signup(
+    *,
+    username: str,
+    email: str,
+    password: str,
+    enterprise_data: dict[str, Any] | None = None,
+    join_enterprise: Enterprise | None = None,
+):
+    """Create the user and either a new firm (owner) or a pending request to join one, all or nothing."""
+    user = get_user_model().objects.create_user(username=username, email=email, password=password)
+    if enterprise_data is not None:
+        enterprise_register(user=user, enterprise_data=enterprise_data)
+    elif join_enterprise is not None:
+        membership_request(user=user, enterprise=join_enterprise)
+    return user
+
+
+@transaction.atomic
 def enterprise_update(*, enterprise: Enterprise, data: dict[str, Any]) -> Enterprise:
     for key, value in data.items():
         setattr(enterprise, key, value)
@@ -505,6 +524,8 @@ def answers_save(*, assessment: Assessment, user, changes: list[AnswerChange], p
         score = change.value if type(change.value) is int else None
         special = change.value if isinstance(change.value, str) else ""
         if current is None:
+            if change.value is None and not change.note:
+                continue
             current = Answer(assessment=assessment, item=items[change.item_code], revision=0)
         elif current.value == change.value and current.note == change.note:
             outcome.revisions[change.item_code] = current.revision

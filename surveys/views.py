@@ -1,7 +1,497 @@
-from django.shortcuts import render
+"""Firm-facing views. Thin by design: validate with a form, call one service or selector, respond.
 
-from . import selectors
+Every view that shows a firm's data goes through ``_member_assessment``/``_active_enterprise``: another
+firm's round answers 404 exactly like a missing one.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from . import selectors, services
+from .forms import (
+    AccountForm,
+    EnterpriseForm,
+    InviteForm,
+    RoundStartForm,
+    SignupModeForm,
+    SubmitForm,
+    page_changes,
+    parse_answer_value,
+    parse_revision,
+)
+from .models import Assessment, Dimension, Membership
+from .services import AnswerChange, InvalidAnswersError, ServiceError
+
+
+def _active_enterprise(request):
+    enterprise = selectors.active_enterprise_for_user(user=request.user)
+    if enterprise is None:
+        raise Http404
+    return enterprise
+
+
+def firm_member_required(view):
+    """Logged in and an active member of a firm; others are sent where they can go on."""
+
+    @wraps(view)
+    @login_required
+    def wrapper(request, *args, **kwargs):
+        membership = selectors.membership_for_user(user=request.user)
+        if membership is None:
+            messages.info(request, _("您的账号还没有关联企业。"))
+            return redirect("surveys:home")
+        if not membership.is_active_member:
+            return render(request, "surveys/pending.html", {"membership": membership})
+        request.membership = membership
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _member_assessment(request, pk: int) -> Assessment:
+    try:
+        return selectors.assessment_for_user(user=request.user, assessment_id=pk)
+    except Assessment.DoesNotExist as exc:
+        raise Http404 from exc
 
 
 def home(request):
-    return render(request, "surveys/home.html", {"questionnaire": selectors.questionnaire_current()})
+    membership = selectors.membership_for_user(user=request.user)
+    if membership is not None and membership.is_active_member:
+        return redirect("surveys:firm")
+    questionnaire = selectors.questionnaire_current()
+    return render(
+        request,
+        "surveys/home.html",
+        {
+            "questionnaire": questionnaire,
+            "item_count": questionnaire.items.count() if questionnaire else 0,
+            "membership": membership,
+        },
+    )
+
+
+# --- accounts ---------------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request):
+    if request.user.is_authenticated:
+        return redirect("surveys:home")
+    account = AccountForm(request.POST or None, prefix="account")
+    mode = SignupModeForm(request.POST or None, prefix="mode")
+    enterprise = EnterpriseForm(request.POST or None, prefix="firm")
+    if request.method == "POST":
+        wants_new = request.POST.get("mode-mode") != SignupModeForm.MODE_JOIN
+        valid = account.is_valid() & mode.is_valid() & (enterprise.is_valid() if wants_new else True)
+        if valid:
+            user = services.account_signup(
+                username=account.cleaned_data["username"],
+                email=account.cleaned_data["email"],
+                password=account.cleaned_data["password1"],
+                enterprise_data=enterprise.cleaned_data if wants_new else None,
+                join_enterprise=None if wants_new else mode.cleaned_data["join_enterprise"],
+            )
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            for warning in enterprise.uscc_warnings if wants_new else []:
+                messages.warning(request, warning)
+            if wants_new:
+                messages.success(request, _("注册成功。现在可以开始第一轮自评估。"))
+            else:
+                messages.info(request, _("已向企业负责人发送加入申请，审批后即可参与填报。"))
+            return redirect("surveys:home")
+    return render(request, "surveys/signup.html", {"account": account, "mode": mode, "enterprise": enterprise})
+
+
+@require_http_methods(["GET", "POST"])
+def invitation(request, token: str):
+    found = services.invitation_find(token=token)
+    if found is None:
+        return render(request, "surveys/invitation_invalid.html", status=404)
+    if not request.user.is_authenticated:
+        account = AccountForm(request.POST or None, prefix="account")
+        if request.method == "POST" and account.is_valid():
+            user = services.account_signup(
+                username=account.cleaned_data["username"],
+                email=account.cleaned_data["email"],
+                password=account.cleaned_data["password1"],
+            )
+            try:
+                services.invitation_accept(token=token, user=user)
+            except ServiceError as exc:
+                messages.error(request, exc.message)
+                return redirect("surveys:home")
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, _("欢迎加入 %(name)s。") % {"name": found.enterprise.name})
+            return redirect("surveys:firm")
+        return render(request, "surveys/invitation.html", {"invitation": found, "account": account})
+    if request.method == "POST":
+        try:
+            services.invitation_accept(token=token, user=request.user)
+        except ServiceError as exc:
+            messages.error(request, exc.message)
+            return redirect("surveys:home")
+        messages.success(request, _("欢迎加入 %(name)s。") % {"name": found.enterprise.name})
+        return redirect("surveys:firm")
+    return render(request, "surveys/invitation.html", {"invitation": found})
+
+
+# --- the firm ---------------------------------------------------------------------------------------
+
+
+@firm_member_required
+def firm(request):
+    enterprise = request.membership.enterprise
+    return render(
+        request,
+        "surveys/firm.html",
+        {
+            "enterprise": enterprise,
+            "membership": request.membership,
+            "rounds": selectors.assessment_list_for_enterprise(enterprise=enterprise),
+            "draft": selectors.assessment_draft(enterprise=enterprise),
+            "start_form": RoundStartForm(),
+            "questionnaire": selectors.questionnaire_current(),
+        },
+    )
+
+
+@firm_member_required
+@require_http_methods(["GET", "POST"])
+def firm_profile(request):
+    enterprise = request.membership.enterprise
+    form = EnterpriseForm(request.POST or None, instance=enterprise, prefix="firm")
+    if request.method == "POST" and form.is_valid():
+        services.enterprise_update(enterprise=enterprise, data=form.cleaned_data)
+        messages.success(request, _("企业信息已保存。"))
+        return redirect("surveys:firm")
+    return render(request, "surveys/profile.html", {"form": form, "enterprise": enterprise})
+
+
+@firm_member_required
+@require_http_methods(["GET", "POST"])
+def firm_members(request):
+    enterprise = request.membership.enterprise
+    invite_form = InviteForm(request.POST or None)
+    invite_link = None
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "invite" and invite_form.is_valid():
+                token = services.invitation_create(
+                    owner=request.user, enterprise=enterprise, email=invite_form.cleaned_data["email"]
+                )
+                invite_link = request.build_absolute_uri(reverse("surveys:invitation", args=[token]))
+                messages.success(request, _("邀请链接已生成，7天内有效，只能使用一次。"))
+            elif action in {"approve", "remove"}:
+                member = get_object_or_404(Membership, id=request.POST.get("membership"), enterprise=enterprise)
+                if action == "approve":
+                    services.membership_approve(owner=request.user, membership=member)
+                    messages.success(request, _("已批准 %(user)s 加入。") % {"user": member.user.username})
+                else:
+                    services.membership_remove(owner=request.user, membership=member)
+                    messages.success(request, _("已移除 %(user)s。") % {"user": member.user.username})
+                return redirect("surveys:members")
+        except ServiceError as exc:
+            messages.error(request, exc.message)
+            return redirect("surveys:members")
+    return render(
+        request,
+        "surveys/members.html",
+        {
+            "enterprise": enterprise,
+            "membership": request.membership,
+            "members": selectors.enterprise_members(enterprise=enterprise),
+            "invite_form": invite_form,
+            "invite_link": invite_link,
+        },
+    )
+
+
+@firm_member_required
+@require_POST
+def round_start(request):
+    form = RoundStartForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("轮次名称无效。"))
+        return redirect("surveys:firm")
+    try:
+        assessment = services.assessment_start(
+            enterprise=request.membership.enterprise, user=request.user, label=form.cleaned_data["label"]
+        )
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+        return redirect("surveys:firm")
+    return redirect("surveys:page", pk=assessment.pk, number=assessment.last_page)
+
+
+# --- the questionnaire ------------------------------------------------------------------------------
+
+
+@firm_member_required
+def assessment_resume(request, pk: int):
+    assessment = _member_assessment(request, pk)
+    if assessment.is_draft:
+        return redirect("surveys:page", pk=pk, number=assessment.last_page)
+    return redirect("surveys:results", pk=pk)
+
+
+def _page_context(assessment, page, *, posted=None, conflicts=None, field_errors=None):
+    """Rows for the template: what to show as chosen (the user's posted input wins over the stored answer,
+    so nothing typed is lost on a conflict), and the revision the next save is based on."""
+    conflicts = conflicts or {}
+    field_errors = field_errors or {}
+    rows = []
+    for view in page.items:
+        code = view.item.code
+        if posted is not None:
+            selected = posted.get(f"answer-{code}", "")
+            note = posted.get(f"note-{code}", "")
+        else:
+            selected = "" if view.value is None else str(view.value)
+            note = view.note
+        conflict = conflicts.get(code)
+        rows.append(
+            {
+                "view": view,
+                "selected": selected,
+                "note": note,
+                # After a conflict the form is based on the colleague's revision: saving again is a
+                # deliberate overwrite, not a silent one.
+                "revision": conflict.revision if conflict else view.revision,
+                "conflict": conflict,
+                "theirs_label": selectors.answer_label(
+                    view.item, {o.score: o for o in view.options}, conflict.theirs_value
+                )
+                if conflict
+                else "",
+                "error": field_errors.get(code, ""),
+            }
+        )
+    progress = selectors.assessment_progress(assessment=assessment)
+    return {"assessment": assessment, "page": page, "rows": rows, "progress": progress}
+
+
+@firm_member_required
+@require_http_methods(["GET", "POST"])
+def assessment_page(request, pk: int, number: int):
+    assessment = _member_assessment(request, pk)
+    if not assessment.is_draft:
+        if request.method == "POST":
+            messages.error(request, _("本轮评估已提交，答案不能再修改。"))
+        return redirect("surveys:results", pk=pk)
+    try:
+        page = selectors.assessment_page(assessment=assessment, number=number)
+    except Dimension.DoesNotExist as exc:
+        raise Http404 from exc
+    if request.method == "GET":
+        return render(request, "surveys/page.html", _page_context(assessment, page))
+
+    try:
+        changes, field_errors = page_changes(page, request.POST)
+        if field_errors:
+            return render(
+                request,
+                "surveys/page.html",
+                _page_context(assessment, page, posted=request.POST, field_errors=field_errors),
+                status=400,
+            )
+        outcome = services.answers_save(assessment=assessment, user=request.user, changes=changes, page=number)
+    except InvalidAnswersError as exc:
+        return HttpResponseBadRequest(exc.message)
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+        return redirect("surveys:results", pk=pk)
+    if not outcome.ok:
+        messages.error(request, _("同事在您编辑期间修改了部分答案。您的输入已保留，请对照下方提示决定后再保存。"))
+        page = selectors.assessment_page(assessment=assessment, number=number)
+        return render(
+            request,
+            "surveys/page.html",
+            _page_context(
+                assessment,
+                page,
+                posted=request.POST,
+                conflicts={c.item_code: c for c in outcome.conflicts},
+            ),
+            status=409,
+        )
+    action = request.POST.get("action", "save")
+    if action == "next" and number < page.count:
+        return redirect("surveys:page", pk=pk, number=number + 1)
+    if action == "previous" and number > 1:
+        return redirect("surveys:page", pk=pk, number=number - 1)
+    if action == "review" or (action == "next" and number == page.count):
+        return redirect("surveys:review", pk=pk)
+    messages.success(request, _("已保存。"))
+    return redirect("surveys:page", pk=pk, number=number)
+
+
+@firm_member_required
+@require_POST
+def assessment_autosave(request, pk: int):
+    """One answer saved as the user clicks (JSON); the same version check as the page form."""
+    assessment = _member_assessment(request, pk)
+    try:
+        payload = json.loads(request.body or b"{}")
+        if not isinstance(payload, dict):
+            raise ValueError
+        value = payload.get("value")
+        change = AnswerChange(
+            item_code=str(payload.get("item", "")),
+            value=parse_answer_value(None if value is None else str(value)),
+            note=str(payload.get("note") or "").strip(),
+            base_revision=parse_revision(str(payload.get("revision", "0"))),
+        )
+        page = payload.get("page")
+        page = int(page) if isinstance(page, int | str) and str(page).isdigit() else None
+        outcome = services.answers_save(assessment=assessment, user=request.user, changes=[change], page=page)
+    except (ValueError, UnicodeDecodeError):
+        return JsonResponse({"ok": False, "message": _("请求格式无效。")}, status=400)
+    except InvalidAnswersError as exc:
+        return JsonResponse({"ok": False, "message": str(exc.message)}, status=400)
+    except ServiceError as exc:
+        return JsonResponse({"ok": False, "message": str(exc.message)}, status=409)
+    progress = selectors.assessment_progress(assessment=assessment)
+    if not outcome.ok:
+        conflict = outcome.conflicts[0]
+        return JsonResponse(
+            {
+                "ok": False,
+                "conflict": {
+                    "item": conflict.item_code,
+                    "value": conflict.theirs_value,
+                    "note": conflict.theirs_note,
+                    "revision": conflict.revision,
+                    "by": conflict.updated_by,
+                },
+                "message": _(
+                    "同事刚刚修改了这道题（%(by)s）。您的选择尚未保存：请确认后再次选择，或刷新页面查看对方的答案。"
+                )
+                % {"by": conflict.updated_by or "-"},
+            },
+            status=409,
+        )
+    return JsonResponse(
+        {
+            "ok": True,
+            "item": change.item_code,
+            "revision": outcome.revisions.get(change.item_code, 0),
+            "answered": progress.answered,
+            "total": progress.total,
+        }
+    )
+
+
+@firm_member_required
+@require_http_methods(["GET", "POST"])
+def assessment_review(request, pk: int):
+    assessment = _member_assessment(request, pk)
+    if not assessment.is_draft:
+        if request.method == "POST":
+            messages.info(request, _("本轮评估已提交，以下是结果。"))
+        return redirect("surveys:results", pk=pk)
+    form = SubmitForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.assessment_submit(assessment=assessment, user=request.user, pledge=form.cleaned_data["pledge"])
+        except ServiceError as exc:
+            messages.error(request, exc.message)
+            return redirect("surveys:review", pk=pk)
+        messages.success(request, _("提交成功，评估结果已生成。"))
+        return redirect("surveys:results", pk=pk)
+    progress = selectors.assessment_progress(assessment=assessment)
+    return render(request, "surveys/review.html", {"assessment": assessment, "progress": progress, "form": form})
+
+
+# --- results ----------------------------------------------------------------------------------------
+
+
+@firm_member_required
+def assessment_results(request, pk: int):
+    assessment = _member_assessment(request, pk)
+    if assessment.is_draft:
+        return redirect("surveys:page", pk=pk, number=assessment.last_page)
+    result = selectors.assessment_result(assessment=assessment)
+    codes = [d.dimension.code for d in result.dimensions]
+    dimension_rows = [
+        {
+            "view": d,
+            "peer_means": [g.dimension_means.get(d.dimension.code) if g.shown else None for g in result.peers],
+        }
+        for d in result.dimensions
+    ]
+    history_rows = [
+        {
+            "history": h,
+            "cells": [{"score": h.dimension_scores.get(c), "change": h.changes.get(c)} for c in codes],
+        }
+        for h in result.history
+    ]
+    return render(
+        request,
+        "surveys/results.html",
+        {"assessment": assessment, "result": result, "dimension_rows": dimension_rows, "history_rows": history_rows},
+    )
+
+
+def chart_series(result: selectors.ResultView) -> tuple[list[str], list[tuple[str, list[float | None]]]]:
+    labels = [d.dimension.name for d in result.dimensions]
+    series = [(str(_("本企业")), [d.score for d in result.dimensions])]
+    for group in result.peers:
+        if group.shown:
+            series.append(
+                (
+                    f"{group.label}",
+                    [group.dimension_means.get(d.dimension.code) for d in result.dimensions],
+                )
+            )
+    return labels, series
+
+
+@firm_member_required
+@require_GET
+def assessment_chart(request, pk: int, kind: str):
+    from . import charts
+
+    assessment = _member_assessment(request, pk)
+    if assessment.is_draft:
+        raise Http404
+    result = selectors.assessment_result(assessment=assessment)
+    labels, series = chart_series(result)
+    if kind == "radar":
+        drawing = charts.dimension_radar(labels, series[:2])
+    elif kind == "bars":
+        drawing = charts.dimension_bars(labels, series)
+    else:
+        raise Http404
+    response = HttpResponse(charts.drawing_to_svg(drawing, id_prefix=f"{kind}{pk}"), content_type="image/svg+xml")
+    response["Cache-Control"] = "private, max-age=300"
+    return response
+
+
+@firm_member_required
+@require_GET
+def assessment_report(request, pk: int):
+    assessment = _member_assessment(request, pk)
+    from .reports import ReportNotAvailable, assessment_pdf, content_disposition
+
+    try:
+        filename, mimetype, data = assessment_pdf(assessment=assessment, language=get_language() or "zh-hans")
+    except ReportNotAvailable as exc:
+        raise Http404 from exc
+    response = HttpResponse(data, content_type=mimetype)
+    response["Content-Disposition"] = content_disposition(filename, ascii_fallback=f"report-{assessment.pk}.pdf")
+    return response

@@ -1,4 +1,7 @@
+import os
+
 import pytest
+from django.conf import settings as django_settings
 
 from surveys import scoring
 from surveys.seeding import normalize_definition
@@ -18,6 +21,62 @@ def definition(definition_data):
     return scoring.Definition.from_dict(definition_data)
 
 
+def pytest_configure():
+    # WhiteNoise warns (an error here) when STATIC_ROOT does not exist; tests never collect static files.
+    os.makedirs(django_settings.STATIC_ROOT, exist_ok=True)
+
+
 @pytest.fixture(autouse=True)
-def _fast_password_hasher(settings):
+def _test_settings(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Templates resolve static URLs through the finders; nothing is collected in tests.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture
+def questionnaire(db):
+    """The real seed, loaded as a version."""
+    from surveys.models import Questionnaire
+    from surveys.seeding import read_definition
+    from surveys.services import questionnaire_upsert
+
+    questionnaire_upsert(definition=read_definition(SEED_PATH))
+    return Questionnaire.objects.get(version="2026.1")
+
+
+@pytest.fixture
+def owner(questionnaire):
+    from .model_factories import MembershipFactory
+
+    return MembershipFactory().user
+
+
+@pytest.fixture
+def enterprise(owner):
+    return owner.membership.enterprise
+
+
+@pytest.fixture
+def colleague(enterprise):
+    from surveys.models import Membership
+
+    from .model_factories import MembershipFactory
+
+    return MembershipFactory(enterprise=enterprise, role=Membership.ROLE_MEMBER).user
+
+
+@pytest.fixture
+def stranger(questionnaire):
+    """An active owner of another firm."""
+    from .model_factories import MembershipFactory
+
+    return MembershipFactory().user
+
+
+@pytest.fixture
+def owner_client(client, owner):
+    client.force_login(owner)
+    return client

@@ -1,0 +1,420 @@
+"""Charts shared by the results page (as SVG) and the PDF report (as a flowable): one drawing code for both.
+
+Pure functions: plain data in, a ReportLab ``Drawing`` out. Scores are on the fixed 0–100 scale. A value
+of ``None`` is "no score" (for example a dimension with insufficient data): no point or bar is drawn for it.
+The first series is always the firm; the others are comparisons (industry, district, city averages).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from xml.dom import minidom
+
+from reportlab.graphics import renderSVG
+from reportlab.graphics.charts.barcharts import VerticalBarChart
+from reportlab.graphics.charts.spider import SpiderChart
+from reportlab.graphics.charts.textlabels import NA_Label
+from reportlab.graphics.shapes import Drawing, Group, PolyLine, Rect, String
+from reportlab.lib import colors
+from reportlab.lib.attrmap import AttrMap, AttrMapValue
+from reportlab.lib.validators import isString
+from reportlab.pdfbase.pdfmetrics import stringWidth
+
+from .fonts import pdf_font_name
+
+SCALE_MAX = 100
+SCALE_STEP = 20
+
+# The firm in a strong blue; comparisons in muted colours that stay apart for colour-blind readers
+# (Okabe–Ito orange and bluish green, and a neutral grey), and dashed in the radar.
+FIRM_COLOR = colors.HexColor("#0B5CAD")
+FIRM_FILL = colors.Color(11 / 255, 92 / 255, 173 / 255, alpha=0.16)
+COMPARISON_COLORS = [colors.HexColor("#D08C1E"), colors.HexColor("#3E9A7B"), colors.HexColor("#7F7F7F")]
+COMPARISON_DASHES = [(4, 2), (1.5, 1.5), (6, 2, 1.5, 2)]
+GRID_COLOR = colors.HexColor("#C8CDD3")
+TEXT_COLOR = colors.HexColor("#222222")
+MUTED_TEXT = colors.HexColor("#555555")
+
+# The font stack a browser uses for the SVG's text (it does not know ReportLab's font names).
+CSS_FONT_STACK = (
+    "'WenQuanYi Micro Hei','Noto Sans CJK SC','Noto Sans SC','Microsoft YaHei','PingFang SC',"
+    "'Hiragino Sans GB','Source Han Sans SC',sans-serif"
+)
+
+WIDTH = 480  # points: the A4 text width of the report is about 490 pt
+
+Series = list[tuple[str, list[float | None] | None]]
+
+
+class ChartDrawing(Drawing):
+    """A Drawing that carries its title and a text alternative (the numbers) for the SVG <title>/<desc>."""
+
+    _attrMap = AttrMap(
+        BASE=Drawing,
+        chartTitle=AttrMapValue(isString, desc="title for the SVG <title>"),
+        chartDescription=AttrMapValue(isString, desc="text alternative for the SVG <desc>"),
+    )
+
+    def __init__(self, width: float, height: float, *, title: str = "", description: str = ""):
+        super().__init__(width, height)
+        self.chartTitle = title
+        self.chartDescription = description
+
+
+# --- radar ------------------------------------------------------------------------------------------
+
+
+def dimension_radar(labels: list[str], series: list[tuple[str, list[float | None]]], *, title: str = "") -> Drawing:
+    """A radar of the dimension scores on 0–100, the first series (the firm) filled, comparisons dashed."""
+    font = pdf_font_name()
+    visible = _visible_series(series, len(labels))
+    n = len(labels)
+    legend = _legend(visible, font, WIDTH - 20, radar=True)
+    label_font = 8.5
+    radius = 108
+    title_height = 24 if title else 4
+    # Room for two-line spoke labels above the top spoke and below the two lower ones (at -0.81 r).
+    height = math.ceil(title_height + 30 + radius + 0.81 * radius + 40 + legend.height + 8)
+    drawing = ChartDrawing(WIDTH, height, title=title, description=_describe(labels, visible))
+    drawing.initialFontName = font
+    if title:
+        drawing.add(_title(title, font, height))
+    cx = WIDTH / 2
+    cy = height - title_height - 30 - radius
+    chart = SpiderChart()
+    chart.x, chart.y = cx - radius, cy - radius
+    chart.width = chart.height = 2 * radius
+    chart.startAngle = 90
+    chart.direction = "clockwise"
+    # SpiderChart scales to the largest value; grey ring strands at 20 … 100 pin the scale to 0–100
+    # and draw the grid. They come first so that the data lines are drawn over them.
+    rings = [[float(level)] * n for level in range(SCALE_STEP, SCALE_MAX + 1, SCALE_STEP)]
+    data_rows = list(reversed(visible))  # comparisons first, the firm last (on top)
+    chart.data = rings + [[_clamp(v) or 0.0 for v in values] for _, values, _ in data_rows]
+    chart.labels = [_wrap_text(label, font, label_font, 118) for label in labels]
+    chart.spokes.strokeColor = GRID_COLOR
+    chart.spokes.strokeWidth = 0.5
+    chart.spokes.labelRadius = 1.1
+    chart.spokeLabels.fontName = font
+    chart.spokeLabels.fontSize = label_font
+    chart.spokeLabels.fillColor = TEXT_COLOR
+    chart.spokeLabels.textAnchor = "middle"
+    chart.spokeLabels.boxAnchor = "autox"
+    chart.strands.fillColor = None
+    chart.strandLabels.fontName = font
+    chart.strandLabels.fontSize = 7.5
+    for row in range(len(rings)):
+        chart.strands[row].strokeColor = GRID_COLOR
+        chart.strands[row].strokeWidth = 0.5
+    for offset, (_, values, style) in enumerate(data_rows):
+        row = len(rings) + offset
+        strand = chart.strands[row]
+        strand.strokeColor = style["color"]
+        strand.strokeWidth = style["width"]
+        strand.strokeDashArray = style["dash"]
+        strand.fillColor = style["fill"]
+        for i, value in enumerate(values):
+            point = chart.strands[(row, i)]
+            point.symbol = style["symbol"] if value is not None else None
+            point.symbolSize = 5
+            if style["firm"] and value is not None:
+                label = chart.strandLabels[(row, i)]
+                label.format = "%.0f"
+                label.fillColor = FIRM_COLOR
+                label.dR = 9
+    drawing.add(chart)
+
+    # Ring values in the middle of the rings' first edge (between the first two spokes), away from the
+    # firm's value labels, which sit on the spokes.
+    first, second = math.radians(90), math.radians(90 - 360 / max(n, 1))
+    ux, uy = (math.cos(first) + math.cos(second)) / 2, (math.sin(first) + math.sin(second)) / 2
+    for level in range(SCALE_STEP, SCALE_MAX + 1, SCALE_STEP):
+        rho = radius * level / SCALE_MAX
+        drawing.add(
+            String(cx + ux * rho + 2, cy + uy * rho + 2, str(level), fontName=font, fontSize=6.5, fillColor=MUTED_TEXT)
+        )
+    legend.translate((WIDTH - legend.width) / 2, 6)
+    drawing.add(legend.group)
+    return drawing
+
+
+# --- grouped bars -----------------------------------------------------------------------------------
+
+
+def dimension_bars(labels: list[str], series: list[tuple[str, list[float | None]]], *, title: str = "") -> Drawing:
+    """Grouped bars per dimension: the firm, then each comparison; a series that is None is left out."""
+    font = pdf_font_name()
+    visible = _visible_series(series, len(labels))
+    legend = _legend(visible, font, WIDTH - 20, radar=False)
+    label_font = 8
+    left, right = 34, 10
+    plot_width = WIDTH - left - right
+    group_width = plot_width / max(len(labels), 1)
+    wrapped = [_wrap_text(label, font, label_font, group_width - 6) for label in labels]
+    label_lines = max((w.count("\n") + 1 for w in wrapped), default=1)
+    axis_label_height = label_lines * label_font * 1.2 + 8
+    plot_height = 190
+    title_height = 24 if title else 6
+    bottom = legend.height + 12 + axis_label_height
+    height = math.ceil(bottom + plot_height + title_height + 10)
+    drawing = ChartDrawing(WIDTH, height, title=title, description=_describe(labels, visible))
+    drawing.initialFontName = font
+    if title:
+        drawing.add(_title(title, font, height))
+
+    chart = VerticalBarChart()
+    chart.x, chart.y = left, bottom
+    chart.width, chart.height = plot_width, plot_height
+    chart.data = [[_clamp(v) for v in values] for _, values, _ in visible] or [[None] * len(labels)]
+    chart.groupSpacing = max(group_width * 0.22, 6)
+    chart.barSpacing = 1
+    chart.categoryAxis.categoryNames = wrapped
+    chart.categoryAxis.labels.fontName = font
+    chart.categoryAxis.labels.fontSize = label_font
+    chart.categoryAxis.labels.fillColor = TEXT_COLOR
+    chart.categoryAxis.labels.boxAnchor = "n"
+    chart.categoryAxis.labels.textAnchor = "middle"
+    chart.categoryAxis.labels.dy = -4
+    chart.categoryAxis.strokeColor = MUTED_TEXT
+    chart.valueAxis.valueMin = 0
+    chart.valueAxis.valueMax = SCALE_MAX
+    chart.valueAxis.valueStep = SCALE_STEP
+    chart.valueAxis.labels.fontName = font
+    chart.valueAxis.labels.fontSize = 7.5
+    chart.valueAxis.labels.fillColor = MUTED_TEXT
+    chart.valueAxis.strokeColor = MUTED_TEXT
+    chart.valueAxis.visibleGrid = True
+    chart.valueAxis.gridStrokeColor = GRID_COLOR
+    chart.valueAxis.gridStrokeWidth = 0.5
+    chart.bars.strokeColor = None
+    chart.barLabelFormat = "%.0f"
+    chart.barLabels.fontName = font
+    chart.barLabels.fontSize = 6.5 if len(visible) > 2 else 7.5
+    chart.barLabels.fillColor = TEXT_COLOR
+    chart.barLabels.nudge = 5
+    chart.barLabels.boxAnchor = "s"
+    chart.barLabels.boxTarget = "hi"
+    # A missing value (no score, e.g. insufficient data) is marked, not silently left out.
+    chart.naLabel = NA_Label()
+    chart.naLabel.text = "–"
+    chart.naLabel.fontName = font
+    chart.naLabel.fontSize = 8
+    chart.naLabel.fillColor = MUTED_TEXT
+    chart.naLabel.boxAnchor = "s"
+    for i, (_, _, style) in enumerate(visible):
+        chart.bars[i].fillColor = style["color"]
+    drawing.add(chart)
+    legend.translate((WIDTH - legend.width) / 2, 6)
+    drawing.add(legend.group)
+    return drawing
+
+
+# --- SVG --------------------------------------------------------------------------------------------
+
+_ID_PREFIX_RE = re.compile(r"[^A-Za-z0-9_-]+")
+_URL_REF_RE = re.compile(r"url\(#([^)]+)\)")
+_FONT_FAMILY_RE = re.compile(r"font-family:\s*[^;]+")
+_DOCTYPE_RE = re.compile(r"<!DOCTYPE[^>\[]*(\[[^\]]*\])?\s*>", re.DOTALL)
+
+
+def drawing_to_svg(drawing: Drawing, *, id_prefix: str) -> bytes:
+    """A standalone, responsive SVG document (UTF-8) for ``image/svg+xml`` responses and ``<img src>``.
+
+    renderSVG's fixed element ids (``clip``, ``group``) get ``id_prefix`` so that several charts can share
+    a page; its font names become a CSS CJK font stack; width is 100 % with the viewBox kept. Text is
+    XML-escaped by the DOM serializer (labels with ``<`` or ``&`` stay text).
+    """
+    prefix = _ID_PREFIX_RE.sub("-", id_prefix).strip("-") or "chart"
+    if not prefix[0].isalpha():
+        prefix = f"c-{prefix}"
+    raw = renderSVG.drawToString(drawing)
+    document = minidom.parseString(_DOCTYPE_RE.sub("", raw, count=1).encode("utf-8"))
+    svg = document.documentElement
+
+    def renamed(old: str) -> str:
+        return f"{prefix}-{old}"
+
+    for element in svg.getElementsByTagName("*"):
+        if element.hasAttribute("id"):
+            element.setAttribute("id", renamed(element.getAttribute("id")))
+        for name in ("style", "clip-path", "fill", "mask", "filter"):
+            if element.hasAttribute(name):
+                value = _URL_REF_RE.sub(lambda m: f"url(#{renamed(m.group(1))})", element.getAttribute(name))
+                if name == "style":
+                    value = _FONT_FAMILY_RE.sub(f"font-family: {CSS_FONT_STACK}", value)
+                element.setAttribute(name, value)
+        for name in ("href", "xlink:href"):
+            value = element.getAttribute(name)
+            if value.startswith("#"):
+                element.setAttribute(name, "#" + renamed(value[1:]))
+
+    svg.setAttribute("width", "100%")
+    if svg.hasAttribute("height"):
+        svg.removeAttribute("height")
+    svg.setAttribute("role", "img")
+    title_text = getattr(drawing, "chartTitle", "") or ""
+    description = getattr(drawing, "chartDescription", "") or ""
+    _set_text_child(document, svg, "title", title_text or description, renamed("title"))
+    _set_text_child(document, svg, "desc", description, renamed("desc"))
+    svg.setAttribute("aria-labelledby", f"{renamed('title')} {renamed('desc')}")
+    return document.toxml(encoding="utf-8")
+
+
+def _set_text_child(document, svg, tag: str, text: str, element_id: str) -> None:
+    nodes = [node for node in svg.childNodes if getattr(node, "tagName", None) == tag]
+    node = nodes[0] if nodes else svg.insertBefore(document.createElement(tag), svg.firstChild)
+    while node.firstChild is not None:
+        node.removeChild(node.firstChild)
+    node.appendChild(document.createTextNode(text))
+    node.setAttribute("id", element_id)
+
+
+# --- helpers ----------------------------------------------------------------------------------------
+
+
+class _Legend:
+    def __init__(self, group: Group, width: float, height: float):
+        self.group = group
+        self.width = width
+        self.height = height
+
+    def translate(self, dx: float, dy: float) -> None:
+        self.group.translate(dx, dy)
+
+
+def _legend(visible, font: str, max_width: float, *, radar: bool) -> _Legend:
+    """Swatch + name per series, laid out in rows that fit ``max_width`` (built by hand: names may be long)."""
+    font_size = 8.5
+    swatch = 18
+    gap = 14
+    row_height = 14
+    entries = []
+    for name, _, style in visible:
+        text = _wrap_text(name, font, font_size, max_width - swatch - 6).replace("\n", " ")
+        entries.append((text, style, swatch + 5 + stringWidth(text, font, font_size)))
+    rows: list[list] = [[]]
+    widths = [0.0]
+    for entry in entries:
+        needed = entry[2] + (gap if rows[-1] else 0)
+        if rows[-1] and widths[-1] + needed > max_width:
+            rows.append([])
+            widths.append(0.0)
+            needed = entry[2]
+        rows[-1].append(entry)
+        widths[-1] += needed
+    group = Group()
+    total_width = max(widths) if entries else 0.0
+    height = row_height * len(rows) if entries else 0.0
+    for r, row in enumerate(rows):
+        y = height - (r + 1) * row_height + 4
+        x = (total_width - widths[r]) / 2
+        for text, style, width in row:
+            mid = y + font_size * 0.35
+            if radar and style["firm"]:
+                group.add(
+                    Rect(x, mid - 4, swatch, 8, fillColor=style["fill"], strokeColor=style["color"], strokeWidth=1.5)
+                )
+            elif radar:
+                # A PolyLine, not a Line: renderSVG closes a Line's path, which hides the dash pattern.
+                group.add(
+                    PolyLine(
+                        [x, mid, x + swatch, mid],
+                        strokeColor=style["color"],
+                        strokeWidth=style["width"],
+                        strokeDashArray=style["dash"],
+                    )
+                )
+            else:
+                group.add(Rect(x, mid - 4, swatch, 8, fillColor=style["color"], strokeColor=None))
+            group.add(String(x + swatch + 5, y, text, fontName=font, fontSize=font_size, fillColor=TEXT_COLOR))
+            x += width + gap
+    return _Legend(group, total_width, height)
+
+
+def _visible_series(series, count: int) -> list[tuple[str, list[float | None], dict]]:
+    """The series to draw, each with its style; None entries, None values and all-None series are hidden."""
+    visible = []
+    comparison = 0
+    for index, entry in enumerate(series):
+        if entry is None:
+            continue
+        name, values = entry
+        if values is None:
+            continue
+        values = list(values)[:count] + [None] * max(count - len(values), 0)
+        if index == 0:
+            style = {
+                "firm": True,
+                "color": FIRM_COLOR,
+                "fill": FIRM_FILL,
+                "width": 2.2,
+                "dash": None,
+                "symbol": "FilledCircle",
+            }
+        else:
+            if all(v is None for v in values):
+                continue
+            k = comparison % len(COMPARISON_COLORS)
+            comparison += 1
+            style = {
+                "firm": False,
+                "color": COMPARISON_COLORS[k],
+                "fill": None,
+                "width": 1.3,
+                "dash": COMPARISON_DASHES[k],
+                "symbol": None,
+            }
+        visible.append((name, values, style))
+    return visible
+
+
+def _clamp(value: float | None) -> float | None:
+    if value is None:
+        return None
+    return max(0.0, min(float(SCALE_MAX), float(value)))
+
+
+def _describe(labels: list[str], visible) -> str:
+    parts = []
+    for i, label in enumerate(labels):
+        values = ", ".join(f"{name} {_format(values[i])}" for name, values, _ in visible)
+        parts.append(f"{label}: {values}")
+    return "; ".join(parts)
+
+
+def _format(value: float | None) -> str:
+    return "–" if value is None else f"{value:.0f}"
+
+
+def _title(text: str, font: str, height: float) -> String:
+    return String(WIDTH / 2, height - 16, text, fontName=font, fontSize=11, fillColor=TEXT_COLOR, textAnchor="middle")
+
+
+_TOKEN_RE = re.compile(
+    r"\s+|[\u2e80-\u9fff\u3000-\u303f\uf900-\ufaff\uff00-\uffef]|[^\s\u2e80-\u9fff\u3000-\u303f\uf900-\ufaff\uff00-\uffef]+"
+)
+# Chinese punctuation that must not start a line.
+_NO_LINE_START = set("，。、；：？！）》」』】,.;:?!)")
+
+
+def _wrap_text(text: str, font: str, size: float, max_width: float, *, max_lines: int = 3) -> str:
+    """Greedy line breaking that works for Chinese (between characters) and English (between words)."""
+    lines: list[str] = []
+    line = ""
+    for token in _TOKEN_RE.findall(text):
+        if token.isspace():
+            if line:
+                line += " "
+            continue
+        candidate = line + token
+        if not line or stringWidth(candidate.rstrip(), font, size) <= max_width or token in _NO_LINE_START:
+            line = candidate
+        else:
+            lines.append(line.rstrip())
+            line = token
+    if line.strip():
+        lines.append(line.rstrip())
+    if len(lines) > max_lines:
+        lines = lines[: max_lines - 1] + ["".join(lines[max_lines - 1 :])]
+    return "\n".join(lines) or text

@@ -1,0 +1,31 @@
+import json
+
+from django.core.management.base import BaseCommand, CommandError
+
+from surveys import demo, selectors
+from surveys.models import Enterprise
+
+
+class Command(BaseCommand):
+    help = "Create realistic demo firms with submitted rounds, plus demo logins; ends with one line of JSON."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--firms", type=int, default=300)
+        parser.add_argument("--if-empty", action="store_true", help="only seed when there are no firms yet")
+        parser.add_argument("--seed", type=int, default=2026, help="random seed (same seed, same firms)")
+
+    def handle(self, *args, firms, if_empty, seed, **options):
+        if firms < 0:
+            raise CommandError("--firms must be 0 or more")
+        questionnaire = selectors.questionnaire_current()
+        if questionnaire is None:
+            raise CommandError("no questionnaire loaded: run load_questionnaire first")
+        if if_empty and Enterprise.objects.exists():
+            summary = demo.demo_summary()
+        else:
+            summary = demo.seed_demo(firms=firms, questionnaire=questionnaire, seed=seed)
+        logins = demo.demo_accounts_ensure()
+        self.stderr.write(f"Demo logins (password for all: {logins[0][1]}):")
+        for username, _password, description in logins:
+            self.stderr.write(f"  {username:<12} {description}")
+        self.stdout.write(json.dumps(summary.as_dict(), ensure_ascii=False))
