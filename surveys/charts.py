@@ -72,7 +72,7 @@ def dimension_radar(labels: list[str], series: list[tuple[str, list[float | None
     n = len(labels)
     legend = _legend(visible, font, WIDTH - 20, radar=True)
     label_font = 8.5
-    radius = 108
+    radius = 100
     title_height = 24 if title else 4
     # Room for two-line spoke labels above the top spoke and below the two lower ones (at -0.81 r).
     height = math.ceil(title_height + 30 + radius + 0.81 * radius + 40 + legend.height + 8)
@@ -123,6 +123,10 @@ def dimension_radar(labels: list[str], series: list[tuple[str, list[float | None
                 label.format = "%.0f"
                 label.fillColor = FIRM_COLOR
                 label.dR = 9
+                # A white backing keeps the value legible where a comparison line crosses it.
+                label.boxFillColor = colors.Color(1, 1, 1, alpha=0.85)
+                label.leftPadding = label.rightPadding = 1
+                label.topPadding = label.bottomPadding = 0
     drawing.add(chart)
 
     # Ring values in the middle of the rings' first edge (between the first two spokes), away from the
@@ -131,9 +135,12 @@ def dimension_radar(labels: list[str], series: list[tuple[str, list[float | None
     ux, uy = (math.cos(first) + math.cos(second)) / 2, (math.sin(first) + math.sin(second)) / 2
     for level in range(SCALE_STEP, SCALE_MAX + 1, SCALE_STEP):
         rho = radius * level / SCALE_MAX
-        drawing.add(
-            String(cx + ux * rho + 2, cy + uy * rho + 2, str(level), fontName=font, fontSize=6.5, fillColor=MUTED_TEXT)
-        )
+        x, y = cx + ux * rho + 2, cy + uy * rho + 2
+        text = str(level)
+        backing = Rect(x - 1, y - 1.5, stringWidth(text, font, 6.5) + 2, 7.5, strokeColor=None)
+        backing.fillColor = colors.Color(1, 1, 1, alpha=0.75)
+        drawing.add(backing)
+        drawing.add(String(x, y, text, fontName=font, fontSize=6.5, fillColor=MUTED_TEXT))
     legend.translate((WIDTH - legend.width) / 2, 6)
     drawing.add(legend.group)
     return drawing
@@ -154,7 +161,7 @@ def dimension_bars(labels: list[str], series: list[tuple[str, list[float | None]
     wrapped = [_wrap_text(label, font, label_font, group_width - 6) for label in labels]
     label_lines = max((w.count("\n") + 1 for w in wrapped), default=1)
     axis_label_height = label_lines * label_font * 1.2 + 8
-    plot_height = 190
+    plot_height = 160
     title_height = 24 if title else 6
     bottom = legend.height + 12 + axis_label_height
     height = math.ceil(bottom + plot_height + title_height + 10)
@@ -335,7 +342,6 @@ def _legend(visible, font: str, max_width: float, *, radar: bool) -> _Legend:
 def _visible_series(series, count: int) -> list[tuple[str, list[float | None], dict]]:
     """The series to draw, each with its style; None entries, None values and all-None series are hidden."""
     visible = []
-    comparison = 0
     for index, entry in enumerate(series):
         if entry is None:
             continue
@@ -355,8 +361,8 @@ def _visible_series(series, count: int) -> list[tuple[str, list[float | None], d
         else:
             if all(v is None for v in values):
                 continue
-            k = comparison % len(COMPARISON_COLORS)
-            comparison += 1
+            # Colours follow the series' position, so a hidden group does not recolour the others.
+            k = (index - 1) % len(COMPARISON_COLORS)
             style = {
                 "firm": False,
                 "color": COMPARISON_COLORS[k],

@@ -7,16 +7,17 @@ bulk inserts so that 60,000 firms seed in minutes. Scores come from the real eng
 
 from __future__ import annotations
 
+import json
 import random
-import sys
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connection, transaction
 
 from . import scoring, selectors, uscc
 from .models import Answer, Assessment, Dimension, DimensionResult, Enterprise, Item, Membership, Questionnaire
@@ -139,12 +140,40 @@ def _answers(rnd: random.Random, items: list[scoring.ItemDef], maturity: float, 
     return answers
 
 
-def _progress(done: int, total: int) -> None:
-    sys.stderr.write(f"\r  seeding demo firms: {done}/{total}")
-    sys.stderr.flush()
+ENTERPRISE_COLUMNS = [
+    "name", "uscc", "district", "zone", "industry", "size_class", "above_designated_size", "leading_chain",
+    "contact_name", "contact_phone", "created_at",
+]  # fmt: skip
+ASSESSMENT_COLUMNS = [
+    "enterprise_id", "questionnaire_id", "label", "status", "last_page", "created_at", "updated_at", "submitted_at",
+    "index", "provisional_level", "level", "result", "is_latest",
+]  # fmt: skip
 
 
-def seed_demo(*, firms: int, questionnaire: Questionnaire, seed: int = 2026, batch: int = 2000) -> DemoSummary:
+def _insert_rows(model, columns: list[str], rows: list[tuple]) -> None:
+    """Plain multi-row inserts. The ORM's per-field preparation (and, on PostgreSQL, array-escaping every
+    quote of the result JSON) made seeding 60,000 firms take many minutes; PostgreSQL gets COPY, SQLite
+    executemany."""
+    table = model._meta.db_table
+    quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.connection.cursor().copy(f"COPY {table} ({quoted}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            placeholders = ", ".join(["%s"] * len(columns))
+            cursor.executemany(f"INSERT INTO {table} ({quoted}) VALUES ({placeholders})", rows)
+
+
+def seed_demo(
+    *,
+    firms: int,
+    questionnaire: Questionnaire,
+    seed: int = 2026,
+    batch: int = 2000,
+    progress: Callable[[int, int], None] | None = None,
+) -> DemoSummary:
     """Create ``firms`` firms with submitted rounds (a quarter with an earlier round too)."""
     rnd = random.Random(seed)
     definition = selectors.questionnaire_definition(questionnaire=questionnaire)
@@ -155,6 +184,7 @@ def seed_demo(*, firms: int, questionnaire: Questionnaire, seed: int = 2026, bat
     levels: Counter = Counter()
     submitted = 0
     start_time = datetime(2025, 3, 1, 9, tzinfo=TZ)
+    now = datetime.now(tz=TZ)
 
     for offset in range(0, firms, batch):
         count = min(batch, firms - offset)
@@ -170,18 +200,18 @@ def seed_demo(*, firms: int, questionnaire: Questionnaire, seed: int = 2026, bat
                 trade = NAME_TRADES.get(industry, "制造")
                 name = f"{rnd.choice(NAME_HEADS)}{rnd.choice(NAME_CORES)}{rnd.choice(NAME_CORES)}{trade}有限公司"
                 enterprises.append(
-                    Enterprise(
-                        name=name,
-                        uscc=demo_uscc(rnd, district, taken),
-                        district=district,
-                        zone=ZONE_OF_DISTRICT.get(district, "") if rnd.random() < 0.4 else "",
-                        industry=industry,
-                        size_class=size,
-                        above_designated_size=size in {"large", "medium"} or (size == "small" and rnd.random() < 0.5),
-                        leading_chain=CHAIN_OF_INDUSTRY.get(industry, "OTHER"),
-                        contact_name=rnd.choice("王李张刘陈杨赵黄周吴")
-                        + rnd.choice(["经理", "主任", "工程师", "女士", "先生"]),
-                        contact_phone=f"1{rnd.choice('3589')}{rnd.randrange(10**9):09d}",
+                    (
+                        name,
+                        demo_uscc(rnd, district, taken),
+                        district,
+                        ZONE_OF_DISTRICT.get(district, "") if rnd.random() < 0.4 else "",
+                        industry,
+                        size,
+                        size in {"large", "medium"} or (size == "small" and rnd.random() < 0.5),
+                        CHAIN_OF_INDUSTRY.get(industry, "OTHER"),
+                        rnd.choice("王李张刘陈杨赵黄周吴") + rnd.choice(["经理", "主任", "工程师", "女士", "先生"]),
+                        f"1{rnd.choice('3589')}{rnd.randrange(10**9):09d}",
+                        now,
                     )
                 )
                 maturity = (
@@ -192,10 +222,12 @@ def seed_demo(*, firms: int, questionnaire: Questionnaire, seed: int = 2026, bat
                     + rnd.gauss(0, 0.7)
                 )
                 profiles.append((maturity, 0.1 if size == "micro" else 0.05 if size == "small" else 0.02))
-            Enterprise.objects.bulk_create(enterprises)
+            _insert_rows(Enterprise, ENTERPRISE_COLUMNS, enterprises)
+            ids = dict(Enterprise.objects.filter(uscc__in=[e[1] for e in enterprises]).values_list("uscc", "id"))
 
             rounds = []  # (assessment, answers, result)
             for enterprise, (maturity, unknown_rate) in zip(enterprises, profiles, strict=True):
+                enterprise_id = ids[enterprise[1]]
                 day = start_time + timedelta(days=rnd.randrange(0, 600), minutes=rnd.randrange(0, 600))
                 history = []
                 if rnd.random() < 0.25:
@@ -205,49 +237,69 @@ def seed_demo(*, firms: int, questionnaire: Questionnaire, seed: int = 2026, bat
                     answers = _answers(rnd, items, level_of_maturity, unknown_rate)
                     result = scoring.score(definition, answers)
                     latest = n == len(history) - 1
-                    assessment = Assessment(
-                        enterprise=enterprise,
-                        questionnaire=questionnaire,
-                        label=label,
-                        status=Assessment.STATUS_SUBMITTED,
-                        submitted_at=when,
-                        index=Decimal(str(round(result.index, 2))),
-                        provisional_level=result.provisional_level,
-                        level=result.level,
-                        result=result.as_dict(),
-                        is_latest=latest,
+                    assessment = (
+                        enterprise_id,
+                        questionnaire.id,
+                        label,
+                        Assessment.STATUS_SUBMITTED,
+                        1,
+                        when,
+                        when,
+                        when,
+                        Decimal(str(round(result.index, 2))),
+                        result.provisional_level,
+                        result.level,
+                        json.dumps(result.as_dict(), ensure_ascii=False),
+                        latest,
                     )
                     rounds.append((assessment, answers, result))
                     if latest:
                         levels[result.level] += 1
-            Assessment.objects.bulk_create([r[0] for r in rounds])
-            # created_at is auto_now_add; the demo's history needs the real order.
+            _insert_rows(Assessment, ASSESSMENT_COLUMNS, [r[0] for r in rounds])
+            assessment_ids = {
+                (enterprise_id, label): assessment_id
+                for assessment_id, enterprise_id, label in Assessment.objects.filter(
+                    enterprise_id__in=list(ids.values())
+                ).values_list("id", "enterprise_id", "label")
+            }
             answer_rows, dimension_rows = [], []
             for assessment, answers, result in rounds:
+                assessment_id = assessment_ids[assessment[0], assessment[2]]
+                when = assessment[5]
                 for code, value in answers.items():
+                    is_score = type(value) is int
                     answer_rows.append(
-                        Answer(
-                            assessment_id=assessment.id,
-                            item_id=item_ids[code],
-                            score=value if type(value) is int else None,
-                            special=value if isinstance(value, str) else "",
+                        (
+                            assessment_id,
+                            item_ids[code],
+                            value if is_score else None,
+                            "" if is_score else value,
+                            "",
+                            1,
+                            when,
                         )
                     )
                 for dim in result.dimensions:
                     dimension_rows.append(
-                        DimensionResult(
-                            assessment_id=assessment.id,
-                            dimension_id=dimension_ids[dim.code],
-                            score=None if dim.score is None else Decimal(str(round(dim.score, 2))),
-                            unknown_share=Decimal(str(round(dim.unknown_share, 4))),
-                            insufficient_data=dim.insufficient_data,
+                        (
+                            assessment_id,
+                            dimension_ids[dim.code],
+                            None if dim.score is None else Decimal(str(round(dim.score, 2))),
+                            Decimal(str(round(dim.unknown_share, 4))),
+                            dim.insufficient_data,
                         )
                     )
-            Answer.objects.bulk_create(answer_rows, batch_size=5000)
-            DimensionResult.objects.bulk_create(dimension_rows, batch_size=5000)
+            _insert_rows(
+                Answer, ["assessment_id", "item_id", "score", "special", "note", "revision", "updated_at"], answer_rows
+            )
+            _insert_rows(
+                DimensionResult,
+                ["assessment_id", "dimension_id", "score", "unknown_share", "insufficient_data"],
+                dimension_rows,
+            )
             submitted += len(rounds)
-        _progress(offset + count, firms)
-    sys.stderr.write("\n")
+        if progress is not None:
+            progress(offset + count, firms)
     return DemoSummary(
         firms=firms,
         submitted=sum(levels.values()),

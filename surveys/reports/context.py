@@ -106,6 +106,7 @@ class RecommendationRow:
     text: str  # the whole recommendation
     body: str  # the text before its concrete next step
     next_step: str  # "下一步：…" / "Next step: …", or "" when the text has no marker
+    action: str  # the next step without its marker (the whole text when there is none): the action plan's entry
     triggers: list[TriggerRow]
 
 
@@ -250,7 +251,7 @@ def _build(assessment: Assessment, language: str) -> AssessmentReport:
     def recommendation_row(view: selectors.RecommendationView) -> RecommendationRow:
         rule = view.rule
         text = rule.text
-        body, next_step = _split_next_step(text)
+        body, next_step, action = _split_next_step(text)
         return RecommendationRow(
             rule_code=rule.code,
             countermeasure_code=rule.countermeasure.code,
@@ -262,6 +263,7 @@ def _build(assessment: Assessment, language: str) -> AssessmentReport:
             text=text,
             body=body,
             next_step=next_step,
+            action=action,
             triggers=[TriggerRow(t.item_code, t.item_text, t.answer_label) for t in view.items],
         )
 
@@ -332,12 +334,14 @@ def _date(value) -> str:
     return formats.date_format(timezone.localtime(value), "DATE_FORMAT")
 
 
-def _split_next_step(text: str) -> tuple[str, str]:
+def _split_next_step(text: str) -> tuple[str, str, str]:
+    """(body, next step with its marker, next step without it); the seed's texts end in "下一步：…"."""
     for marker in NEXT_STEP_MARKERS:
         position = text.find(marker)
         if position > 0:
-            return text[:position].rstrip(), text[position:].strip()
-    return text, ""
+            next_step = text[position:].strip()
+            return text[:position].rstrip(), next_step, next_step[len(marker) :].strip()
+    return text, "", text
 
 
 def _peer_summaries(result: selectors.ResultView) -> list[PeerSummary]:

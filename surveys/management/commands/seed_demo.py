@@ -23,7 +23,12 @@ class Command(BaseCommand):
         if if_empty and Enterprise.objects.exists():
             summary = demo.demo_summary()
         else:
-            summary = demo.seed_demo(firms=firms, questionnaire=questionnaire, seed=seed)
+            summary = demo.seed_demo(
+                firms=firms,
+                questionnaire=questionnaire,
+                seed=seed,
+                progress=lambda done, total: self.stderr.write(f"  seeded {done}/{total} firms"),
+            )
         logins = demo.demo_accounts_ensure()
         self.stderr.write(f"Demo logins (password for all: {logins[0][1]}):")
         for username, _password, description in logins:

@@ -1,0 +1,122 @@
+"""Fixtures for the report tests: the real questionnaire, submitted rounds built through the services.
+
+The builders are plain functions too (``submit_round``, ``realistic_answers``) so that tests outside this
+folder (tests/test_render_report.py) can import them.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from surveys import scoring, services
+from surveys.models import Item, Questionnaire
+from surveys.seeding import read_definition
+from surveys.services import AnswerChange
+from tests.model_factories import EnterpriseFactory, MembershipFactory
+
+SEED_PATH = "seeds/questionnaire-2026.1.yaml"
+SEED_VERSION = "2026.1"
+INDUSTRY = "C34"  # 通用设备制造业
+DISTRICT = "370112"  # 历城区
+OTHER_DISTRICT = "370102"  # 历下区
+PEER_COUNT = 12
+# The dimension a firm answers 不清楚 throughout (every item of D5 offers 不清楚).
+UNKNOWN_DIMENSION = "D5"
+
+HOSTILE_TEXT = '<font color=red>X</font> & <para> <a href="javascript:x">y</a> <b'
+
+
+def load_seed() -> Questionnaire:
+    services.questionnaire_upsert(definition=read_definition(SEED_PATH))
+    return Questionnaire.objects.get(version=SEED_VERSION)
+
+
+def items_by_dimension(questionnaire: Questionnaire) -> dict[str, list[Item]]:
+    grouped: dict[str, list[Item]] = {}
+    for item in Item.objects.filter(questionnaire=questionnaire).select_related("dimension").order_by("position"):
+        grouped.setdefault(item.dimension.code, []).append(item)
+    return grouped
+
+
+def realistic_answers(
+    questionnaire: Questionnaire, *, seed: int = 0, unknown_dimension: str | None = None
+) -> dict[str, int | str]:
+    """A plausible mix: dimensions at different levels, some spread, one 不适用 where offered."""
+    base = {"D1": 2, "D2": 2, "D3": 1, "D4": 3, "D5": 2}
+    spread = (0, 1, -1, 1, 0, -2, 2, -1, 1, 0)
+    answers: dict[str, int | str] = {}
+    for code, items in items_by_dimension(questionnaire).items():
+        for n, item in enumerate(items):
+            if code == unknown_dimension:
+                answers[item.code] = scoring.UNKNOWN
+                continue
+            value = base[code] + spread[(n + seed) % len(spread)] + (seed % 3) - 1
+            answers[item.code] = max(0, min(4, value))
+            if item.allows_na and (n + seed) % 4 == 0:
+                answers[item.code] = scoring.NOT_APPLICABLE
+    return answers
+
+
+def submit_round(*, enterprise, user, answers, notes=None, label: str = ""):
+    notes = notes or {}
+    assessment = services.assessment_start(enterprise=enterprise, user=user, label=label)
+    changes = [
+        AnswerChange(item_code=code, value=value, note=notes.get(code, ""), base_revision=0)
+        for code, value in answers.items()
+    ]
+    outcome = services.answers_save(assessment=assessment, user=user, changes=changes)
+    assert outcome.ok, outcome.conflicts
+    return services.assessment_submit(assessment=assessment, user=user, pledge=True)
+
+
+def new_member(**enterprise_fields):
+    enterprise = EnterpriseFactory(industry=INDUSTRY, district=DISTRICT, **enterprise_fields)
+    return MembershipFactory(enterprise=enterprise).user, enterprise
+
+
+@pytest.fixture
+def seed_questionnaire(db) -> Questionnaire:
+    return load_seed()
+
+
+@pytest.fixture
+def peer_firms(seed_questionnaire):
+    """12 submitted firms in the test firm's industry: 8 in its district, 4 elsewhere.
+
+    With the firm itself the industry and the city have 13 firms (shown), its district 9 (hidden).
+    """
+    firms = []
+    for n in range(PEER_COUNT):
+        district = DISTRICT if n < 8 else OTHER_DISTRICT
+        enterprise = EnterpriseFactory(industry=INDUSTRY, district=district)
+        user = MembershipFactory(enterprise=enterprise).user
+        submit_round(enterprise=enterprise, user=user, answers=realistic_answers(seed_questionnaire, seed=n + 1))
+        firms.append(enterprise)
+    return firms
+
+
+@pytest.fixture
+def firm_round(seed_questionnaire, peer_firms):
+    """A realistic submitted round with notes, whose D5 is answered 不清楚 throughout."""
+    user, enterprise = new_member(name="济南鲁华精密机械制造有限公司", contact_name="李明", contact_phone="0531-86001234")
+    answers = realistic_answers(seed_questionnaire, unknown_dimension=UNKNOWN_DIMENSION)
+    notes = {
+        "P1.1": "二号车间的老设备尚未联网，计划明年改造。",
+        "P2.2": "数控设备 18 台，生产设备共 75 台。",
+        "P4.1": "IT 部 3 人，其中 1 人兼做设备维护。",
+    }
+    return submit_round(enterprise=enterprise, user=user, answers=answers, notes=notes, label="2026 第一轮")
+
+
+@pytest.fixture
+def hostile_round(seed_questionnaire):
+    """A round whose firm name, contact and a note carry ReportLab paragraph markup."""
+    user, enterprise = new_member(name=HOSTILE_TEXT[:100], contact_name="<b>王</b> & 李")
+    answers = realistic_answers(seed_questionnaire)
+    return submit_round(enterprise=enterprise, user=user, answers=answers, notes={"P1.2": HOSTILE_TEXT}, label="R&D <1>")
+
+
+@pytest.fixture
+def draft_round(seed_questionnaire):
+    user, enterprise = new_member()
+    return services.assessment_start(enterprise=enterprise, user=user, label="2026 草稿")

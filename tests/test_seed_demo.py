@@ -1,0 +1,66 @@
+import json
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from surveys import scoring, selectors
+from surveys.models import Assessment, DimensionResult, Enterprise, Membership
+from surveys.uscc import validate
+
+pytestmark = pytest.mark.django_db
+
+
+def run_seed(*args):
+    out, err = StringIO(), StringIO()
+    call_command("seed_demo", *args, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+def test_seed_demo_prints_one_json_line_and_creates_consistent_firms(questionnaire):
+    out, err = run_seed("--firms", "120")
+    lines = out.strip().splitlines()
+    assert len(lines) == 1
+    summary = json.loads(lines[0])
+    assert summary["firms"] == 120 == Enterprise.objects.count()
+    assert summary["submitted"] == 120
+    assert sum(summary["levels"].values()) == 120
+    assert set(summary["levels"]) == {"L1", "L2", "L3", "L4", "L5"}
+    assert "demo_owner" in err and "120/120" in err
+
+    assert all(validate(code).is_valid for code in Enterprise.objects.values_list("uscc", flat=True))
+    assert Enterprise.objects.values("district").distinct().count() >= 8
+    assert Enterprise.objects.filter(size_class="small").count() > Enterprise.objects.filter(size_class="large").count()
+
+    # Stored results are what the engine computes from the stored answers.
+    definition = selectors.questionnaire_definition(questionnaire=questionnaire)
+    for assessment in Assessment.objects.order_by("?")[:10]:
+        recomputed = scoring.score(definition, selectors.assessment_answer_values(assessment=assessment))
+        assert assessment.level == recomputed.level
+        assert float(assessment.index) == pytest.approx(recomputed.index, abs=0.006)
+    assert Assessment.objects.filter(is_latest=True).count() == 120
+    assert DimensionResult.objects.count() == 5 * Assessment.objects.count()
+
+
+def test_answers_correlate_across_dimensions_like_real_firms(questionnaire):
+    import statistics
+
+    run_seed("--firms", "200")
+    rows = {}
+    for assessment_id, code, score in DimensionResult.objects.filter(assessment__is_latest=True).values_list(
+        "assessment_id", "dimension__code", "score"
+    ):
+        rows.setdefault(assessment_id, {})[code] = float(score)
+    d2 = [r["D2"] for r in rows.values()]
+    d4 = [r["D4"] for r in rows.values()]
+    assert statistics.correlation(d2, d4) > 0.4
+    assert statistics.mean(d4) < statistics.mean(d2)  # talent lags behind integration, as the paper says
+
+
+def test_if_empty_does_not_seed_twice_and_logins_work(client, questionnaire):
+    run_seed("--firms", "15")
+    out, _err = run_seed("--firms", "15", "--if-empty")
+    assert json.loads(out)["firms"] == 15 == Enterprise.objects.count()
+    owner = Membership.objects.get(user__username="demo_owner")
+    assert owner.role == "owner"
+    assert client.login(username="demo_owner", password="Jinan-demo-2026")
