@@ -11,13 +11,15 @@ import json
 import random
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
+from django.db.models import Max
 
 from . import scoring, selectors, uscc
 from .models import Answer, Assessment, Dimension, DimensionResult, Enterprise, Item, Membership, Questionnaire
@@ -144,6 +146,8 @@ ENTERPRISE_COLUMNS = [
     "name", "uscc", "district", "zone", "industry", "size_class", "above_designated_size", "leading_chain",
     "contact_name", "contact_phone", "created_at",
 ]  # fmt: skip
+ANSWER_COLUMNS = ["assessment_id", "item_id", "score", "special", "note", "revision", "updated_at"]
+DIMENSION_RESULT_COLUMNS = ["assessment_id", "dimension_id", "score", "unknown_share", "insufficient_data"]
 ASSESSMENT_COLUMNS = [
     "enterprise_id", "questionnaire_id", "label", "status", "last_page", "created_at", "updated_at", "submitted_at",
     "index", "provisional_level", "level", "result", "is_latest",
@@ -166,6 +170,42 @@ def _insert_rows(model, columns: list[str], rows: list[tuple]) -> None:
             cursor.executemany(f"INSERT INTO {table} ({quoted}) VALUES ({placeholders})", rows)
 
 
+class _Ids:
+    """Primary keys handed out before the rows exist, so that a batch is built without the database
+    and written while the next one is generated."""
+
+    def __init__(self, model):
+        self.model = model
+        self.next_sqlite = (model.objects.aggregate(m=Max("id"))["m"] or 0) + 1
+
+    def take(self, n: int) -> list[int]:
+        if n == 0:
+            return []
+        if connection.vendor == "postgresql":
+            sequence = f"{self.model._meta.db_table}_id_seq"
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT nextval(%s) FROM generate_series(1, %s)", [sequence, n])
+                return [row[0] for row in cursor.fetchall()]
+        first, self.next_sqlite = self.next_sqlite, self.next_sqlite + n
+        return list(range(first, first + n))
+
+
+@dataclass
+class _Batch:
+    enterprises: list[tuple]
+    assessments: list[tuple]
+    answers: list[tuple]
+    dimension_results: list[tuple]
+
+
+def _write_batch(batch: _Batch) -> None:
+    with transaction.atomic():
+        _insert_rows(Enterprise, ["id", *ENTERPRISE_COLUMNS], batch.enterprises)
+        _insert_rows(Assessment, ["id", *ASSESSMENT_COLUMNS], batch.assessments)
+        _insert_rows(Answer, ANSWER_COLUMNS, batch.answers)
+        _insert_rows(DimensionResult, DIMENSION_RESULT_COLUMNS, batch.dimension_results)
+
+
 def seed_demo(
     *,
     firms: int,
@@ -174,132 +214,132 @@ def seed_demo(
     batch: int = 2000,
     progress: Callable[[int, int], None] | None = None,
 ) -> DemoSummary:
-    """Create ``firms`` firms with submitted rounds (a quarter with an earlier round too)."""
+    """Create ``firms`` firms with submitted rounds (a quarter with an earlier round too).
+
+    Batches are written by a second thread with its own connection while the next batch is generated;
+    inside an enclosing transaction (tests) they are written inline, since another connection could not
+    see the uncommitted questionnaire.
+    """
     rnd = random.Random(seed)
     definition = selectors.questionnaire_definition(questionnaire=questionnaire)
     items = [item for dim in definition.dimensions for item in dim.items]
     item_ids = dict(Item.objects.filter(questionnaire=questionnaire).values_list("code", "id"))
     dimension_ids = dict(Dimension.objects.filter(questionnaire=questionnaire).values_list("code", "id"))
     taken = set(Enterprise.objects.values_list("uscc", flat=True))
+    enterprise_ids, assessment_ids = _Ids(Enterprise), _Ids(Assessment)
     levels: Counter = Counter()
     submitted = 0
     start_time = datetime(2025, 3, 1, 9, tzinfo=TZ)
     now = datetime.now(tz=TZ)
+    threaded = not connection.in_atomic_block
 
-    for offset in range(0, firms, batch):
-        count = min(batch, firms - offset)
-        with transaction.atomic():
-            enterprises, profiles = [], []
-            for _ in range(count):
-                district = _weighted(rnd, DISTRICT_WEIGHTS)
-                weights = dict(INDUSTRY_WEIGHTS)
-                for code, boost in DISTRICT_INDUSTRY_BOOST.get(district, {}).items():
-                    weights[code] += boost
-                industry = _weighted(rnd, weights)
-                size = _weighted(rnd, SIZE_WEIGHTS)
-                trade = NAME_TRADES.get(industry, "制造")
-                name = f"{rnd.choice(NAME_HEADS)}{rnd.choice(NAME_CORES)}{rnd.choice(NAME_CORES)}{trade}有限公司"
-                enterprises.append(
+    def generate(count: int) -> _Batch:
+        nonlocal submitted
+        enterprises, profiles = [], []
+        for enterprise_id in enterprise_ids.take(count):
+            district = _weighted(rnd, DISTRICT_WEIGHTS)
+            weights = dict(INDUSTRY_WEIGHTS)
+            for code, boost in DISTRICT_INDUSTRY_BOOST.get(district, {}).items():
+                weights[code] += boost
+            industry = _weighted(rnd, weights)
+            size = _weighted(rnd, SIZE_WEIGHTS)
+            trade = NAME_TRADES.get(industry, "制造")
+            name = f"{rnd.choice(NAME_HEADS)}{rnd.choice(NAME_CORES)}{rnd.choice(NAME_CORES)}{trade}有限公司"
+            enterprises.append(
+                (
+                    enterprise_id,
+                    name,
+                    demo_uscc(rnd, district, taken),
+                    district,
+                    ZONE_OF_DISTRICT.get(district, "") if rnd.random() < 0.4 else "",
+                    industry,
+                    size,
+                    size in {"large", "medium"} or (size == "small" and rnd.random() < 0.5),
+                    CHAIN_OF_INDUSTRY.get(industry, "OTHER"),
+                    rnd.choice("王李张刘陈杨赵黄周吴") + rnd.choice(["经理", "主任", "工程师", "女士", "先生"]),
+                    f"1{rnd.choice('3589')}{rnd.randrange(10**9):09d}",
+                    now,
+                )
+            )
+            maturity = (
+                1.5 + SIZE_EFFECT[size] + INDUSTRY_EFFECT.get(industry, 0) + DISTRICT_EFFECT.get(district, 0)
+            ) + rnd.gauss(0, 0.7)
+            profiles.append((enterprise_id, maturity, 0.1 if size == "micro" else 0.05 if size == "small" else 0.02))
+
+        planned = []  # (enterprise_id, label, maturity, when, latest, unknown_rate)
+        for enterprise_id, maturity, unknown_rate in profiles:
+            day = start_time + timedelta(days=rnd.randrange(0, 600), minutes=rnd.randrange(0, 600))
+            history = []
+            if rnd.random() < 0.25:
+                history.append(("2025 T0", maturity - abs(rnd.gauss(0.35, 0.2)), day - timedelta(days=300)))
+            history.append(("2026 T0" if history else f"{day.year} T0", maturity, day))
+            for n, (label, round_maturity, when) in enumerate(history):
+                planned.append((enterprise_id, label, round_maturity, when, n == len(history) - 1, unknown_rate))
+
+        assessments, answer_rows, dimension_rows = [], [], []
+        for assessment_id, (enterprise_id, label, round_maturity, when, latest, unknown_rate) in zip(
+            assessment_ids.take(len(planned)), planned, strict=True
+        ):
+            answers = _answers(rnd, items, round_maturity, unknown_rate)
+            result = scoring.score(definition, answers)
+            if latest:
+                levels[result.level] += 1
+            assessments.append(
+                (
+                    assessment_id,
+                    enterprise_id,
+                    questionnaire.id,
+                    label,
+                    Assessment.STATUS_SUBMITTED,
+                    1,
+                    when,
+                    when,
+                    when,
+                    Decimal(str(round(result.index, 2))),
+                    result.provisional_level,
+                    result.level,
+                    json.dumps(result.as_dict(), ensure_ascii=False),
+                    latest,
+                )
+            )
+            for code, value in answers.items():
+                is_score = type(value) is int
+                answer_rows.append(
+                    (assessment_id, item_ids[code], value if is_score else None, "" if is_score else value, "", 1, when)
+                )
+            for dim in result.dimensions:
+                dimension_rows.append(
                     (
-                        name,
-                        demo_uscc(rnd, district, taken),
-                        district,
-                        ZONE_OF_DISTRICT.get(district, "") if rnd.random() < 0.4 else "",
-                        industry,
-                        size,
-                        size in {"large", "medium"} or (size == "small" and rnd.random() < 0.5),
-                        CHAIN_OF_INDUSTRY.get(industry, "OTHER"),
-                        rnd.choice("王李张刘陈杨赵黄周吴") + rnd.choice(["经理", "主任", "工程师", "女士", "先生"]),
-                        f"1{rnd.choice('3589')}{rnd.randrange(10**9):09d}",
-                        now,
+                        assessment_id,
+                        dimension_ids[dim.code],
+                        None if dim.score is None else Decimal(str(round(dim.score, 2))),
+                        Decimal(str(round(dim.unknown_share, 4))),
+                        dim.insufficient_data,
                     )
                 )
-                maturity = (
-                    1.5
-                    + SIZE_EFFECT[size]
-                    + INDUSTRY_EFFECT.get(industry, 0)
-                    + DISTRICT_EFFECT.get(district, 0)
-                    + rnd.gauss(0, 0.7)
-                )
-                profiles.append((maturity, 0.1 if size == "micro" else 0.05 if size == "small" else 0.02))
-            _insert_rows(Enterprise, ENTERPRISE_COLUMNS, enterprises)
-            ids = dict(Enterprise.objects.filter(uscc__in=[e[1] for e in enterprises]).values_list("uscc", "id"))
+        submitted += len(planned)
+        return _Batch(enterprises, assessments, answer_rows, dimension_rows)
 
-            rounds = []  # (assessment, answers, result)
-            for enterprise, (maturity, unknown_rate) in zip(enterprises, profiles, strict=True):
-                enterprise_id = ids[enterprise[1]]
-                day = start_time + timedelta(days=rnd.randrange(0, 600), minutes=rnd.randrange(0, 600))
-                history = []
-                if rnd.random() < 0.25:
-                    history.append(("2025 T0", maturity - abs(rnd.gauss(0.35, 0.2)), day - timedelta(days=300)))
-                history.append(("2026 T0" if history else f"{day.year} T0", maturity, day))
-                for n, (label, level_of_maturity, when) in enumerate(history):
-                    answers = _answers(rnd, items, level_of_maturity, unknown_rate)
-                    result = scoring.score(definition, answers)
-                    latest = n == len(history) - 1
-                    assessment = (
-                        enterprise_id,
-                        questionnaire.id,
-                        label,
-                        Assessment.STATUS_SUBMITTED,
-                        1,
-                        when,
-                        when,
-                        when,
-                        Decimal(str(round(result.index, 2))),
-                        result.provisional_level,
-                        result.level,
-                        json.dumps(result.as_dict(), ensure_ascii=False),
-                        latest,
-                    )
-                    rounds.append((assessment, answers, result))
-                    if latest:
-                        levels[result.level] += 1
-            _insert_rows(Assessment, ASSESSMENT_COLUMNS, [r[0] for r in rounds])
-            assessment_ids = {
-                (enterprise_id, label): assessment_id
-                for assessment_id, enterprise_id, label in Assessment.objects.filter(
-                    enterprise_id__in=list(ids.values())
-                ).values_list("id", "enterprise_id", "label")
-            }
-            answer_rows, dimension_rows = [], []
-            for assessment, answers, result in rounds:
-                assessment_id = assessment_ids[assessment[0], assessment[2]]
-                when = assessment[5]
-                for code, value in answers.items():
-                    is_score = type(value) is int
-                    answer_rows.append(
-                        (
-                            assessment_id,
-                            item_ids[code],
-                            value if is_score else None,
-                            "" if is_score else value,
-                            "",
-                            1,
-                            when,
-                        )
-                    )
-                for dim in result.dimensions:
-                    dimension_rows.append(
-                        (
-                            assessment_id,
-                            dimension_ids[dim.code],
-                            None if dim.score is None else Decimal(str(round(dim.score, 2))),
-                            Decimal(str(round(dim.unknown_share, 4))),
-                            dim.insufficient_data,
-                        )
-                    )
-            _insert_rows(
-                Answer, ["assessment_id", "item_id", "score", "special", "note", "revision", "updated_at"], answer_rows
-            )
-            _insert_rows(
-                DimensionResult,
-                ["assessment_id", "dimension_id", "score", "unknown_share", "insufficient_data"],
-                dimension_rows,
-            )
-            submitted += len(rounds)
-        if progress is not None:
-            progress(offset + count, firms)
+    if threaded:
+        with ThreadPoolExecutor(max_workers=1) as writer:
+            pending = None
+            for offset in range(0, firms, batch):
+                count = min(batch, firms - offset)
+                generated = generate(count)
+                if pending is not None:
+                    pending.result()  # re-raises a failed write
+                pending = writer.submit(_write_batch, generated)
+                if progress is not None:
+                    progress(offset + count, firms)
+            if pending is not None:
+                pending.result()
+            writer.submit(connections.close_all).result()  # the writer thread's own connection
+    else:
+        for offset in range(0, firms, batch):
+            count = min(batch, firms - offset)
+            _write_batch(generate(count))
+            if progress is not None:
+                progress(offset + count, firms)
     return DemoSummary(
         firms=firms,
         submitted=sum(levels.values()),

@@ -460,3 +460,42 @@ class DimensionResult(models.Model):
 
     def __str__(self) -> str:
         return f"{self.assessment_id}/{self.dimension_id}={self.score}"
+
+
+# --- administrators ---------------------------------------------------------------------------------
+
+
+class AdministratorScope(models.Model):
+    """The districts a district administrator answers for. City administrators need no row.
+
+    Who is an administrator at all comes from Django permissions (normally through the groups that
+    ``setup_roles`` creates): ``view_all_firms`` for the whole city, ``view_district_firms`` for the
+    districts listed here. surveys/scopes.py turns both into the one scope every administrator query uses.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="administrator_scope"
+    )
+    # GB/T 2260 codes from choices.DISTRICTS; unknown codes are refused by clean() and ignored when read.
+    districts = models.JSONField(_("负责区县"), default=list, blank=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("管理员负责范围")
+        verbose_name_plural = _("管理员负责范围")
+        permissions = [
+            ("view_all_firms", _("查看全市企业的评估结果")),
+            ("view_district_firms", _("查看所辖区县企业的评估结果")),
+            ("view_contact_details", _("查看企业联系人及电话")),
+            ("export_results", _("导出评估结果和汇总报告")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} → {', '.join(self.districts) or '-'}"
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        known = {code for code, _label in choices.DISTRICTS}
+        if not isinstance(self.districts, list) or any(code not in known for code in self.districts):
+            raise ValidationError({"districts": _("区县代码无效。")})

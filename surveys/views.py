@@ -266,6 +266,7 @@ def _page_context(assessment, page, *, posted=None, conflicts=None, field_errors
         rows.append(
             {
                 "view": view,
+                "options": [(option, selected == str(option.score)) for option in view.options],
                 "selected": selected,
                 "note": note,
                 # After a conflict the form is based on the colleague's revision: saving again is a

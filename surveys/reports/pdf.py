@@ -109,7 +109,7 @@ def ascii_filename(filename: str) -> str:
     if not dot:
         stem, extension = filename, ""
     folded = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode("ascii")
-    folded = _NON_ASCII_FILENAME_RE.sub("_", folded).strip("._-") or "report"
+    folded = re.sub(r"_{2,}", "_", _NON_ASCII_FILENAME_RE.sub("_", folded)).strip("._-") or "report"
     extension = _NON_ASCII_FILENAME_RE.sub("", extension)
     return f"{folded}.{extension}" if extension else folded
 
@@ -191,8 +191,18 @@ def _table(rows, widths_mm, styles, *, header: bool = True, extra=()) -> Table:
                 for cell in row
             ]
         )
-    table = Table(cells, colWidths=[w * mm for w in widths_mm], repeatRows=1 if header else 0, hAlign="LEFT")
+    # splitInRow: a row taller than what is left of the page (a long note) continues on the next one
+    # instead of raising LayoutError.
+    table = Table(
+        cells,
+        colWidths=[w * mm for w in widths_mm],
+        repeatRows=1 if header else 0,
+        splitInRow=1,
+        hAlign="LEFT",
+    )
     commands = [
+        # Cells are Paragraphs with their own font; the table's font only keeps Helvetica out of the file.
+        ("FONTNAME", (0, 0), (-1, -1), styles["cell"].fontName),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("GRID", (0, 0), (-1, -1), 0.4, RULE),
         ("LEFTPADDING", (0, 0), (-1, -1), 4),
@@ -211,6 +221,7 @@ def _box(flowables, *, fill=NOTE_FILL, line=RULE) -> Table:
     table.setStyle(
         TableStyle(
             [
+                ("FONTNAME", (0, 0), (-1, -1), flowables[0].style.fontName),
                 ("BACKGROUND", (0, 0), (-1, -1), fill),
                 ("BOX", (0, 0), (-1, -1), 0.6, line),
                 ("LEFTPADDING", (0, 0), (-1, -1), 8),
@@ -284,6 +295,7 @@ def _cover(report: AssessmentReport, styles) -> list:
     result.setStyle(
         TableStyle(
             [
+                ("FONTNAME", (0, 0), (-1, -1), styles["big"].fontName),
                 ("BOX", (0, 0), (-1, -1), 0.8, ACCENT),
                 ("LINEAFTER", (0, 0), (0, -1), 0.4, RULE),
                 ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
@@ -569,9 +581,19 @@ def _appendix(report: AssessmentReport, styles) -> list:
     story = _heading(_("附录：全部题目与答案"), styles)
     for d in report.dimensions:
         story += _heading(f"{d.code} {d.name}", styles, 2)
-        rows = [(_("题号"), _("题目"), _("本企业的答案"), _("备注"))]
-        rows += [(a.item_code, a.question, a.answer, a.note or "") for a in d.answers]
-        story.append(_table(rows, (14, 72, 48, 40), styles))
+        rows = [(_("题号"), _("题目"), _("本企业的答案"))]
+        spans = []
+        for a in d.answers:
+            rows.append((a.item_code, a.question, a.answer))
+            if a.note:
+                # The note gets a row of its own under the answer, across the question and answer columns.
+                spans.append(("SPAN", (1, len(rows)), (2, len(rows))))
+                spans.append(("BACKGROUND", (1, len(rows)), (2, len(rows)), NOTE_FILL))
+                spans.append(("LINEABOVE", (1, len(rows)), (2, len(rows)), 0.2, NOTE_FILL))
+                rows.append(
+                    ("", _markup(f'<font color="#5A5A5A">{esc(_("备注："))}</font>{esc(a.note)}', styles["cell"]), "")
+                )
+        story.append(_table(rows, (14, 92, 68), styles, extra=spans))
     return story
 
 

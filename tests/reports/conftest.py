@@ -1,15 +1,20 @@
 """Fixtures for the report tests: the real questionnaire, submitted rounds built through the services.
 
-The builders are plain functions too (``submit_round``, ``realistic_answers``) so that tests outside this
-folder (tests/test_render_report.py) can import them.
+The builders are plain functions so that tests outside this folder (tests/test_render_report.py) can
+import them; ``rendered`` builds the expensive scenario once for the package.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pytest
+from django.db import transaction
+from django.test import override_settings
 
 from surveys import scoring, services
 from surveys.models import Item, Questionnaire
+from surveys.reports import AssessmentReport, assessment_pdf, build_assessment_report
 from surveys.seeding import read_definition
 from surveys.services import AnswerChange
 from tests.model_factories import EnterpriseFactory, MembershipFactory
@@ -23,7 +28,16 @@ PEER_COUNT = 12
 # The dimension a firm answers 不清楚 throughout (every item of D5 offers 不清楚).
 UNKNOWN_DIMENSION = "D5"
 
+FIRM_NAME = "济南鲁华精密机械制造有限公司"
+FIRM_ROUND = "2026 第一轮"
+FIRM_NOTES = {
+    "P1.1": "二号车间的老设备尚未联网，计划明年改造。",
+    "P2.2": "数控设备 18 台，生产设备共 75 台。",
+    "P4.1": "IT 部 3 人，其中 1 人兼做设备维护。",
+}
 HOSTILE_TEXT = '<font color=red>X</font> & <para> <a href="javascript:x">y</a> <b'
+HOSTILE_CONTACT = "<b>王</b> & 李"
+HOSTILE_ROUND = "R&D <1>"
 
 
 def load_seed() -> Questionnaire:
@@ -74,13 +88,7 @@ def new_member(**enterprise_fields):
     return MembershipFactory(enterprise=enterprise).user, enterprise
 
 
-@pytest.fixture
-def seed_questionnaire(db) -> Questionnaire:
-    return load_seed()
-
-
-@pytest.fixture
-def peer_firms(seed_questionnaire):
+def create_peer_firms(questionnaire: Questionnaire) -> list:
     """12 submitted firms in the test firm's industry: 8 in its district, 4 elsewhere.
 
     With the firm itself the industry and the city have 13 firms (shown), its district 9 (hidden).
@@ -90,30 +98,85 @@ def peer_firms(seed_questionnaire):
         district = DISTRICT if n < 8 else OTHER_DISTRICT
         enterprise = EnterpriseFactory(industry=INDUSTRY, district=district)
         user = MembershipFactory(enterprise=enterprise).user
-        submit_round(enterprise=enterprise, user=user, answers=realistic_answers(seed_questionnaire, seed=n + 1))
+        submit_round(enterprise=enterprise, user=user, answers=realistic_answers(questionnaire, seed=n + 1))
         firms.append(enterprise)
     return firms
 
 
-@pytest.fixture
-def firm_round(seed_questionnaire, peer_firms):
+def create_firm_round(questionnaire: Questionnaire):
     """A realistic submitted round with notes, whose D5 is answered 不清楚 throughout."""
-    user, enterprise = new_member(name="济南鲁华精密机械制造有限公司", contact_name="李明", contact_phone="0531-86001234")
-    answers = realistic_answers(seed_questionnaire, unknown_dimension=UNKNOWN_DIMENSION)
-    notes = {
-        "P1.1": "二号车间的老设备尚未联网，计划明年改造。",
-        "P2.2": "数控设备 18 台，生产设备共 75 台。",
-        "P4.1": "IT 部 3 人，其中 1 人兼做设备维护。",
-    }
-    return submit_round(enterprise=enterprise, user=user, answers=answers, notes=notes, label="2026 第一轮")
+    user, enterprise = new_member(name=FIRM_NAME, contact_name="李明", contact_phone="0531-86001234")
+    answers = realistic_answers(questionnaire, unknown_dimension=UNKNOWN_DIMENSION)
+    return submit_round(enterprise=enterprise, user=user, answers=answers, notes=FIRM_NOTES, label=FIRM_ROUND)
+
+
+def create_hostile_round(questionnaire: Questionnaire):
+    """A round whose firm name, contact, round label and a note carry ReportLab paragraph markup.
+
+    Outside the peers' industry and district, so that it does not change their groups.
+    """
+    enterprise = EnterpriseFactory(name=HOSTILE_TEXT, contact_name=HOSTILE_CONTACT, industry="C39", district="370105")
+    user = MembershipFactory(enterprise=enterprise).user
+    answers = realistic_answers(questionnaire, seed=5)
+    return submit_round(
+        enterprise=enterprise, user=user, answers=answers, notes={"P1.2": HOSTILE_TEXT}, label=HOSTILE_ROUND
+    )
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """What the report tests inspect: plain report trees and PDF bytes, built once for the package."""
+
+    report_zh: AssessmentReport
+    report_en: AssessmentReport
+    pdf_zh: tuple[str, str, bytes]
+    pdf_en: tuple[str, str, bytes]
+    hostile_report: AssessmentReport
+    hostile_pdf: tuple[str, str, bytes]
+    uscc: str
+    item_codes: list[str]
+
+
+@pytest.fixture(scope="package")
+def rendered(django_db_setup, django_db_blocker) -> Rendered:
+    """The seed, 12 peers, the realistic firm and the hostile one, reported and rendered, then rolled back.
+
+    Building 14 submitted firms through the services takes seconds; the report tree is plain data (the
+    point of reports/context.py), so it is built once and the database is left as it was.
+    """
+    with (
+        django_db_blocker.unblock(),
+        override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]),
+        transaction.atomic(),
+    ):
+        questionnaire = load_seed()
+        create_peer_firms(questionnaire)
+        firm = create_firm_round(questionnaire)
+        result = {
+            "report_zh": build_assessment_report(assessment=firm, language="zh-hans"),
+            "report_en": build_assessment_report(assessment=firm, language="en"),
+            "pdf_zh": assessment_pdf(assessment=firm, language="zh-hans"),
+            "pdf_en": assessment_pdf(assessment=firm, language="en"),
+            "uscc": firm.enterprise.uscc,
+            "item_codes": list(
+                Item.objects.filter(questionnaire=questionnaire).order_by("position").values_list("code", flat=True)
+            ),
+        }
+        hostile = create_hostile_round(questionnaire)
+        result["hostile_report"] = build_assessment_report(assessment=hostile, language="zh-hans")
+        result["hostile_pdf"] = assessment_pdf(assessment=hostile, language="zh-hans")
+        transaction.set_rollback(True)
+    return Rendered(**result)
 
 
 @pytest.fixture
-def hostile_round(seed_questionnaire):
-    """A round whose firm name, contact and a note carry ReportLab paragraph markup."""
-    user, enterprise = new_member(name=HOSTILE_TEXT[:100], contact_name="<b>王</b> & 李")
-    answers = realistic_answers(seed_questionnaire)
-    return submit_round(enterprise=enterprise, user=user, answers=answers, notes={"P1.2": HOSTILE_TEXT}, label="R&D <1>")
+def seed_questionnaire(db) -> Questionnaire:
+    return load_seed()
+
+
+@pytest.fixture
+def firm_round(seed_questionnaire):
+    return create_firm_round(seed_questionnaire)
 
 
 @pytest.fixture
