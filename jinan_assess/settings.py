@@ -6,6 +6,7 @@ DEBUG off unless DJANGO_DEBUG is set.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -52,7 +53,9 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "django_include_bootstrap",
+    "axes",
     "surveys",
+    "surveys.audit",
 ]
 
 MIDDLEWARE = [
@@ -65,6 +68,15 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "surveys.middleware.SessionTimeoutMiddleware",
+    "surveys.middleware.ContentSecurityPolicyMiddleware",
+    # Last, as django-axes requires: it turns a locked-out login into our neutral login response.
+    "axes.middleware.AxesMiddleware",
+]
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "jinan_assess.urls"
@@ -151,12 +163,48 @@ DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "noreply@jinan-
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
+# --- security (README "Configuration"; checked by `check --deploy --fail-level WARNING`) ----------
+# DJANGO_HTTPS: the site is served over HTTPS (default whenever DEBUG is off). It turns on the HTTPS
+# redirect, secure cookies and HSTS; tests and local benchmarks over plain HTTP set it to 0.
+HTTPS = env_bool("DJANGO_HTTPS", not DEBUG)
+SECURE_SSL_REDIRECT = HTTPS
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SECURE_HSTS_SECONDS = 31_536_000 if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
+SECURE_HSTS_PRELOAD = HTTPS
+if env_bool("DJANGO_BEHIND_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", not DEBUG)
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True  # the autosave script reads the token from the form, not the cookie
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Only our own static files; charts are <img> of our own SVG endpoints.
+JINAN_CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+)
+
+# Sessions: 30 minutes idle, 12 hours at most after login (surveys.middleware.SessionTimeoutMiddleware).
+JINAN_SESSION_IDLE_SECONDS = int(os.environ.get("JINAN_SESSION_IDLE_SECONDS", str(30 * 60)))
+JINAN_SESSION_ABSOLUTE_SECONDS = int(os.environ.get("JINAN_SESSION_ABSOLUTE_SECONDS", str(12 * 3600)))
+SESSION_COOKIE_AGE = JINAN_SESSION_ABSOLUTE_SECONDS
+
+# Login throttling (django-axes): 5 failures within 15 minutes lock the account, and separately the client
+# address (password spraying), for 15 minutes. The locked response is the ordinary failed-login page, so it
+# reveals neither the lock nor whether the user exists.
+AXES_FAILURE_LIMIT = int(os.environ.get("JINAN_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("JINAN_LOGIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "surveys.auth_views.locked_out"
+AXES_VERBOSE = False
+
+# Audit log: kept at least 183 days (Cybersecurity Law Art. 21: not less than six months).
+JINAN_AUDIT_RETENTION_DAYS = max(183, int(os.environ.get("JINAN_AUDIT_RETENTION_DAYS", "183")))
 
 # Where the TrueType CJK font for PDF reports is looked for; the first one found is used.
 JINAN_PDF_FONT_PATHS = env_list(

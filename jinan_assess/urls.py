@@ -4,6 +4,8 @@ from django.http import HttpResponse
 from django.urls import include, path
 from django.views.decorators.http import require_GET
 
+from surveys.auth_views import LoginView
+
 
 @require_GET
 def healthz(request):
@@ -15,11 +17,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
-    path(
-        "accounts/login/",
-        auth_views.LoginView.as_view(template_name="surveys/auth/login.html", redirect_authenticated_user=True),
-        name="login",
-    ),
+    path("accounts/login/", LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "accounts/password-reset/",
@@ -45,5 +43,6 @@ urlpatterns = [
         auth_views.PasswordResetCompleteView.as_view(template_name="surveys/auth/password_reset_complete.html"),
         name="password_reset_complete",
     ),
+    path("manage/", include("surveys.admin_urls")),
     path("", include("surveys.urls")),
 ]

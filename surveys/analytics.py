@@ -30,7 +30,7 @@ from urllib.parse import urlencode
 import pandas as pd
 from django.conf import settings
 from django.db import connection
-from django.db.models import Aggregate, Avg, Count, FloatField, Q, QuerySet, Sum
+from django.db.models import Aggregate, Avg, Count, FilteredRelation, FloatField, Q, QuerySet
 from django.db.models.functions import ExtractYear
 from django.utils.translation import gettext as _
 
@@ -163,6 +163,27 @@ def round_queryset(scope: AdminScope, filters: Filters) -> QuerySet[Assessment]:
     return rounds
 
 
+def firms_with_round(scope: AdminScope, filters: Filters) -> QuerySet[Enterprise]:
+    """The firms matching the filters, each joined (LEFT JOIN as ``selected``) to its selected round.
+
+    Without a filter on the round, firms that have not submitted yet are included (their round fields are
+    NULL); a round label, year or level keeps only the firms with such a round.
+    """
+    condition = Q(assessments__status=Assessment.STATUS_SUBMITTED)
+    if filters.round_label:
+        condition &= Q(assessments__label=filters.round_label)
+    else:
+        condition &= Q(assessments__is_latest=True)
+    firms = firm_queryset(scope, filters).annotate(selected=FilteredRelation("assessments", condition=condition))
+    if filters.round_label or filters.year is not None or filters.level:
+        firms = firms.filter(selected__id__isnull=False)
+    if filters.year is not None:
+        firms = firms.filter(selected__submitted_at__year=filters.year)
+    if filters.level:
+        firms = firms.filter(selected__level=filters.level)
+    return firms
+
+
 def all_rounds_queryset(scope: AdminScope, filters: Filters) -> QuerySet[Assessment]:
     """Every submitted round of the firms in scope matching the firm filters (for change across rounds)."""
     return scoped_assessments(scope).filter(
@@ -256,12 +277,12 @@ def quantiles_from_histogram(histogram: Iterable[tuple[float, int]], probabiliti
     The same definition as PostgreSQL's percentile_cont and statistics.quantiles(method="inclusive").
     """
     pairs = sorted((float(v), int(n)) for v, n in histogram if v is not None and n)
-    total = sum(n for _, n in pairs)
+    total = sum(n for _value, n in pairs)
     if total == 0:
         return None
     cumulative = []
     running = 0
-    for _, n in pairs:
+    for _value, n in pairs:
         running += n
         cumulative.append(running)  # ranks 0 … running-1 hold values up to this one
 
@@ -325,7 +346,8 @@ def dimension_infos(questionnaire: Questionnaire | None) -> list[DimensionInfo]:
 def level_infos(questionnaire: Questionnaire | None) -> list[LevelInfo]:
     if questionnaire is None:
         return []
-    return [LevelInfo(lv.code, lv.name) for lv in Level.objects.filter(questionnaire=questionnaire).order_by("position")]
+    levels = Level.objects.filter(questionnaire=questionnaire).order_by("position")
+    return [LevelInfo(lv.code, lv.name) for lv in levels]
 
 
 # --- overview ---------------------------------------------------------------------------------------
@@ -481,9 +503,7 @@ def breakdown(
     attribute, labels = BREAKDOWNS[key]
     group = f"enterprise__{attribute}"
     rounds = round_queryset(scope, filters)
-    index_rows = {
-        row[group]: row for row in rounds.values(group).annotate(n=Count("id"), mean=Avg("index")).order_by()
-    }
+    index_rows = {row[group]: row for row in rounds.values(group).annotate(n=Count("id"), mean=Avg("index")).order_by()}
     hidden = suppress_partition({k: row["n"] for k, row in index_rows.items()})
     codes = [d.code for d in dimensions]
     means = pd.DataFrame(index=list(index_rows), columns=codes, dtype=float)
@@ -504,9 +524,7 @@ def breakdown(
             # A dimension mean needs as many usable scores as a group needs firms.
             frame.loc[frame["n"] < min_group_size(), "mean"] = float("nan")
             frame["weak_share"] = 100.0 * frame["weak"] / frame["n"]
-            frame.loc[(frame["n"] < min_group_size()) | (frame["weak"] < min_group_size()), "weak_share"] = float(
-                "nan"
-            )
+            frame.loc[(frame["n"] < min_group_size()) | (frame["weak"] < min_group_size()), "weak_share"] = float("nan")
             means = frame.pivot_table(index="group", columns="code", values="mean", aggfunc="first").reindex(
                 index=list(index_rows), columns=codes
             )
@@ -525,8 +543,8 @@ def breakdown(
                 label=label,
                 firms=row["n"],
                 mean_index=None if row["mean"] is None else float(row["mean"]),
-                dimension_means=[_nan_to_none(means.at[value, c]) for c in codes] if with_dimensions else [],
-                weak_shares=[_nan_to_none(weak.at[value, c]) for c in codes] if with_dimensions else [],
+                dimension_means=[_nan_to_none(means.loc[value, c]) for c in codes] if with_dimensions else [],
+                weak_shares=[_nan_to_none(weak.loc[value, c]) for c in codes] if with_dimensions else [],
             )
         )
     order = {code: n for n, (code, _label) in enumerate(labels)}
@@ -645,7 +663,9 @@ class Trend:
     hidden_labels: int  # labels left out because fewer firms used them
 
 
-def trend(scope: AdminScope, filters: Filters, *, dimensions: list[DimensionInfo], with_dimensions: bool = True) -> Trend:
+def trend(
+    scope: AdminScope, filters: Filters, *, dimensions: list[DimensionInfo], with_dimensions: bool = True
+) -> Trend:
     """Mean index (and dimension means) per round label and per submission year, over every submitted round."""
     rounds = all_rounds_queryset(scope, filters)
     minimum = min_group_size()

@@ -473,9 +473,7 @@ class AdministratorScope(models.Model):
     districts listed here. surveys/scopes.py turns both into the one scope every administrator query uses.
     """
 
-    user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="administrator_scope"
-    )
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="administrator_scope")
     # GB/T 2260 codes from choices.DISTRICTS; unknown codes are refused by clean() and ignored when read.
     districts = models.JSONField(_("负责区县"), default=list, blank=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)

@@ -497,3 +497,106 @@ def assessment_history(*, enterprise: Enterprise) -> list[HistoryRow]:
         )
         previous, previous_index = scores, index
     return list(reversed(rows))
+
+
+# --- administrators ---------------------------------------------------------------------------------
+# Every read below starts from surveys.scopes (through surveys.analytics' querysets): a firm outside the
+# administrator's scope answers DoesNotExist, exactly like a missing one.
+
+# The firm list sorts by these keys only (a leading "-" reverses); anything else falls back to the name.
+ADMIN_FIRM_SORTS = {
+    "name": "name",
+    "uscc": "uscc",
+    "district": "district",
+    "industry": "industry",
+    "size": "size_class",
+    "round": "selected__label",
+    "index": "selected__index",
+    "level": "selected__level",
+    "submitted": "selected__submitted_at",
+}
+ADMIN_FIRM_DEFAULT_SORT = "name"
+
+
+def admin_firm_sort(sort: str) -> str:
+    """The sort key if it is allowed, else the default: the list never orders by a user-supplied field."""
+    key = (sort or "").removeprefix("-")
+    return sort if key in ADMIN_FIRM_SORTS else ADMIN_FIRM_DEFAULT_SORT
+
+
+def admin_firm_list(*, scope, filters, search: str = "", sort: str = ADMIN_FIRM_DEFAULT_SORT):
+    """Firms in scope matching the filters and a search by name or USCC, each with its selected round."""
+    from django.db.models import F
+
+    from . import analytics
+
+    firms = analytics.firms_with_round(scope, filters)
+    search = (search or "").strip()
+    if search:
+        firms = firms.filter(Q(name__icontains=search) | Q(uscc__startswith=search.upper()))
+    sort = admin_firm_sort(sort)
+    field_name = ADMIN_FIRM_SORTS[sort.removeprefix("-")]
+    expression = F(field_name).desc(nulls_last=True) if sort.startswith("-") else F(field_name).asc(nulls_last=True)
+    return firms.annotate(
+        round_id=F("selected__id"),
+        round_label=F("selected__label"),
+        round_index=F("selected__index"),
+        round_level=F("selected__level"),
+        round_submitted_at=F("selected__submitted_at"),
+    ).order_by(expression, "id")
+
+
+def admin_firm(*, scope, enterprise_id: int) -> Enterprise:
+    from .scopes import scoped_enterprises
+
+    return scoped_enterprises(scope).get(id=enterprise_id)
+
+
+def admin_firm_rounds(*, scope, enterprise: Enterprise):
+    from .scopes import scoped_assessments
+
+    return (
+        scoped_assessments(scope)
+        .filter(enterprise_id=enterprise.id)
+        .select_related("questionnaire")
+        .order_by("-submitted_at", "-created_at")
+    )
+
+
+def admin_round(*, scope, enterprise_id: int, assessment_id: int) -> Assessment:
+    """A submitted round of a firm in scope (drafts are the firm's work in progress: DoesNotExist)."""
+    from .scopes import scoped_assessments
+
+    return (
+        scoped_assessments(scope)
+        .select_related("enterprise", "questionnaire")
+        .get(id=assessment_id, enterprise_id=enterprise_id, status=Assessment.STATUS_SUBMITTED)
+    )
+
+
+@dataclass(frozen=True)
+class AdminAnswerRow:
+    item: Item
+    label: str  # "3 – …", "不清楚", "不适用", "未作答"
+    score: int | None
+    special: str
+    note: str
+
+
+def admin_round_answers(*, assessment: Assessment) -> list[tuple[Dimension, list[AdminAnswerRow]]]:
+    """Every item of the round's questionnaire with the answer and note, grouped by dimension."""
+    answers = {a.item_id: a for a in Answer.objects.filter(assessment=assessment)}
+    items = Item.objects.filter(questionnaire_id=assessment.questionnaire_id).select_related("dimension")
+    grouped: dict[int, tuple[Dimension, list[AdminAnswerRow]]] = {}
+    for item in items.prefetch_related("options").order_by("position"):
+        answer = answers.get(item.id)
+        value = answer.value if answer else None
+        row = AdminAnswerRow(
+            item=item,
+            label=answer_label(item, {o.score: o for o in item.options.all()}, value),
+            score=answer.score if answer else None,
+            special=answer.special if answer else "",
+            note=answer.note if answer else "",
+        )
+        grouped.setdefault(item.dimension_id, (item.dimension, []))[1].append(row)
+    return sorted(grouped.values(), key=lambda pair: pair[0].position)

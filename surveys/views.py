@@ -20,6 +20,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from . import selectors, services
+from .audit.models import AuditEvent
+from .audit.services import audit_event_record
 from .forms import (
     AccountForm,
     EnterpriseForm,
@@ -411,6 +413,9 @@ def assessment_review(request, pk: int):
         except ServiceError as exc:
             messages.error(request, exc.message)
             return redirect("surveys:review", pk=pk)
+        audit_event_record(
+            request=request, action=AuditEvent.SUBMIT, target=f"assessment:{pk}", enterprise_id=assessment.enterprise_id
+        )
         messages.success(request, _("提交成功，评估结果已生成。"))
         return redirect("surveys:results", pk=pk)
     progress = selectors.assessment_progress(assessment=assessment)
@@ -426,6 +431,9 @@ def assessment_results(request, pk: int):
     if assessment.is_draft:
         return redirect("surveys:page", pk=pk, number=assessment.last_page)
     result = selectors.assessment_result(assessment=assessment)
+    audit_event_record(
+        request=request, action=AuditEvent.VIEW, target=f"assessment:{pk}", enterprise_id=assessment.enterprise_id
+    )
     codes = [d.dimension.code for d in result.dimensions]
     dimension_rows = [
         {
@@ -480,6 +488,8 @@ def assessment_chart(request, pk: int, kind: str):
         raise Http404
     response = HttpResponse(charts.drawing_to_svg(drawing, id_prefix=f"{kind}{pk}"), content_type="image/svg+xml")
     response["Cache-Control"] = "private, max-age=300"
+    # ReportLab's SVG styles its text inline; as an <img> the document can run no script anyway.
+    response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
     return response
 
 
@@ -493,6 +503,9 @@ def assessment_report(request, pk: int):
         filename, mimetype, data = assessment_pdf(assessment=assessment, language=get_language() or "zh-hans")
     except ReportNotAvailable as exc:
         raise Http404 from exc
+    audit_event_record(
+        request=request, action=AuditEvent.DOWNLOAD, target=f"report:{pk}", enterprise_id=assessment.enterprise_id
+    )
     response = HttpResponse(data, content_type=mimetype)
     response["Content-Disposition"] = content_disposition(filename, ascii_fallback=f"report-{assessment.pk}.pdf")
     return response

@@ -29,6 +29,9 @@ def pytest_configure():
 @pytest.fixture(autouse=True)
 def _test_settings(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # The test client speaks plain HTTP; production's HTTPS redirect and secure cookies are tested apart.
+    settings.SECURE_SSL_REDIRECT = False
+    settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = False
     # Templates resolve static URLs through the finders; nothing is collected in tests.
     settings.STORAGES = {
         **settings.STORAGES,

@@ -18,6 +18,7 @@ from xml.sax.saxutils import escape
 from django.utils.translation import get_language, override
 from django.utils.translation import gettext as _
 from reportlab.lib import colors
+from reportlab.lib import textsplit as rl_textsplit
 from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
@@ -37,6 +38,7 @@ from reportlab.platypus import (
     Table,
     TableStyle,
 )
+from reportlab.platypus import paragraph as rl_paragraph
 from reportlab.platypus.flowables import HRFlowable
 
 from surveys import charts
@@ -63,18 +65,27 @@ NOTE_FILL = colors.HexColor("#F4F6F8")
 WARN_FILL = colors.HexColor("#FFF4E0")
 WARN_LINE = colors.HexColor("#D08C1E")
 
+# ReportLab's CJK line breaking keeps Japanese closing punctuation off the start of a line (it hangs in
+# the margin instead) but its list lacks the Chinese full-width comma, semicolon, colon, question and
+# exclamation marks, closing book-title marks and quotes. Add them (process-wide, idempotent).
+# Both modules hold their own copy: textsplit breaks single-style paragraphs, paragraph the others.
+_CHINESE_CANNOT_START = "，；：？！》〉”’…"
+for _module in (rl_paragraph, rl_textsplit):
+    _module.ALL_CANNOT_START += "".join(c for c in _CHINESE_CANNOT_START if c not in _module.ALL_CANNOT_START)
+del _module
+
 
 # --- public -----------------------------------------------------------------------------------------
 
 
 def render_assessment_pdf(report: AssessmentReport) -> tuple[str, str, bytes]:
+    """``(filename, "application/pdf", bytes)``: A4, the CJK font embedded, "page x of y" on every page."""
     with override(report.language):
         buffer = BytesIO()
         font = pdf_font_name()
         styles = _styles(font)
         doc = _ReportDocument(
             buffer,
-            font=font,
             pagesize=PAGE_SIZE,
             leftMargin=MARGIN_LEFT,
             rightMargin=MARGIN_RIGHT,
@@ -375,8 +386,13 @@ def _summary(report: AssessmentReport, styles) -> list:
             _box(
                 [
                     _p(
-                        _("数据不足：%(names)s 的多数题目选择了“不清楚”，得分不能反映真实水平，不按低分解读。")
-                        % {"names": _join(f"{d.code} {d.name}" for d in report.insufficient_dimensions)},
+                        _("数据不足：%(names)s 选择“不清楚”的题目过多，得分不能反映真实水平，不按低分解读。")
+                        % {
+                            "names": _join(
+                                f"{d.code} {d.name}（{_percent(d.unknown_share)}）"
+                                for d in report.insufficient_dimensions
+                            )
+                        },
                         styles["small"],
                     )
                 ],
@@ -404,7 +420,9 @@ def _summary(report: AssessmentReport, styles) -> list:
 
 
 def _charts(report: AssessmentReport, styles) -> list:
-    labels = [d.name + (_("（数据不足）") if d.insufficient_data else "") for d in report.dimensions]
+    labels = [
+        _("%(name)s（数据不足）") % {"name": d.name} if d.insufficient_data else d.name for d in report.dimensions
+    ]
     firm = [None if d.insufficient_data else d.score for d in report.dimensions]
     comparisons = [(p.series_name, p.dimension_means if p.shown else None) for p in report.peers]
     story = [CondPageBreak(120 * mm)]
@@ -472,7 +490,9 @@ def _dimensions(report: AssessmentReport, styles) -> list:
         )
         block.append(
             _markup(
-                esc(_("对应论文问题：")) + f'<font color="#0B3D78">{esc(d.problem)}</font>',
+                esc(_("对应论文问题：%(problem)s")).replace(
+                    "%(problem)s", f'<font color="#0B3D78">{esc(d.problem)}</font>'
+                ),
                 styles["body"],
             )
         )
@@ -590,9 +610,7 @@ def _appendix(report: AssessmentReport, styles) -> list:
                 spans.append(("SPAN", (1, len(rows)), (2, len(rows))))
                 spans.append(("BACKGROUND", (1, len(rows)), (2, len(rows)), NOTE_FILL))
                 spans.append(("LINEABOVE", (1, len(rows)), (2, len(rows)), 0.2, NOTE_FILL))
-                rows.append(
-                    ("", _markup(f'<font color="#5A5A5A">{esc(_("备注："))}</font>{esc(a.note)}', styles["cell"]), "")
-                )
+                rows.append(("", _p(_("备注：%(note)s") % {"note": a.note}, styles["cell"]), ""))
         story.append(_table(rows, (14, 92, 68), styles, extra=spans))
     return story
 
@@ -601,7 +619,7 @@ def _appendix(report: AssessmentReport, styles) -> list:
 
 
 class _ReportDocument(BaseDocTemplate):
-    def __init__(self, filename, *, font: str, **kwargs):
+    def __init__(self, filename, **kwargs):
         super().__init__(filename, **kwargs)
         frame = Frame(
             self.leftMargin, self.bottomMargin, self.width, self.height, id="body", leftPadding=0, rightPadding=0

@@ -142,9 +142,8 @@ def test_the_cjk_truetype_font_is_embedded_as_a_subset(rendered):
         ["pdffonts", "-"], input=rendered.pdf_zh[2], capture_output=True, check=True, timeout=30
     ).stdout.decode()
     rows = [line.split() for line in output.splitlines()[2:] if line.strip()]
-    truetype = [row for row in rows if "TrueType" in row]
-    assert truetype, output
-    for row in truetype:
+    assert rows and all("TrueType" in row for row in rows), output  # no other font (not even Helvetica)
+    for row in rows:
         # name type [encoding] emb sub uni object ID: a subset ("ABCDEF+") that is embedded and has a ToUnicode map.
         assert re.fullmatch(r"[A-Z]{6}\+.+", row[0]), output
         assert row[-5:-2] == ["yes", "yes", "yes"], output

@@ -222,7 +222,7 @@ class _Server:
         import sys
 
         self.port = _free_port()
-        env = {**os.environ, "DJANGO_DEBUG": "0", "DJANGO_ALLOWED_HOSTS": "127.0.0.1", "DJANGO_SECURE_COOKIES": "0"}
+        env = {**os.environ, "DJANGO_DEBUG": "0", "DJANGO_ALLOWED_HOSTS": "127.0.0.1", "DJANGO_HTTPS": "0"}
         env.setdefault("DJANGO_SECRET_KEY", "bench-only-not-secret")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "jinan_assess.wsgi", "-b", f"127.0.0.1:{self.port}", "-w", str(workers),

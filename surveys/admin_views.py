@@ -1,0 +1,421 @@
+"""Administrators' views (mounted under /manage/): dashboard, firm list and detail, exports, reports.
+
+Every view is wrapped in :func:`administrator_required`, which builds the user's scope once
+(surveys.scopes) and hands it to the selectors; anonymous users are sent to the login page and everyone
+else without an administrator role gets 403. A firm outside the scope answers 404, like a missing one.
+Views stay thin: the filter form validates the query string, one analytics/selectors call computes.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from . import analytics, charts, charts_admin, exports, scopes, selectors
+from .choices import INDUSTRIES, LEADING_CHAINS, SIZE_CLASSES
+from .models import Assessment, Enterprise
+
+FIRMS_PER_PAGE = 50
+SEARCH_MAX_LENGTH = 100
+FIRST_YEAR = 2024
+
+
+# --- access -----------------------------------------------------------------------------------------
+
+
+def administrator_required(view):
+    """Logged in with an administrator role (surveys.scopes); sets ``request.admin_scope``."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        scope = scopes.administrator_scope(request.user)
+        if scope is None:
+            raise PermissionDenied
+        request.admin_scope = scope
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _require_export(request) -> None:
+    if not request.admin_scope.can_export:
+        raise PermissionDenied
+
+
+# --- filters ----------------------------------------------------------------------------------------
+
+
+def _choices(blank, pairs):
+    return [("", blank), *pairs]
+
+
+class FilterForm(forms.Form):
+    """The dashboard's filters from the query string. Invalid values are dropped (and reported)."""
+
+    district = forms.ChoiceField(label=gettext_lazy("区县"), required=False)
+    industry = forms.ChoiceField(
+        label=gettext_lazy("行业"), required=False, choices=_choices(gettext_lazy("全部行业"), INDUSTRIES)
+    )
+    size = forms.ChoiceField(
+        label=gettext_lazy("企业规模"), required=False, choices=_choices(gettext_lazy("全部规模"), SIZE_CLASSES)
+    )
+    chain = forms.ChoiceField(
+        label=gettext_lazy("主导产业链"), required=False, choices=_choices(gettext_lazy("全部产业链"), LEADING_CHAINS)
+    )
+    round = forms.ChoiceField(label=gettext_lazy("轮次"), required=False)
+    year = forms.TypedChoiceField(label=gettext_lazy("提交年份"), required=False, coerce=int, empty_value=None)
+    level = forms.ChoiceField(label=gettext_lazy("等级"), required=False)
+
+    def __init__(self, data, *, scope: scopes.AdminScope, levels: list[analytics.LevelInfo], labels: list[str]):
+        super().__init__(data)
+        self.fields["district"].choices = _choices(
+            _("全部区县") if scope.all_districts else _("所辖全部区县"), scope.district_choices
+        )
+        self.fields["round"].choices = _choices(_("各企业最近一次提交"), [(label, label) for label in labels])
+        this_year = timezone.localdate().year
+        self.fields["year"].choices = _choices(_("全部年份"), [(y, y) for y in range(this_year, FIRST_YEAR - 1, -1)])
+        self.fields["level"].choices = _choices(_("全部等级"), [(lv.code, f"{lv.code} {lv.name}") for lv in levels])
+        for field in self.fields.values():
+            field.widget.attrs["class"] = "form-select form-select-sm"
+
+    def filters(self) -> analytics.Filters:
+        """The filters from the valid fields only: a value outside the scope or the lists is ignored."""
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        return analytics.Filters(
+            district=data.get("district") or "",
+            industry=data.get("industry") or "",
+            size_class=data.get("size") or "",
+            leading_chain=data.get("chain") or "",
+            round_label=data.get("round") or "",
+            year=data.get("year"),
+            level=data.get("level") or "",
+        )
+
+
+def _filters(request) -> tuple[FilterForm, analytics.Filters, list[analytics.LevelInfo]]:
+    scope = request.admin_scope
+    levels = analytics.level_infos(analytics.reference_questionnaire())
+    form = FilterForm(request.GET, scope=scope, levels=levels, labels=analytics.round_labels(scope))
+    return form, form.filters(), levels
+
+
+def _context(request, form, filters, tab: str, **extra):
+    return {
+        "scope": request.admin_scope,
+        "form": form,
+        "filters": filters,
+        "query": filters.query_string(),
+        "tab": tab,
+        "min_group_size": analytics.min_group_size(),
+        "hidden_fields": [],
+        **extra,
+    }
+
+
+# --- dashboard --------------------------------------------------------------------------------------
+
+
+@administrator_required
+@require_GET
+def dashboard(request):
+    form, filters, _levels = _filters(request)
+    board = analytics.dashboard(request.admin_scope, filters)
+    return render(request, "surveys/manage/dashboard.html", _context(request, form, filters, "overview", board=board))
+
+
+@administrator_required
+@require_GET
+def breakdowns(request):
+    form, filters, _levels = _filters(request)
+    key = request.GET.get("by", "district")
+    if key not in analytics.BREAKDOWNS:
+        key = "district"
+    dimensions = analytics.dimension_infos(analytics.reference_questionnaire())
+    result = analytics.breakdown(request.admin_scope, filters, key, dimensions=dimensions)
+    return render(
+        request,
+        "surveys/manage/breakdowns.html",
+        _context(
+            request,
+            form,
+            filters,
+            "breakdowns",
+            breakdown=result,
+            dimensions=dimensions,
+            by=key,
+            hidden_fields=[("by", key)],
+            keys=[(k, analytics.breakdown_title(k)) for k in analytics.BREAKDOWNS],
+        ),
+    )
+
+
+@administrator_required
+@require_GET
+def weaknesses(request):
+    form, filters, _levels = _filters(request)
+    total, items = analytics.weak_items(request.admin_scope, filters)
+    return render(
+        request,
+        "surveys/manage/weaknesses.html",
+        _context(request, form, filters, "weaknesses", total=total, items=items),
+    )
+
+
+@administrator_required
+@require_GET
+def trend(request):
+    form, filters, _levels = _filters(request)
+    dimensions = analytics.dimension_infos(analytics.reference_questionnaire())
+    result = analytics.trend(request.admin_scope, filters, dimensions=dimensions)
+    return render(
+        request,
+        "surveys/manage/trend.html",
+        _context(request, form, filters, "trend", trend=result, dimensions=dimensions),
+    )
+
+
+# --- charts (SVG for <img>) -------------------------------------------------------------------------
+
+CHARTS = ("levels", "dimensions", "breakdown", "weaknesses", "trend")
+
+
+def _chart_drawing(name: str, scope, filters, request):
+    dimensions = analytics.dimension_infos(analytics.reference_questionnaire())
+    names = [d.name for d in dimensions]
+    if name == "levels":
+        levels = analytics.level_infos(analytics.reference_questionnaire())
+        result = analytics.overview(scope, filters, levels=levels)
+        return charts_admin.count_bars(
+            [f"{c.code} {c.name}" for c in result.levels],
+            [c.firms for c in result.levels],
+            series_name=_("企业数（最近一次提交）"),
+        )
+    if name == "dimensions":
+        stats = analytics.dimension_stats(scope, filters, dimensions=dimensions)
+        return charts.dimension_bars(
+            names,
+            [
+                (_("平均分"), [s.mean for s in stats]),
+                (_("中位数"), [s.quartiles[1] if s.quartiles else None for s in stats]),
+            ],
+        )
+    if name == "breakdown":
+        key = request.GET.get("by", "district")
+        if key not in analytics.BREAKDOWNS:
+            raise Http404
+        result = analytics.breakdown(scope, filters, key, dimensions=dimensions, with_dimensions=False)
+        shown = [r for r in result.rows if not r.hidden][:12]
+        return charts.dimension_bars([r.label for r in shown], [(_("平均综合指数"), [r.mean_index for r in shown])])
+    if name == "weaknesses":
+        _total, items = analytics.weak_items(scope, filters, limit=12)
+        return charts_admin.share_bars(
+            [i.code for i in items], [i.share for i in items], series_name=_("选择0–1分或“不清楚”的企业占比（%）")
+        )
+    if name == "trend":
+        result = analytics.trend(scope, filters, dimensions=dimensions)
+        rows = result.by_label[-4:]
+        return charts.dimension_bars(names, [(row.label, row.dimension_means) for row in rows])
+    raise Http404
+
+
+@administrator_required
+@require_GET
+def chart(request, name: str):
+    if name not in CHARTS:
+        raise Http404
+    form = FilterForm(
+        request.GET,
+        scope=request.admin_scope,
+        levels=analytics.level_infos(analytics.reference_questionnaire()),
+        labels=analytics.round_labels(request.admin_scope),
+    )
+    drawing = _chart_drawing(name, request.admin_scope, form.filters(), request)
+    response = HttpResponse(charts.drawing_to_svg(drawing, id_prefix=f"m-{name}"), content_type="image/svg+xml")
+    response["Cache-Control"] = "private, max-age=60"
+    return response
+
+
+# --- firms ------------------------------------------------------------------------------------------
+
+
+@administrator_required
+@require_GET
+def firm_list(request):
+    form, filters, _levels = _filters(request)
+    search = (request.GET.get("q") or "").strip()[:SEARCH_MAX_LENGTH]
+    sort = selectors.admin_firm_sort(request.GET.get("sort", ""))
+    firms = selectors.admin_firm_list(scope=request.admin_scope, filters=filters, search=search, sort=sort)
+    page = Paginator(firms, FIRMS_PER_PAGE).get_page(request.GET.get("page"))
+    columns = [
+        ("name", _("企业名称")),
+        ("uscc", _("统一社会信用代码")),
+        ("district", _("区县")),
+        ("industry", _("行业")),
+        ("size", _("规模")),
+        ("round", _("轮次")),
+        ("index", _("综合指数")),
+        ("level", _("等级")),
+        ("submitted", _("提交时间")),
+    ]
+    headers = []
+    for key, label in columns:
+        current = sort.removeprefix("-") == key
+        descending = sort.startswith("-")
+        headers.append(
+            {
+                "key": key,
+                "label": label,
+                "sort": f"-{key}" if current and not descending else key,
+                "current": current,
+                "descending": descending,
+            }
+        )
+    return render(
+        request,
+        "surveys/manage/firms.html",
+        _context(
+            request,
+            form,
+            filters,
+            "firms",
+            page=page,
+            search=search,
+            sort=sort,
+            headers=headers,
+            show_search=True,
+            hidden_fields=[("sort", sort)] if sort != selectors.ADMIN_FIRM_DEFAULT_SORT else [],
+        ),
+    )
+
+
+def _scoped_firm(request, pk: int) -> Enterprise:
+    try:
+        return selectors.admin_firm(scope=request.admin_scope, enterprise_id=pk)
+    except Enterprise.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+def _firm_page(request, enterprise: Enterprise, selected: Assessment | None):
+    rounds = list(selectors.admin_firm_rounds(scope=request.admin_scope, enterprise=enterprise))
+    result = answers = None
+    if selected is not None:
+        result = selectors.assessment_result(assessment=selected)
+        answers = selectors.admin_round_answers(assessment=selected)
+    return render(
+        request,
+        "surveys/manage/firm.html",
+        {
+            "scope": request.admin_scope,
+            "tab": "firms",
+            "enterprise": enterprise,
+            "rounds": rounds,
+            "selected": selected,
+            "result": result,
+            "answers": answers,
+            "back": request.GET.get("back", ""),
+        },
+    )
+
+
+@administrator_required
+@require_GET
+def firm_detail(request, pk: int):
+    enterprise = _scoped_firm(request, pk)
+    latest = (
+        selectors.admin_firm_rounds(scope=request.admin_scope, enterprise=enterprise)
+        .filter(status=Assessment.STATUS_SUBMITTED)
+        .first()
+    )
+    return _firm_page(request, enterprise, latest)
+
+
+def _scoped_round(request, pk: int, round_pk: int) -> Assessment:
+    try:
+        return selectors.admin_round(scope=request.admin_scope, enterprise_id=pk, assessment_id=round_pk)
+    except Assessment.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+@administrator_required
+@require_GET
+def round_detail(request, pk: int, round_pk: int):
+    enterprise = _scoped_firm(request, pk)
+    return _firm_page(request, enterprise, _scoped_round(request, pk, round_pk))
+
+
+@administrator_required
+@require_GET
+def round_report(request, pk: int, round_pk: int):
+    from .reports import content_disposition
+    from .reports.manage import administrator_assessment_pdf
+
+    assessment = _scoped_round(request, pk, round_pk)
+    filename, mimetype, data = administrator_assessment_pdf(
+        assessment=assessment, scope=request.admin_scope, language=get_language() or "zh-hans"
+    )
+    response = HttpResponse(data, content_type=mimetype)
+    response["Content-Disposition"] = content_disposition(filename, ascii_fallback=f"report-{assessment.pk}.pdf")
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+# --- exports and the city report --------------------------------------------------------------------
+
+
+@administrator_required
+@require_GET
+def export(request, dataset: str, fmt: str):
+    if dataset not in exports.DATASETS or fmt not in exports.FORMATS:
+        raise Http404
+    _require_export(request)
+    from .reports import content_disposition
+
+    _form, filters, _levels = _filters(request)
+    tables = exports.tables_for(dataset, request.admin_scope, filters)
+    filename, fallback = exports.export_filename(dataset, fmt)
+    if fmt == "csv":
+        response = StreamingHttpResponse(exports.csv_chunks(tables), content_type=exports.CSV_MIMETYPE)
+    else:
+        try:
+            handle = exports.xlsx_file(tables)
+        except exports.TooManyRowsError:
+            messages.error(request, _("数据行数超过 Excel 的上限（1,048,575 行）。请导出 CSV，或缩小筛选范围。"))
+            return redirect(reverse("manage:dashboard") + "?" + filters.query_string())
+        response = FileResponse(handle, content_type=exports.XLSX_MIMETYPE)
+    response["Content-Disposition"] = content_disposition(filename, ascii_fallback=fallback)
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@administrator_required
+@require_GET
+def city_report(request):
+    _require_export(request)
+    from .reports import content_disposition
+    from .reports.city import city_report_pdf
+
+    _form, filters, _levels = _filters(request)
+    filename, mimetype, data = city_report_pdf(
+        scope=request.admin_scope, filters=filters, language=get_language() or "zh-hans"
+    )
+    response = HttpResponse(data, content_type=mimetype)
+    stamp = timezone.localdate().strftime("%Y%m%d")
+    response["Content-Disposition"] = content_disposition(filename, ascii_fallback=f"jinan-city-report-{stamp}.pdf")
+    response["Cache-Control"] = "private, no-store"
+    return response

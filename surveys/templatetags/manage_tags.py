@@ -1,0 +1,64 @@
+"""Template helpers of the administrators' pages: who sees the link, and how hidden figures read.
+
+``{% load manage_tags %}`` then ``{% if user|is_administrator %}``, ``{{ value|figure }}`` (one decimal, or
+"不足10家" when the figure is hidden because it describes too few firms), ``{{ n|firms }}``,
+``{{ share|percent }}`` and ``{% query_with filters sort="name" %}`` for links that keep the filters.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django import template
+from django.conf import settings
+from django.contrib.humanize.templatetags.humanize import intcomma
+from django.utils.translation import gettext as _
+
+from surveys import scopes
+
+register = template.Library()
+
+
+def hidden_text() -> str:
+    return _("不足%(n)d家") % {"n": settings.JINAN_MIN_GROUP_SIZE}
+
+
+@register.filter
+def is_administrator(user) -> bool:
+    return scopes.administrator_scope(user) is not None
+
+
+@register.filter
+def figure(value, digits: int = 1) -> str:
+    if value is None:
+        return hidden_text()
+    return f"{float(value):.{int(digits)}f}"
+
+
+@register.filter
+def firms(value) -> str:
+    if value is None:
+        return hidden_text()
+    return intcomma(value)
+
+
+@register.filter
+def percent(value) -> str:
+    if value is None:
+        return hidden_text()
+    return f"{float(value):.1f}%"
+
+
+@register.filter
+def quartile(values, n: int) -> str:
+    if not values:
+        return hidden_text()
+    return f"{float(values[int(n)]):.1f}"
+
+
+@register.simple_tag
+def query_with(filters, **extra) -> str:
+    """The filters' query string with ``extra`` parameters set (empty values dropped), starting with "?"."""
+    pairs = [(k, v) for k, v in filters.query_items() if k not in extra]
+    pairs += [(k, str(v)) for k, v in extra.items() if v not in (None, "")]
+    return "?" + urlencode(pairs) if pairs else "?"
