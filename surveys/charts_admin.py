@@ -59,7 +59,7 @@ def count_bars(labels: list[str], counts: list[int | None], *, title: str = "", 
     wrapped = [_wrap(label, font, label_font, group_width - 6) for label in labels]
     label_lines = max((w.count("\n") + 1 for w in wrapped), default=1)
     plot_height = 150
-    title_height = 24 if title else 8
+    title_height = 24 if title else (18 if series_name else 8)
     bottom = label_lines * label_font * 1.2 + 14
     height = math.ceil(bottom + plot_height + title_height + 12)
     description = "; ".join(
@@ -120,9 +120,17 @@ def count_bars(labels: list[str], counts: list[int | None], *, title: str = "", 
     chart.naLabel.fillColor = charts.MUTED_TEXT
     chart.naLabel.boxAnchor = "s"
     drawing.add(chart)
-    if series_name:
+    if series_name and not title:
         drawing.add(
-            String(left, 6, series_name, fontName=font, fontSize=8, fillColor=charts.MUTED_TEXT, textAnchor="start")
+            String(
+                left,
+                height - 12,
+                series_name,
+                fontName=font,
+                fontSize=8,
+                fillColor=charts.MUTED_TEXT,
+                textAnchor="start",
+            )
         )
     return drawing
 

@@ -456,36 +456,18 @@ def assessment_results(request, pk: int):
     )
 
 
-def chart_series(result: selectors.ResultView) -> tuple[list[str], list[tuple[str, list[float | None]]]]:
-    labels = [d.dimension.name for d in result.dimensions]
-    series = [(str(_("本企业")), [d.score for d in result.dimensions])]
-    for group in result.peers:
-        if group.shown:
-            series.append(
-                (
-                    f"{group.label}",
-                    [group.dimension_means.get(d.dimension.code) for d in result.dimensions],
-                )
-            )
-    return labels, series
-
-
 @firm_member_required
 @require_GET
 def assessment_chart(request, pk: int, kind: str):
     from . import charts
+    from .reports.context import build_assessment_report
+    from .reports.pdf import chart_drawings
 
     assessment = _member_assessment(request, pk)
-    if assessment.is_draft:
+    if assessment.is_draft or kind not in {"radar", "bars"}:
         raise Http404
-    result = selectors.assessment_result(assessment=assessment)
-    labels, series = chart_series(result)
-    if kind == "radar":
-        drawing = charts.dimension_radar(labels, series[:2])
-    elif kind == "bars":
-        drawing = charts.dimension_bars(labels, series)
-    else:
-        raise Http404
+    report = build_assessment_report(assessment=assessment, language=get_language() or "zh-hans")
+    drawing = chart_drawings(report)[kind]
     response = HttpResponse(charts.drawing_to_svg(drawing, id_prefix=f"{kind}{pk}"), content_type="image/svg+xml")
     response["Cache-Control"] = "private, max-age=300"
     # ReportLab's SVG styles its text inline; as an <img> the document can run no script anyway.
@@ -498,6 +480,7 @@ def assessment_chart(request, pk: int, kind: str):
 def assessment_report(request, pk: int):
     assessment = _member_assessment(request, pk)
     from .reports import ReportNotAvailable, assessment_pdf, content_disposition
+    from .reports.pdf import ascii_filename
 
     try:
         filename, mimetype, data = assessment_pdf(assessment=assessment, language=get_language() or "zh-hans")
@@ -507,5 +490,5 @@ def assessment_report(request, pk: int):
         request=request, action=AuditEvent.DOWNLOAD, target=f"report:{pk}", enterprise_id=assessment.enterprise_id
     )
     response = HttpResponse(data, content_type=mimetype)
-    response["Content-Disposition"] = content_disposition(filename, ascii_fallback=f"report-{assessment.pk}.pdf")
+    response["Content-Disposition"] = content_disposition(filename, ascii_fallback=ascii_filename(filename))
     return response

@@ -419,25 +419,35 @@ def _summary(report: AssessmentReport, styles) -> list:
     return story
 
 
-def _charts(report: AssessmentReport, styles) -> list:
+def chart_drawings(report: AssessmentReport) -> dict[str, object]:
+    """The radar and the bars of a report, exactly as the results page shows them (it calls this too)."""
     labels = [
         _("%(name)s（数据不足）") % {"name": d.name} if d.insufficient_data else d.name for d in report.dimensions
     ]
     firm = [None if d.insufficient_data else d.score for d in report.dimensions]
     comparisons = [(p.series_name, p.dimension_means if p.shown else None) for p in report.peers]
-    story = [CondPageBreak(120 * mm)]
-    story += _heading(_("二、得分图"), styles)
     # The radar compares with one group only (the first shown: the industry when it is large enough).
     reference = next((c for c in comparisons if c[1] is not None), None)
-    radar = charts.dimension_radar(labels, [(report.firm_series_name, firm)] + ([reference] if reference else []))
+    return {
+        "radar": charts.dimension_radar(labels, [(report.firm_series_name, firm)] + ([reference] if reference else [])),
+        "bars": charts.dimension_bars(labels, [(report.firm_series_name, firm)] + comparisons),
+        "reference": reference[0] if reference else None,
+    }
+
+
+def _charts(report: AssessmentReport, styles) -> list:
+    drawings = chart_drawings(report)
+    story = [CondPageBreak(120 * mm)]
+    story += _heading(_("二、得分图"), styles)
+    radar = drawings["radar"]
     radar.hAlign = "CENTER"
-    if reference:
-        caption = _("五个维度得分（0–100），与%(group)s对照") % {"group": reference[0]}
+    if drawings["reference"]:
+        caption = _("五个维度得分（0–100），与%(group)s对照") % {"group": drawings["reference"]}
     else:
         caption = _("五个维度得分（0–100）")
     story.append(_p(caption, styles["h3"]))
     story.append(radar)
-    bars = charts.dimension_bars(labels, [(report.firm_series_name, firm)] + comparisons)
+    bars = drawings["bars"]
     bars.hAlign = "CENTER"
     story.append(KeepTogether([_p(_("与行业、区县和全市平均比较（各组最新一轮已提交的评估）"), styles["h3"]), bars]))
 
