@@ -51,19 +51,29 @@ def _nice_maximum(values: list[float]) -> tuple[float, float]:
 
 def count_bars(labels: list[str], counts: list[int | None], *, title: str = "", series_name: str = "") -> Drawing:
     """Vertical bars of firm counts per category (e.g. the level distribution), with the count on each bar."""
+    maximum, step = _nice_maximum([float(n) for n in counts if n is not None])
+    return _bars(labels, counts, maximum=maximum, step=step, value_format="%d", title=title, series_name=series_name)
+
+
+def share_bars(labels: list[str], shares: list[float | None], *, title: str = "", series_name: str = "") -> Drawing:
+    """Vertical bars of percentages (0–100) per category; a hidden share is marked "<10"."""
+    return _bars(labels, shares, maximum=100, step=20, value_format="%.0f", title=title, series_name=series_name)
+
+
+def _bars(labels, values, *, maximum: float, step: float, value_format: str, title: str, series_name: str) -> Drawing:
     font = pdf_font_name()
     label_font = 8
     left, right = 40, 10
     plot_width = charts.WIDTH - left - right
     group_width = plot_width / max(len(labels), 1)
-    wrapped = [_wrap(label, font, label_font, group_width - 6) for label in labels]
+    wrapped = [_wrap(label, font, label_font, group_width - 4) for label in labels]
     label_lines = max((w.count("\n") + 1 for w in wrapped), default=1)
     plot_height = 150
     title_height = 24 if title else (18 if series_name else 8)
     bottom = label_lines * label_font * 1.2 + 14
     height = math.ceil(bottom + plot_height + title_height + 12)
     description = "; ".join(
-        f"{label}: {HIDDEN_LABEL if n is None else n}" for label, n in zip(labels, counts, strict=True)
+        f"{label}: {HIDDEN_LABEL if v is None else value_format % v}" for label, v in zip(labels, values, strict=True)
     )
     drawing = charts.ChartDrawing(charts.WIDTH, height, title=title or series_name, description=description)
     drawing.initialFontName = font
@@ -79,13 +89,24 @@ def count_bars(labels: list[str], counts: list[int | None], *, title: str = "", 
                 textAnchor="middle",
             )
         )
-    maximum, step = _nice_maximum([float(n) for n in counts if n is not None])
+    elif series_name:
+        drawing.add(
+            String(
+                left,
+                height - 12,
+                series_name,
+                fontName=font,
+                fontSize=8,
+                fillColor=charts.MUTED_TEXT,
+                textAnchor="start",
+            )
+        )
     chart = VerticalBarChart()
     chart.x, chart.y = left, bottom
     chart.width, chart.height = plot_width, plot_height
-    chart.data = [[None if n is None else float(n) for n in counts]]
-    chart.groupSpacing = max(group_width * 0.3, 6)
-    chart.categoryAxis.categoryNames = wrapped
+    chart.data = [[None if v is None else float(v) for v in values]] if values else [[None]]
+    chart.groupSpacing = max(group_width * 0.3, 4)
+    chart.categoryAxis.categoryNames = wrapped or [""]
     chart.categoryAxis.labels.fontName = font
     chart.categoryAxis.labels.fontSize = label_font
     chart.categoryAxis.labels.fillColor = charts.TEXT_COLOR
@@ -106,7 +127,7 @@ def count_bars(labels: list[str], counts: list[int | None], *, title: str = "", 
     chart.valueAxis.gridStrokeWidth = 0.5
     chart.bars.strokeColor = None
     chart.bars[0].fillColor = charts.FIRM_COLOR
-    chart.barLabelFormat = "%d"
+    chart.barLabelFormat = value_format
     chart.barLabels.fontName = font
     chart.barLabels.fontSize = 7.5
     chart.barLabels.fillColor = charts.TEXT_COLOR
@@ -120,21 +141,10 @@ def count_bars(labels: list[str], counts: list[int | None], *, title: str = "", 
     chart.naLabel.fillColor = charts.MUTED_TEXT
     chart.naLabel.boxAnchor = "s"
     drawing.add(chart)
-    if series_name and not title:
-        drawing.add(
-            String(
-                left,
-                height - 12,
-                series_name,
-                fontName=font,
-                fontSize=8,
-                fillColor=charts.MUTED_TEXT,
-                textAnchor="start",
-            )
-        )
     return drawing
 
 
-def share_bars(labels: list[str], shares: list[float | None], *, title: str = "", series_name: str = "") -> Drawing:
-    """Bars of percentages (0–100) per category, drawn with the shared grouped-bar chart."""
-    return charts.dimension_bars(labels, [(series_name, shares)], title=title)
+def scaled(drawing: Drawing, factor: float) -> Drawing:
+    """The drawing rendered ``factor`` times its size (ReportLab's renderScale), e.g. to fit a PDF page."""
+    drawing.renderScale = factor
+    return drawing

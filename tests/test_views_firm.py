@@ -223,7 +223,7 @@ def test_edit_conflict_keeps_both_and_overwrites_nothing(client, owner, colleagu
     assert dict(Answer.objects.filter(assessment=assessment).values_list("item__code", "score")) == theirs
 
     # Saving the re-shown form again is a deliberate overwrite based on the colleague's revision.
-    resend = {key: value for key, value in stale.items()}
+    resend = dict(stale)
     for key in list(resend):
         if key.startswith("rev-"):
             resend[key] = str(Answer.objects.get(assessment=assessment, item__code=key[4:]).revision)

@@ -28,7 +28,6 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen import canvas as pdfcanvas
 from reportlab.platypus import (
     BaseDocTemplate,
-    CondPageBreak,
     Frame,
     KeepTogether,
     PageBreak,
@@ -61,6 +60,7 @@ WARN_FILL = colors.HexColor("#FFF4E0")
 WARN_LINE = colors.HexColor("#D08C1E")
 CHINESE_NUMBERS = "一二三四五六七八九十"
 TOP_INDUSTRIES = 10
+WEAK_ITEMS_NAMED = 3
 
 
 @dataclass(frozen=True)
@@ -90,11 +90,11 @@ def build_city_report(*, scope: AdminScope, filters: analytics.Filters, language
             generated_on=formats.date_format(timezone.localdate(), "Y-m-d"),
             disclaimer=_(
                 "本报告汇总的是企业在线填写的自评估结果，不是工信部、智能制造能力成熟度（CMMM）或山东省的官方评定，"
-                "也未经核实。少于 %(n)d 家企业的分组不显示数据（记为“不足%(n)d家”），以免推断出个别企业的结果。"
+                "也未经核实。少于 %(n)d 家企业的分组和单元格不显示数据（记为“<%(n)d”），以免推断出个别企业的结果。"
             )
             % {"n": settings.JINAN_MIN_GROUP_SIZE},
             footer_note=_("根据企业自评估汇总，不是官方评定"),
-            hidden_text=_("不足%(n)d家") % {"n": settings.JINAN_MIN_GROUP_SIZE},
+            hidden_text=f"<{settings.JINAN_MIN_GROUP_SIZE}",
             data=data,
         )
 
@@ -228,7 +228,7 @@ def _story(report: CityReport, styles) -> list:
     story += _overview(report, styles)
     story.append(PageBreak())
     story += _problem_areas(report, styles)
-    story.append(CondPageBreak(80 * mm))
+    story.append(PageBreak())
     story += _countermeasures(report, styles)
     story += _method(report, styles)
     return story
@@ -272,33 +272,33 @@ def _overview(report: CityReport, styles) -> list:
     data, hidden = report.data, report.hidden_text
     story = _heading(_("一、总体情况"), styles)
     levels = data.overview.levels
-    story.append(_p(_("等级分布（各企业所选轮次的最终等级）"), styles["h3"]))
-    story.append(
-        _chart(
-            charts_admin.count_bars(
-                [f"{c.code} {c.name}" for c in levels], [c.firms for c in levels], series_name=_("企业数")
-            )
-        )
+    chart = charts_admin.scaled(
+        charts_admin.count_bars([f"{c.code} {c.name}" for c in levels], [c.firms for c in levels]), 0.8
     )
     rows = [(_("等级"), _("名称"), _("企业数"), _("占比"))]
     rows += [(c.code, c.name, _count(c.firms, hidden), _pct(c.share, hidden)) for c in levels]
-    story.append(_table(rows, (20, 64, 45, 45), styles))
-    story.append(Spacer(1, 4 * mm))
-
-    stats = data.dimension_stats
-    block = [_p(_("五个问题领域的得分（0–100）"), styles["h3"])]
-    block.append(
-        _chart(
-            charts.dimension_bars(
-                [s.info.name for s in stats],
-                [
-                    (_("平均分"), [s.mean for s in stats]),
-                    (_("中位数"), [s.quartiles[1] if s.quartiles else None for s in stats]),
-                ],
-            )
+    story.append(
+        KeepTogether(
+            [
+                _p(_("等级分布（各企业所选轮次的最终等级）"), styles["h3"]),
+                _chart(chart),
+                _table(rows, (20, 64, 45, 45), styles),
+            ]
         )
     )
-    story.append(KeepTogether(block))
+    story.append(Spacer(1, 3 * mm))
+
+    stats = data.dimension_stats
+    chart = charts_admin.scaled(
+        charts.dimension_bars(
+            [s.info.name for s in stats],
+            [
+                (_("平均分"), [s.mean for s in stats]),
+                (_("中位数"), [s.quartiles[1] if s.quartiles else None for s in stats]),
+            ],
+        ),
+        0.8,
+    )
     rows = [(_("维度"), _("企业数"), _("平均分"), _("四分位数"), _("低于40分"), _("数据不足"))]
     for s in stats:
         quartiles = hidden if not s.quartiles else " / ".join(f"{q:.1f}" for q in s.quartiles)
@@ -312,17 +312,38 @@ def _overview(report: CityReport, styles) -> list:
                 _count(s.insufficient, hidden),
             )
         )
-    story.append(_table(rows, (50, 20, 20, 38, 24, 22), styles))
+    note = _p(
+        _(
+            "“低于40分”为本维度得分低于 40 分的企业占比，即该问题在企业中的普遍程度；“数据不足”的企业"
+            "（多数题目选择“不清楚”）不计入得分统计。"
+        ),
+        styles["muted"],
+    )
     story.append(
-        _p(
-            _(
-                "“低于40分”为本维度得分低于 40 分的企业占比，即该问题在企业中的普遍程度；“数据不足”的企业"
-                "（多数题目选择“不清楚”）不计入得分统计。"
-            ),
-            styles["muted"],
+        KeepTogether(
+            [
+                _p(_("五个问题领域的得分（0–100）"), styles["h3"]),
+                _chart(chart),
+                _table(rows, (50, 20, 20, 38, 24, 22), styles),
+                Spacer(1, 1 * mm),
+                note,
+            ]
         )
     )
     return story
+
+
+def _group_table(title: str, rows, hidden: str, styles) -> list:
+    """A compact table of one grouping (district or industry) for the side-by-side layout."""
+    body = [(title, _("企业数"), _("平均分"), _("低于40分"))]
+    body += [(r.label, _count(r.firms, hidden), _num(r.mean, hidden), _pct(r.weak_share, hidden)) for r in rows]
+    return _table(body, (37, 14, 14, 19), styles)
+
+
+def _countermeasure_line(cm: analytics.CountermeasureRef, language: str) -> str:
+    if language.startswith("en"):
+        return f"{cm.code} {cm.title} ({cm.heading})"
+    return f"{cm.heading}（{cm.code}）"
 
 
 def _problem_areas(report: CityReport, styles) -> list:
@@ -332,7 +353,7 @@ def _problem_areas(report: CityReport, styles) -> list:
         s = area.stats
         number = CHINESE_NUMBERS[n] if n < len(CHINESE_NUMBERS) else str(n + 1)
         if n:
-            story.append(CondPageBreak(90 * mm))
+            story.append(PageBreak())
         story += _heading(f"（{number}）{s.info.problem}", styles, 2)
         story.append(_p(_("对应维度：%(dimension)s") % {"dimension": f"{s.info.code} {s.info.name}"}, styles["muted"]))
         if s.firms is None:
@@ -355,47 +376,56 @@ def _problem_areas(report: CityReport, styles) -> list:
             )
         shown = [r for r in area.by_district if r.firms is not None]
         if shown:
-            chart = charts_admin.share_bars(
-                [r.label for r in shown],
-                [r.weak_share for r in shown],
-                series_name=_("得分低于40分的企业占比（%），按区县"),
+            chart = charts_admin.scaled(
+                charts_admin.share_bars(
+                    [r.label for r in shown],
+                    [r.weak_share for r in shown],
+                    series_name=_("得分低于40分的企业占比（%），按区县"),
+                ),
+                0.75,
             )
-            story.append(KeepTogether([_p(_("按区县"), styles["h3"]), _chart(chart)]))
+            story.append(_chart(chart))
+        tables = []
         if area.by_district:
-            rows = [(_("区县"), _("企业数"), _("平均分"), _("低于40分的占比"))]
-            rows += [
-                (r.label, _count(r.firms, hidden), _num(r.mean, hidden), _pct(r.weak_share, hidden))
-                for r in area.by_district
-            ]
-            story.append(_table(rows, (60, 34, 34, 46), styles))
+            tables.append(_group_table(_("区县"), area.by_district, hidden, styles))
         if area.by_industry:
-            story.append(_p(_("按行业（企业数最多的 %(n)d 个行业）") % {"n": TOP_INDUSTRIES}, styles["h3"]))
-            rows = [(_("行业"), _("企业数"), _("平均分"), _("低于40分的占比"))]
-            rows += [
-                (r.label, _count(r.firms, hidden), _num(r.mean, hidden), _pct(r.weak_share, hidden))
-                for r in area.by_industry[:TOP_INDUSTRIES]
-            ]
-            story.append(_table(rows, (80, 28, 28, 38), styles))
-            if area.hidden_industries:
-                story.append(
-                    _p(
-                        _("另有 %(count)d 个行业的企业不足 %(n)d 家，未列出。")
-                        % {"count": area.hidden_industries, "n": _min()},
-                        styles["muted"],
-                    )
+            tables.append(_group_table(_("行业"), area.by_industry[:TOP_INDUSTRIES], hidden, styles))
+        if tables:
+            side_by_side = Table([tables], colWidths=[TEXT_WIDTH / 2] * len(tables), hAlign="LEFT")
+            side_by_side.setStyle(
+                TableStyle(
+                    [
+                        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                        ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                        ("RIGHTPADDING", (0, 0), (-1, -1), 3 * mm),
+                    ]
                 )
+            )
+            story.append(Spacer(1, 2 * mm))
+            story.append(side_by_side)
+            notes = []
+            if area.by_industry:
+                notes.append(_("行业按企业数列出前 %(n)d 个。") % {"n": TOP_INDUSTRIES})
+            if area.hidden_industries:
+                notes.append(
+                    _("另有 %(count)d 个行业的企业不足 %(n)d 家，未列出。")
+                    % {"count": area.hidden_industries, "n": _min()}
+                )
+            if notes:
+                story.append(_p(" ".join(notes), styles["muted"]))
         if area.weak_items:
-            story.append(_p(_("最常见的薄弱题目（选择0–1分或“不清楚”）"), styles["h3"]))
-            rows = [(_("题号"), _("题目"), _("企业占比"))]
-            rows += [(i.code, i.text, _pct(i.share, hidden)) for i in area.weak_items]
-            story.append(_table(rows, (16, 128, 30), styles))
-        story.append(_p(_("本领域对应的对策"), styles["h3"]))
+            rows = [(_("题号"), _("最常见的薄弱题目（选择0–1分或“不清楚”）"), _("企业占比"))]
+            rows += [(i.code, i.text, _pct(i.share, hidden)) for i in area.weak_items[:WEAK_ITEMS_NAMED]]
+            story.append(Spacer(1, 2 * mm))
+            story.append(_table(rows, (16, 134, 24), styles))
+        block = [_p(_("本领域对应的对策"), styles["h3"])]
         if area.countermeasures:
-            for cm in area.countermeasures:
-                story.append(_p(f"• {cm.heading}　{cm.code} {cm.title}", styles["bullet"]))
+            block += [
+                _p(f"• {_countermeasure_line(cm, report.language)}", styles["bullet"]) for cm in area.countermeasures
+            ]
         else:
-            story.append(_p(_("问卷中没有指向本领域的建议规则。"), styles["muted"]))
-        story.append(Spacer(1, 3 * mm))
+            block.append(_p(_("问卷中没有指向本领域的建议规则。"), styles["muted"]))
+        story.append(KeepTogether(block))
     return story
 
 
@@ -410,8 +440,7 @@ def _countermeasures(report: CityReport, styles) -> list:
     )
     weak_share = {s.info.code: s.weak_share for s in data.dimension_stats}
     for summary in data.countermeasures:
-        block = _heading(f"{summary.ref.heading}", styles, 2)
-        block.append(_p(f"{summary.ref.code} {summary.ref.title}", styles["h3"]))
+        block = _heading(_countermeasure_line(summary.ref, report.language), styles, 2)
         block.append(_p(summary.description, styles["body"]))
         if summary.dimensions:
             rows = [(_("针对的问题领域"), _("低于40分的企业占比"))]
