@@ -17,6 +17,5 @@ urlpatterns = [
     path("assessments/<int:pk>/autosave/", views.assessment_autosave, name="autosave"),
     path("assessments/<int:pk>/review/", views.assessment_review, name="review"),
     path("assessments/<int:pk>/results/", views.assessment_results, name="results"),
-    path("assessments/<int:pk>/charts/<str:kind>.svg", views.assessment_chart, name="chart"),
     path("assessments/<int:pk>/report.pdf", views.assessment_report, name="report"),
 ]

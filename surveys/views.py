@@ -442,6 +442,7 @@ def assessment_results(request, pk: int):
         }
         for d in result.dimensions
     ]
+    charts = _chart_images(assessment, result)
     history_rows = [
         {
             "history": h,
@@ -452,27 +453,31 @@ def assessment_results(request, pk: int):
     return render(
         request,
         "surveys/results.html",
-        {"assessment": assessment, "result": result, "dimension_rows": dimension_rows, "history_rows": history_rows},
+        {
+            "assessment": assessment,
+            "result": result,
+            "charts": charts,
+            "dimension_rows": dimension_rows,
+            "history_rows": history_rows,
+        },
     )
 
 
-@firm_member_required
-@require_GET
-def assessment_chart(request, pk: int, kind: str):
-    from . import charts
+def _chart_images(assessment, result) -> dict[str, str]:
+    """The report's radar and bars as data: URIs, drawn by the same code as the PDF's."""
+    import base64
+
+    from .charts import drawing_to_svg
     from .reports.context import build_assessment_report
     from .reports.pdf import chart_drawings
 
-    assessment = _member_assessment(request, pk)
-    if assessment.is_draft or kind not in {"radar", "bars"}:
-        raise Http404
-    report = build_assessment_report(assessment=assessment, language=get_language() or "zh-hans")
-    drawing = chart_drawings(report)[kind]
-    response = HttpResponse(charts.drawing_to_svg(drawing, id_prefix=f"{kind}{pk}"), content_type="image/svg+xml")
-    response["Cache-Control"] = "private, max-age=300"
-    # ReportLab's SVG styles its text inline; as an <img> the document can run no script anyway.
-    response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
-    return response
+    report = build_assessment_report(assessment=assessment, language=get_language() or "zh-hans", result=result)
+    drawings = chart_drawings(report)
+    images = {}
+    for kind in ("radar", "bars"):
+        svg = drawing_to_svg(drawings[kind], id_prefix=f"{kind}{assessment.pk}")
+        images[kind] = "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
+    return images
 
 
 @firm_member_required

@@ -192,17 +192,22 @@ def normalize_language(language: str) -> str:
     return LANGUAGE_EN if (language or "").lower().startswith("en") else LANGUAGE_ZH
 
 
-def build_assessment_report(*, assessment: Assessment, language: str) -> AssessmentReport:
-    """The report of a submitted round in ``language`` ("zh-hans" or "en"); ReportNotAvailable for a draft."""
+def build_assessment_report(
+    *, assessment: Assessment, language: str, result: selectors.ResultView | None = None
+) -> AssessmentReport:
+    """The report of a submitted round in ``language`` ("zh-hans" or "en"); ReportNotAvailable for a draft.
+
+    ``result`` lets a caller that already read the result (the results page, in the same language) pass
+    it in instead of reading it again.
+    """
     if assessment.status != Assessment.STATUS_SUBMITTED or not assessment.result:
         raise ReportNotAvailable(_("本轮评估尚未提交，没有报告。"))
     language = normalize_language(language)
     with override(language):
-        return _build(assessment, language)
+        return _build(assessment, language, result or selectors.assessment_result(assessment=assessment))
 
 
-def _build(assessment: Assessment, language: str) -> AssessmentReport:
-    result = selectors.assessment_result(assessment=assessment)
+def _build(assessment: Assessment, language: str, result: selectors.ResultView) -> AssessmentReport:
     enterprise = assessment.enterprise
     questionnaire = assessment.questionnaire
     stored_dimensions = {d["code"]: d for d in assessment.result["dimensions"]}
