@@ -44,12 +44,19 @@ migrate: $(VENV)/.runtime
 	$(MANAGE) migrate --noinput --verbosity 0
 	$(MANAGE) load_questionnaire $(SEED)
 
+# seed_demo's progress and logins go to var/seed_demo.log, so that the logins can be printed right under
+# the URL, the last thing before the server's own start-up lines.
 run: system-deps messages migrate
-	$(MANAGE) seed_demo --firms $(DEMO_FIRMS) --if-empty
+	@echo "seeding demo data (first run only; log in var/seed_demo.log)"
+	@$(MANAGE) seed_demo --firms $(DEMO_FIRMS) --if-empty >var/seed_demo.json 2>var/seed_demo.log \
+	  || { cat var/seed_demo.log; exit 1; }
+	@echo "demo data: $$(cat var/seed_demo.json)"
 	@echo ""
 	@echo "  jinan_assess is running at http://$(HOST):$(PORT)/"
+	@sed -n '/^Demo logins/,$$p' var/seed_demo.log | sed 's/^/  /'
+	@echo "  Sign up as a new firm at http://$(HOST):$(PORT)/signup/"
 	@echo ""
-	$(MANAGE) runserver $(HOST):$(PORT)
+	@$(MANAGE) runserver $(HOST):$(PORT)
 
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .
@@ -60,6 +67,8 @@ format: $(VENV)/.dev
 	$(VENV)/bin/ruff check --fix .
 
 test: system-deps $(VENV)/.dev messages lint
+	@# axe-core for the accessibility tests (tests/e2e); without npm those tests say what is missing.
+	@test -f node_modules/axe-core/axe.min.js || ! command -v npm >/dev/null || npm ci --no-audit --no-fund --silent
 	DJANGO_DEBUG=0 DJANGO_SECRET_KEY=test-only-not-secret $(MANAGE) makemigrations --check --dry-run --verbosity 1
 	DJANGO_DEBUG=0 DJANGO_SECRET_KEY=test-only-not-secret $(VENV)/bin/pytest $(PYTEST_ARGS)
 

@@ -101,21 +101,47 @@ PLAIN_HTTP = {
 }
 
 
+def _serial_thread_class():
+    from django.core.servers.basehttp import WSGIServer
+    from django.test.testcases import LiveServerThread, QuietWSGIRequestHandler
+
+    class SerialLiveServerThread(LiveServerThread):
+        def _create_server(self, connections_override=None):
+            # Not threaded: requests run in this thread, which LiveServerThread.run() gave the shared
+            # connection (a non-threaded server also closes each HTTP connection, so nothing waits).
+            return WSGIServer((self.host, self.port), QuietWSGIRequestHandler, allow_reuse_address=False)
+
+    return SerialLiveServerThread
+
+
 @pytest.fixture(scope="package")
-def live_server(request):
+def live_server(request, django_db_setup):
     """pytest-django's live server, started for this package with plain-HTTP settings.
 
     It replaces pytest-django's session-wide fixture of the same name (which its autouse helper still
     drives: transactional database, ALLOWED_HOSTS). The settings must be in force when the server thread
     builds its middleware (SecurityMiddleware reads SECURE_SSL_REDIRECT once), which is before any
-    function-scoped ``settings`` fixture could change them.
+    function-scoped ``settings`` fixture could change them. It needs the test database first: with
+    in-memory SQLite the server must be handed the test's connection (see below).
     """
     from django.test.utils import override_settings
     from pytest_django.live_server_helper import LiveServer
 
     addr = request.config.getvalue("liveserver") or os.getenv("DJANGO_LIVE_TEST_SERVER_ADDRESS") or "localhost"
     with override_settings(**PLAIN_HTTP):
-        server = LiveServer(addr)
+        server = LiveServer(addr, start=False)
+        if server.thread.connections_override:
+            # In-memory SQLite: every request thread would share the test's one connection ("database table
+            # is locked" when the page's requests overlap), so requests are served one at a time.
+            thread = server.thread
+            server.thread = _serial_thread_class()(
+                thread.host,
+                static_handler=thread.static_handler,
+                connections_override=thread.connections_override,
+                port=thread.port,
+            )
+            server.thread.daemon = True
+        server.start()
         try:
             yield server
         finally:
@@ -134,10 +160,10 @@ def shot(request):
     """shot(page, "step") saves a full-page screenshot as artifacts/screenshots/<test>-<step>.png."""
     name = re.sub(r"[^A-Za-z0-9_.-]+", "-", request.node.name).strip("-")
 
-    def take(page, step: str) -> Path:
+    def take(page, step: str, *, full_page: bool = True) -> Path:
         support.SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         path = support.SCREENSHOTS / f"{name}-{step}.png"
-        page.screenshot(path=str(path), full_page=True)
+        page.screenshot(path=str(path), full_page=full_page)
         return path
 
     return take

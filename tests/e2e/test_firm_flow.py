@@ -11,10 +11,9 @@ import re
 from io import BytesIO
 
 import pytest
-from playwright.sync_api import expect
 
 from . import support
-from .support import TEXT
+from .support import TEXT, expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -35,7 +34,9 @@ def switch_language(page, language: str, width: int) -> None:
     """Use the navbar's language button, as a person would (behind the menu button at phone width)."""
     if width < 768:
         page.locator(".navbar-toggler").click()
-    page.locator("nav form[action='/i18n/setlang/'] button[name=language]").click()
+    button = page.locator("nav form[action='/i18n/setlang/'] button[name=language]")
+    expect(button).to_have_text(TEXT["zh-hans" if language == "en" else "en"]["switch_to"])
+    button.click()
     expect(page.locator("html")).to_have_attribute("lang", support.HTML_LANG[language])
 
 
@@ -163,6 +164,28 @@ def test_a_firm_signs_up_answers_submits_and_downloads_its_report(browser_page, 
     content = squeeze("".join(p.extract_text() for p in reader.pages))
     assert squeeze(support.FIRM_NAME) in content
     assert page.locator("html").get_attribute("lang") == support.HTML_LANG[language]
+
+
+HOME_FACTS = {
+    "zh-hans": ["制造业企业", "41题", "15–20分钟"],
+    "en": ["manufacturing firms", "41 questions", "15–20 minutes"],
+}
+
+
+@pytest.mark.parametrize(("language", "width"), [("zh-hans", 375), ("en", 1280)], ids=["zh-375", "en-1280"])
+def test_the_home_page_says_what_it_is_for_whom_and_how_long_and_leads_to_sign_up(browser_page, language, width):
+    """The first screen a new visitor sees: what, for whom, how long; the ways in are visible at once."""
+    support.load_questionnaire()
+    page = browser_page(language=language, width=width)
+    page.goto("/")
+    lead = page.locator("main p.lead")
+    for fact in HOME_FACTS[language]:
+        expect(lead).to_contain_text(fact)
+    for href in ("/signup/", "/accounts/login/"):
+        link = page.locator(f"main a[href='{href}']")
+        expect(link).to_be_visible()
+        box = link.bounding_box()
+        assert box["y"] + box["height"] <= page.viewport_size["height"], f"{href} is below the first screen"
 
 
 INVITE_MATRIX = [pytest.param("zh-hans", 375, id="zh-375"), pytest.param("en", 1280, id="en-1280")]

@@ -8,6 +8,9 @@
   const page = form.dataset.page;
   const csrf = form.querySelector("input[name=csrfmiddlewaretoken]").value;
   const timers = new Map();
+  // One save at a time per question: a later choice waits for the earlier save's new revision, so fast
+  // clicking never looks like a colleague's edit.
+  const queues = new Map();
 
   function field(fieldset, name) {
     return form.querySelector(`[name="${name}-${CSS.escape(fieldset.dataset.item)}"]`);
@@ -56,7 +59,9 @@
 
   function schedule(fieldset, delay) {
     clearTimeout(timers.get(fieldset));
-    timers.set(fieldset, setTimeout(() => save(fieldset), delay));
+    timers.set(fieldset, setTimeout(() => {
+      queues.set(fieldset, (queues.get(fieldset) || Promise.resolve()).then(() => save(fieldset)));
+    }, delay));
   }
 
   form.addEventListener("change", (event) => {
