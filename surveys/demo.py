@@ -94,6 +94,10 @@ DEMO_ACCOUNTS = [
     ("demo_owner", "owner", "demo firm owner / 演示企业负责人"),
     ("demo_member", "member", "demo firm member / 演示企业成员"),
 ]
+DEMO_ADMINISTRATORS = [
+    ("city_admin", "city", (), "city administrator, /manage/ / 市级管理员"),
+    ("district_admin", "district", ("370112",), "district administrator of Licheng / 历城区管理员"),
+]
 ADMIN_ACCOUNT = ("admin", "superuser / 超级管理员")
 
 
@@ -360,6 +364,15 @@ def demo_accounts_ensure() -> list[tuple[str, str, str]]:
             user = User.objects.create_user(username=username, email=f"{username}@example.com", password=DEMO_PASSWORD)
         if enterprise is not None and not Membership.objects.filter(user=user).exists():
             Membership.objects.create(user=user, enterprise=enterprise, role=role)
+        logins.append((username, DEMO_PASSWORD, description))
+    from .scopes import ROLE_CITY, ROLE_DISTRICT
+    from .services import administrator_grant
+
+    for username, role, districts, description in DEMO_ADMINISTRATORS:
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            user = User.objects.create_user(username=username, email=f"{username}@example.com", password=DEMO_PASSWORD)
+            administrator_grant(user=user, role=ROLE_CITY if role == "city" else ROLE_DISTRICT, districts=districts)
         logins.append((username, DEMO_PASSWORD, description))
     username, description = ADMIN_ACCOUNT
     if not User.objects.filter(username=username).exists():

@@ -65,3 +65,14 @@ def test_if_empty_does_not_seed_twice_and_logins_work(client, questionnaire):
     assert owner.role == "owner"
     response = client.post("/accounts/login/", {"username": "demo_owner", "password": "Jinan-demo-2026"})
     assert response.status_code == 302
+
+
+def test_demo_administrators_see_the_dashboard_in_their_scope(client, questionnaire):
+    run_seed("--firms", "40")
+    client.post("/accounts/login/", {"username": "city_admin", "password": "Jinan-demo-2026"})
+    assert client.get("/manage/").status_code == 200
+    district = client.__class__()
+    district.post("/accounts/login/", {"username": "district_admin", "password": "Jinan-demo-2026"})
+    listing = district.get("/manage/firms/?district=370104").content.decode()
+    outside = Enterprise.objects.exclude(district="370112").values_list("uscc", flat=True)
+    assert outside and not any(code in listing for code in outside)
