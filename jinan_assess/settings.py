@@ -213,6 +213,8 @@ JINAN_PDF_FONT_PATHS = env_list(
 )
 # Peer groups smaller than this are never shown (results page, dashboard, reports).
 JINAN_MIN_GROUP_SIZE = int(os.environ.get("JINAN_MIN_GROUP_SIZE", "10"))
+# Administrators' dashboard figures are cached this long (0: off); a new submission shows at once.
+JINAN_DASHBOARD_CACHE_SECONDS = int(os.environ.get("JINAN_DASHBOARD_CACHE_SECONDS", "60"))
 
 LOGGING = {
     "version": 1,

@@ -24,12 +24,16 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from . import analytics, charts, charts_admin, exports, scopes, selectors
+from .audit.models import AuditEvent
+from .audit.services import audit_event_record
 from .choices import INDUSTRIES, LEADING_CHAINS, SIZE_CLASSES
 from .models import Assessment, Enterprise
 
 FIRMS_PER_PAGE = 50
 SEARCH_MAX_LENGTH = 100
 FIRST_YEAR = 2024
+WEAK_ITEMS_SHOWN = 15
+CHART_GROUPS = 12
 
 
 # --- access -----------------------------------------------------------------------------------------
@@ -110,7 +114,7 @@ class FilterForm(forms.Form):
 def _filters(request) -> tuple[FilterForm, analytics.Filters, list[analytics.LevelInfo]]:
     scope = request.admin_scope
     levels = analytics.level_infos(analytics.reference_questionnaire())
-    form = FilterForm(request.GET, scope=scope, levels=levels, labels=analytics.round_labels(scope))
+    form = FilterForm(request.GET, scope=scope, levels=levels, labels=analytics.round_labels_cached(scope))
     return form, form.filters(), levels
 
 
@@ -145,8 +149,7 @@ def breakdowns(request):
     key = request.GET.get("by", "district")
     if key not in analytics.BREAKDOWNS:
         key = "district"
-    dimensions = analytics.dimension_infos(analytics.reference_questionnaire())
-    result = analytics.breakdown(request.admin_scope, filters, key, dimensions=dimensions)
+    dimensions, result = analytics.breakdown_page(request.admin_scope, filters, key)
     return render(
         request,
         "surveys/manage/breakdowns.html",
@@ -168,7 +171,8 @@ def breakdowns(request):
 @require_GET
 def weaknesses(request):
     form, filters, _levels = _filters(request)
-    total, items = analytics.weak_items(request.admin_scope, filters)
+    total, items = analytics.weaknesses_page(request.admin_scope, filters)
+    items = items[:WEAK_ITEMS_SHOWN]
     return render(
         request,
         "surveys/manage/weaknesses.html",
@@ -180,8 +184,7 @@ def weaknesses(request):
 @require_GET
 def trend(request):
     form, filters, _levels = _filters(request)
-    dimensions = analytics.dimension_infos(analytics.reference_questionnaire())
-    result = analytics.trend(request.admin_scope, filters, dimensions=dimensions)
+    dimensions, result = analytics.trend_page(request.admin_scope, filters)
     return render(
         request,
         "surveys/manage/trend.html",
@@ -195,20 +198,16 @@ CHARTS = ("levels", "dimensions", "breakdown", "weaknesses", "trend")
 
 
 def _chart_drawing(name: str, scope, filters, request):
-    dimensions = analytics.dimension_infos(analytics.reference_questionnaire())
-    names = [d.name for d in dimensions]
-    if name == "levels":
-        levels = analytics.level_infos(analytics.reference_questionnaire())
-        result = analytics.overview(scope, filters, levels=levels)
-        return charts_admin.count_bars(
-            [f"{c.code} {c.name}" for c in result.levels],
-            [c.firms for c in result.levels],
-            series_name=_("企业数（最近一次提交）"),
-        )
-    if name == "dimensions":
-        stats = analytics.dimension_stats(scope, filters, dimensions=dimensions)
+    if name in ("levels", "dimensions"):
+        board = analytics.dashboard(scope, filters)
+        if name == "levels":
+            cells = board.overview.levels
+            return charts_admin.count_bars(
+                [f"{c.code} {c.name}" for c in cells], [c.firms for c in cells], series_name=_("企业数")
+            )
+        stats = board.dimension_stats
         return charts.dimension_bars(
-            names,
+            [s.info.name for s in stats],
             [
                 (_("平均分"), [s.mean for s in stats]),
                 (_("中位数"), [s.quartiles[1] if s.quartiles else None for s in stats]),
@@ -218,18 +217,19 @@ def _chart_drawing(name: str, scope, filters, request):
         key = request.GET.get("by", "district")
         if key not in analytics.BREAKDOWNS:
             raise Http404
-        result = analytics.breakdown(scope, filters, key, dimensions=dimensions, with_dimensions=False)
-        shown = [r for r in result.rows if not r.hidden][:12]
+        _dimensions, result = analytics.breakdown_page(scope, filters, key)
+        shown = [r for r in result.rows if not r.hidden][:CHART_GROUPS]
         return charts.dimension_bars([r.label for r in shown], [(_("平均综合指数"), [r.mean_index for r in shown])])
     if name == "weaknesses":
-        _total, items = analytics.weak_items(scope, filters, limit=12)
+        _total, items = analytics.weaknesses_page(scope, filters)
+        items = items[:CHART_GROUPS]
         return charts_admin.share_bars(
             [i.code for i in items], [i.share for i in items], series_name=_("选择0–1分或“不清楚”的企业占比（%）")
         )
     if name == "trend":
-        result = analytics.trend(scope, filters, dimensions=dimensions)
+        dimensions, result = analytics.trend_page(scope, filters)
         rows = result.by_label[-4:]
-        return charts.dimension_bars(names, [(row.label, row.dimension_means) for row in rows])
+        return charts.dimension_bars([d.name for d in dimensions], [(row.label, row.dimension_means) for row in rows])
     raise Http404
 
 
@@ -238,13 +238,8 @@ def _chart_drawing(name: str, scope, filters, request):
 def chart(request, name: str):
     if name not in CHARTS:
         raise Http404
-    form = FilterForm(
-        request.GET,
-        scope=request.admin_scope,
-        levels=analytics.level_infos(analytics.reference_questionnaire()),
-        labels=analytics.round_labels(request.admin_scope),
-    )
-    drawing = _chart_drawing(name, request.admin_scope, form.filters(), request)
+    _form, filters, _levels = _filters(request)
+    drawing = _chart_drawing(name, request.admin_scope, filters, request)
     response = HttpResponse(charts.drawing_to_svg(drawing, id_prefix=f"m-{name}"), content_type="image/svg+xml")
     response["Cache-Control"] = "private, max-age=60"
     return response
@@ -261,25 +256,27 @@ def firm_list(request):
     sort = selectors.admin_firm_sort(request.GET.get("sort", ""))
     firms = selectors.admin_firm_list(scope=request.admin_scope, filters=filters, search=search, sort=sort)
     page = Paginator(firms, FIRMS_PER_PAGE).get_page(request.GET.get("page"))
+    # (sort key, heading, the classes that hide the column on narrow screens)
     columns = [
-        ("name", _("企业名称")),
-        ("uscc", _("统一社会信用代码")),
-        ("district", _("区县")),
-        ("industry", _("行业")),
-        ("size", _("规模")),
-        ("round", _("轮次")),
-        ("index", _("综合指数")),
-        ("level", _("等级")),
-        ("submitted", _("提交时间")),
+        ("name", _("企业名称"), ""),
+        ("uscc", _("统一社会信用代码"), "d-none d-sm-table-cell"),
+        ("district", _("区县"), ""),
+        ("industry", _("行业"), "d-none d-lg-table-cell"),
+        ("size", _("规模"), "d-none d-md-table-cell"),
+        ("round", _("轮次"), "d-none d-sm-table-cell"),
+        ("index", _("综合指数"), ""),
+        ("level", _("等级"), ""),
+        ("submitted", _("提交时间"), "d-none d-md-table-cell"),
     ]
     headers = []
-    for key, label in columns:
+    for key, label, css in columns:
         current = sort.removeprefix("-") == key
         descending = sort.startswith("-")
         headers.append(
             {
                 "key": key,
                 "label": label,
+                "css": css,
                 "sort": f"-{key}" if current and not descending else key,
                 "current": current,
                 "descending": descending,
@@ -311,6 +308,14 @@ def _scoped_firm(request, pk: int) -> Enterprise:
 
 
 def _firm_page(request, enterprise: Enterprise, selected: Assessment | None):
+    # Administrators reading one firm's data (and, with the permission, its contact person) leave a trace.
+    audit_event_record(
+        request=request,
+        action=AuditEvent.VIEW,
+        target=f"assessment:{selected.pk}" if selected else f"enterprise:{enterprise.pk}",
+        enterprise_id=enterprise.pk,
+        detail={"side": "manage", "contacts": request.admin_scope.can_view_contacts},
+    )
     rounds = list(selectors.admin_firm_rounds(scope=request.admin_scope, enterprise=enterprise))
     result = answers = None
     if selected is not None:
@@ -368,6 +373,13 @@ def round_report(request, pk: int, round_pk: int):
     filename, mimetype, data = administrator_assessment_pdf(
         assessment=assessment, scope=request.admin_scope, language=get_language() or "zh-hans"
     )
+    audit_event_record(
+        request=request,
+        action=AuditEvent.DOWNLOAD,
+        target=f"assessment:{assessment.pk}",
+        enterprise_id=assessment.enterprise_id,
+        detail={"side": "manage", "contacts": request.admin_scope.can_view_contacts},
+    )
     response = HttpResponse(data, content_type=mimetype)
     response["Content-Disposition"] = content_disposition(filename, ascii_fallback=f"report-{assessment.pk}.pdf")
     response["Cache-Control"] = "private, no-store"
@@ -387,6 +399,12 @@ def export(request, dataset: str, fmt: str):
 
     _form, filters, _levels = _filters(request)
     tables = exports.tables_for(dataset, request.admin_scope, filters)
+    audit_event_record(
+        request=request,
+        action=AuditEvent.EXPORT,
+        target=f"export:{dataset}.{fmt}",
+        detail={"filters": filters.query_string(), "scope": request.admin_scope.label},
+    )
     filename, fallback = exports.export_filename(dataset, fmt)
     if fmt == "csv":
         response = StreamingHttpResponse(exports.csv_chunks(tables), content_type=exports.CSV_MIMETYPE)
@@ -413,6 +431,12 @@ def city_report(request):
     _form, filters, _levels = _filters(request)
     filename, mimetype, data = city_report_pdf(
         scope=request.admin_scope, filters=filters, language=get_language() or "zh-hans"
+    )
+    audit_event_record(
+        request=request,
+        action=AuditEvent.EXPORT,
+        target="export:city_report.pdf",
+        detail={"filters": filters.query_string(), "scope": request.admin_scope.label},
     )
     response = HttpResponse(data, content_type=mimetype)
     stamp = timezone.localdate().strftime("%Y%m%d")

@@ -9,10 +9,10 @@ Every queryset starts from surveys.scopes (:func:`round_queryset`, :func:`firm_q
 can reach a firm outside the administrator's scope.
 
 Small groups (settings.JINAN_MIN_GROUP_SIZE, 10 by default). A number that describes fewer than that many
-firms is not shown: a count below the minimum becomes ``None`` ("<10"), and a mean, quartile or share of a
-group below the minimum too. In a partition (the level distribution, a breakdown by district …) where only
-one cell is hidden, the next smallest is hidden as well, so that the hidden one cannot be worked out from the
-total.
+firms is not shown: a count from 1 to the minimum − 1 becomes ``None`` ("<10"; zero stays zero), and so do a
+mean, quartile or share of a group below the minimum and a share whose count is hidden. In a partition (the
+level distribution, a breakdown by district …) where only one cell is hidden, the next smallest is hidden as
+well, so that the hidden one cannot be worked out from the total.
 
 Dimension results flagged ``insufficient_data`` (too many 不清楚) are left out of the dimension figures,
 as on the firm's own results page, and counted separately.
@@ -21,17 +21,22 @@ as on the firm's own results page, and counted separately.
 from __future__ import annotations
 
 import bisect
+import hashlib
 import math
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
 import pandas as pd
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
-from django.db.models import Aggregate, Avg, Count, FilteredRelation, FloatField, Q, QuerySet
+from django.db.models import Avg, Count, FilteredRelation, Q, QuerySet, Sum
 from django.db.models.functions import ExtractYear
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from . import choices, selectors
@@ -225,8 +230,8 @@ def submission_years(scope: AdminScope) -> list[int]:
 
 
 def shown_count(n: int | None) -> int | None:
-    """``n`` when it is at least the minimum group size, else None (shown as "<10")."""
-    if n is None or n < min_group_size():
+    """``n`` when it is 0 or at least the minimum group size, else None (shown as "<10")."""
+    if n is None or 0 < n < min_group_size():
         return None
     return n
 
@@ -244,31 +249,33 @@ def suppress_partition(counts: dict[Any, int]) -> set[Any]:
 
 def share(part: int | None, whole: int | None) -> float | None:
     """``part / whole`` in percent when both may be shown."""
-    if part is None or whole is None or whole == 0:
+    if part is None or not whole:
         return None
     if shown_count(part) is None or shown_count(whole) is None:
         return None
     return 100.0 * part / whole
 
 
-# --- percentiles ------------------------------------------------------------------------------------
+# --- distributions from histograms ------------------------------------------------------------------
+# Scores and indexes are stored with two decimals and take few distinct values, so the database returns a
+# (value, count) histogram (a hash GROUP BY, cheaper than sorting every row for percentile_cont) and the mean
+# and quartiles follow from it exactly, the same on PostgreSQL and SQLite.
 
 
-class PercentileCont(Aggregate):
-    """PostgreSQL's ``percentile_cont(f) WITHIN GROUP (ORDER BY x)`` (linear interpolation)."""
-
-    function = "PERCENTILE_CONT"
-    name = "PercentileCont"
-    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
-    output_field = FloatField()
-
-    def __init__(self, expression, fraction: float, **extra):
-        # The fraction is one of our constants (QUARTILES), never user input.
-        super().__init__(expression, fraction=repr(float(fraction)), **extra)
+@dataclass(frozen=True)
+class HistogramSummary:
+    n: int
+    mean: float | None
+    quartiles: list[float] | None  # Q1, median, Q3 (linear interpolation, as percentile_cont)
 
 
-def _percentiles_in_database() -> bool:
-    return connection.vendor == "postgresql"
+def histogram_summary(histogram: Iterable[tuple[Any, int]]) -> HistogramSummary:
+    pairs = [(value, int(n)) for value, n in histogram if value is not None and n]
+    total = sum(n for _value, n in pairs)
+    if not total:
+        return HistogramSummary(0, None, None)
+    mean = float(sum(Decimal(value) * n for value, n in pairs) / total)
+    return HistogramSummary(total, mean, quantiles_from_histogram(pairs))
 
 
 def quantiles_from_histogram(histogram: Iterable[tuple[float, int]], probabilities=QUARTILES) -> list[float] | None:
@@ -297,19 +304,6 @@ def quantiles_from_histogram(histogram: Iterable[tuple[float, int]], probabiliti
         upper = value_at(min(low + 1, total - 1))
         result.append(lower + (h - low) * (upper - lower))
     return result
-
-
-def _quartile_aggregates(expression: str) -> dict[str, PercentileCont]:
-    return {f"q{n}": PercentileCont(expression, p) for n, p in enumerate(QUARTILES, start=1)}
-
-
-def _group_quartiles(queryset: QuerySet, group: str | None, value: str) -> dict[Any, list[float] | None]:
-    """Quartiles of ``value`` per ``group`` for databases without percentile_cont, from a histogram query."""
-    keys = [group, value] if group else [value]
-    histograms: dict[Any, list[tuple[float, int]]] = {}
-    for row in queryset.values(*keys).annotate(n=Count("pk")).order_by():
-        histograms.setdefault(row[group] if group else None, []).append((row[value], row["n"]))
-    return {key: quantiles_from_histogram(pairs) for key, pairs in histograms.items()}
 
 
 # --- reference data ---------------------------------------------------------------------------------
@@ -378,20 +372,15 @@ class Overview:
 
 
 def overview(scope: AdminScope, filters: Filters, *, levels: list[LevelInfo]) -> Overview:
+    """Firms, submissions, index mean and quartiles, level distribution: a count and one GROUP BY (index, level)."""
     registered = firm_queryset(scope, filters).count()
-    rounds = round_queryset(scope, filters)
-    aggregates: dict[str, Any] = {"n": Count("id"), "mean": Avg("index")}
-    for n, lv in enumerate(levels):
-        aggregates[f"level{n}"] = Count("id", filter=Q(level=lv.code))
-    if _percentiles_in_database():
-        aggregates.update(_quartile_aggregates("index"))
-    row = rounds.aggregate(**aggregates)
-    total = row["n"]
-    if _percentiles_in_database():
-        quartiles = None if row["q1"] is None else [row["q1"], row["q2"], row["q3"]]
-    else:
-        quartiles = _group_quartiles(rounds, None, "index").get(None)
-    counts = {lv.code: row[f"level{n}"] for n, lv in enumerate(levels)}
+    histogram = list(round_queryset(scope, filters).values_list("index", "level").annotate(n=Count("id")).order_by())
+    total = sum(n for _index, _level, n in histogram)
+    summary = histogram_summary((index, n) for index, _level, n in histogram if index is not None)
+    counts = {lv.code: 0 for lv in levels}
+    for _index, level, n in histogram:
+        if level in counts:
+            counts[level] += n
     hidden = suppress_partition(counts) if shown_count(total) is not None else set(counts)
     cells = []
     for lv in levels:
@@ -404,8 +393,8 @@ def overview(scope: AdminScope, filters: Filters, *, levels: list[LevelInfo]) ->
         submitted_share=share(total, registered),
         index=IndexSummary(
             firms=shown_total,
-            mean=None if shown_total is None or row["mean"] is None else float(row["mean"]),
-            quartiles=None if shown_total is None else quartiles,
+            mean=summary.mean if shown_total else None,
+            quartiles=summary.quartiles if shown_total else None,
         ),
         levels=cells,
     )
@@ -426,45 +415,38 @@ class DimensionStats:
 
 
 def dimension_stats(scope: AdminScope, filters: Filters, *, dimensions: list[DimensionInfo]) -> list[DimensionStats]:
-    rounds = round_queryset(scope, filters)
-    results = dimension_results(rounds)
-    aggregates: dict[str, Any] = {
-        "n": Count("id"),
-        "mean": Avg("score"),
-        "weak": Count("id", filter=Q(score__lt=WEAK_DIMENSION_SCORE)),
-    }
-    if _percentiles_in_database():
-        aggregates.update(_quartile_aggregates("score"))
-    rows = {row["dimension__code"]: row for row in results.values("dimension__code").annotate(**aggregates).order_by()}
-    if not _percentiles_in_database():
-        for code, quartiles in _group_quartiles(results, "dimension__code", "score").items():
-            if code in rows:
-                rows[code]["quartiles"] = quartiles
-    insufficient = dict(
-        DimensionResult.objects.filter(assessment__in=rounds, insufficient_data=True)
-        .values_list("dimension__code")
+    """Firms, mean, quartiles, weak share and 'insufficient data' per dimension.
+
+    One GROUP BY (dimension, score, insufficient) over the selected rounds' results: a few hundred rows (the
+    scores take few distinct values) from which every figure follows exactly.
+    """
+    rows = (
+        DimensionResult.objects.filter(assessment__in=round_queryset(scope, filters))
+        .values_list("dimension__code", "score", "insufficient_data")
         .annotate(n=Count("id"))
         .order_by()
     )
+    usable: dict[str, list[tuple[Decimal, int]]] = {}
+    insufficient: dict[str, int] = {}
+    for code, score, flagged, n in rows:
+        if flagged:
+            insufficient[code] = insufficient.get(code, 0) + n
+        elif score is not None:
+            usable.setdefault(code, []).append((score, n))
     stats = []
     for info in dimensions:
-        row = rows.get(info.code, {"n": 0, "mean": None, "weak": 0})
-        n = shown_count(row["n"])
-        if "quartiles" in row:
-            quartiles = row["quartiles"]
-        elif row.get("q1") is not None:
-            quartiles = [row["q1"], row["q2"], row["q3"]]
-        else:
-            quartiles = None
-        weak = shown_count(row["weak"]) if n is not None else None
+        summary = histogram_summary(usable.get(info.code, []))
+        weak_count = sum(n for score, n in usable.get(info.code, []) if score < WEAK_DIMENSION_SCORE)
+        n = shown_count(summary.n)
+        weak = shown_count(weak_count) if n is not None else None
         stats.append(
             DimensionStats(
                 info=info,
                 firms=n,
-                mean=None if n is None or row["mean"] is None else float(row["mean"]),
-                quartiles=None if n is None else quartiles,
+                mean=summary.mean if n else None,
+                quartiles=summary.quartiles if n else None,
                 weak=weak,
-                weak_share=share(weak, row["n"]) if weak is not None else None,
+                weak_share=share(weak, summary.n) if weak is not None else None,
                 insufficient=shown_count(insufficient.get(info.code, 0)),
             )
         )
@@ -664,7 +646,12 @@ class Trend:
 
 
 def trend(
-    scope: AdminScope, filters: Filters, *, dimensions: list[DimensionInfo], with_dimensions: bool = True
+    scope: AdminScope,
+    filters: Filters,
+    *,
+    dimensions: list[DimensionInfo],
+    with_dimensions: bool = True,
+    with_years: bool = True,
 ) -> Trend:
     """Mean index (and dimension means) per round label and per submission year, over every submitted round."""
     rounds = all_rounds_queryset(scope, filters)
@@ -695,18 +682,73 @@ def trend(
         )
         for row in shown
     ]
-    by_year = [
-        TrendRow(label=str(row["year"]), firms=row["n"], mean_index=float(row["mean"]), dimension_means=[])
-        for row in rounds.annotate(year=ExtractYear("submitted_at"))
-        .values("year")
-        .annotate(n=Count("id"), mean=Avg("index"))
-        .order_by("year")
-        if row["year"] is not None and row["n"] >= minimum
-    ]
+    by_year = []
+    if with_years:
+        by_year = [
+            TrendRow(label=str(row["year"]), firms=row["n"], mean_index=float(row["mean"]), dimension_means=[])
+            for row in rounds.annotate(year=ExtractYear("submitted_at"))
+            .values("year")
+            .annotate(n=Count("id"), mean=Avg("index"))
+            .order_by("year")
+            if row["year"] is not None and row["n"] >= minimum
+        ]
     return Trend(by_label=by_label, by_year=by_year, hidden_labels=len(label_rows) - len(shown))
 
 
-# --- the bundles the pages use ----------------------------------------------------------------------
+# --- the bundles the pages use, cached --------------------------------------------------------------
+# The pages' figures are cached per scope, filters and language for settings.JINAN_DASHBOARD_CACHE_SECONDS
+# (default 60; 0 turns the cache off). The key includes a fingerprint of the submitted rounds (their number
+# and the sums of their ids and of the latest rounds' ids, read from an index), so a new submission shows
+# within a second; a change of a firm's profile, or a new firm without a round, shows within the cache time.
+
+
+def cache_seconds() -> int:
+    return int(getattr(settings, "JINAN_DASHBOARD_CACHE_SECONDS", 60))
+
+
+# The fingerprint is read at most once a second per process (a page and its charts share it).
+FINGERPRINT_SECONDS = 1.0
+_fingerprint_memo: tuple[float, str, tuple[int, int, int]] | None = None
+
+
+def submissions_fingerprint() -> tuple[int, int, int]:
+    """(submitted rounds, sum of their ids, sum of the latest rounds' ids): changes with every submission."""
+    global _fingerprint_memo
+    now = time.monotonic()
+    alias = connection.settings_dict.get("NAME", "")
+    memo = _fingerprint_memo
+    if memo is not None and memo[1] == alias and now - memo[0] < FINGERPRINT_SECONDS:
+        return memo[2]
+    row = Assessment.objects.filter(status=Assessment.STATUS_SUBMITTED).aggregate(
+        n=Count("id"), ids=Sum("id"), latest=Sum("id", filter=Q(is_latest=True))
+    )
+    value = (row["n"], row["ids"] or 0, row["latest"] or 0)
+    _fingerprint_memo = (now, alias, value)
+    return value
+
+
+def _cached(kind: str, scope: AdminScope, filters: Filters, compute, *extra):
+    seconds = cache_seconds()
+    if seconds <= 0:
+        return compute()
+    questionnaire = reference_questionnaire()
+    parts = (
+        kind,
+        scope.all_districts,
+        tuple(sorted(scope.districts)),
+        filters,
+        get_language() or "",
+        questionnaire.pk if questionnaire else None,
+        min_group_size(),
+        submissions_fingerprint(),
+        extra,
+    )
+    key = "jinan:analytics:" + hashlib.sha256(repr(parts).encode()).hexdigest()
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, seconds)
+    return value
 
 
 @dataclass(frozen=True)
@@ -720,20 +762,48 @@ class Dashboard:
     trend: Trend
 
 
-def dashboard(scope: AdminScope, filters: Filters) -> Dashboard:
-    """Everything the overview page shows (five GROUP BY queries and a few small lookups)."""
-    questionnaire = reference_questionnaire()
-    dimensions = dimension_infos(questionnaire)
-    levels = level_infos(questionnaire)
-    return Dashboard(
-        scope=scope,
-        filters=filters,
-        dimensions=dimensions,
-        levels=levels,
-        overview=overview(scope, filters, levels=levels),
-        dimension_stats=dimension_stats(scope, filters, dimensions=dimensions),
-        trend=trend(scope, filters, dimensions=dimensions, with_dimensions=False),
-    )
+def dashboard(scope: AdminScope, filters: Filters, *, use_cache: bool = True) -> Dashboard:
+    """Everything the overview page shows: four GROUP BY queries and a few small lookups (or the cache)."""
+
+    def compute() -> Dashboard:
+        questionnaire = reference_questionnaire()
+        dimensions = dimension_infos(questionnaire)
+        levels = level_infos(questionnaire)
+        return Dashboard(
+            scope=scope,
+            filters=filters,
+            dimensions=dimensions,
+            levels=levels,
+            overview=overview(scope, filters, levels=levels),
+            dimension_stats=dimension_stats(scope, filters, dimensions=dimensions),
+            trend=trend(scope, filters, dimensions=dimensions, with_dimensions=False, with_years=False),
+        )
+
+    return _cached("dashboard", scope, filters, compute) if use_cache else compute()
+
+
+def breakdown_page(scope: AdminScope, filters: Filters, key: str) -> tuple[list[DimensionInfo], Breakdown]:
+    def compute():
+        dimensions = dimension_infos(reference_questionnaire())
+        return dimensions, breakdown(scope, filters, key, dimensions=dimensions)
+
+    return _cached("breakdown", scope, filters, compute, key)
+
+
+def weaknesses_page(scope: AdminScope, filters: Filters) -> tuple[int | None, list[WeakItem]]:
+    return _cached("weaknesses", scope, filters, lambda: weak_items(scope, filters, limit=None))
+
+
+def round_labels_cached(scope: AdminScope) -> list[str]:
+    return _cached("labels", scope, Filters(), lambda: round_labels(scope))
+
+
+def trend_page(scope: AdminScope, filters: Filters) -> tuple[list[DimensionInfo], Trend]:
+    def compute():
+        dimensions = dimension_infos(reference_questionnaire())
+        return dimensions, trend(scope, filters, dimensions=dimensions)
+
+    return _cached("trend", scope, filters, compute)
 
 
 # --- the city report --------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import IO, Any
 
-from django.db.models import Count, OuterRef, Subquery
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
@@ -28,7 +28,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from . import analytics
 from .choices import DISTRICTS, INDUSTRIES, LEADING_CHAINS, SIZE_CLASSES, ZONES
-from .models import Answer, DimensionResult
+from .models import Answer, Dimension, DimensionResult
 from .scopes import AdminScope
 
 CSV_MIMETYPE = "text/csv; charset=utf-8"
@@ -39,6 +39,7 @@ CHUNK_SIZE = 2000
 XLSX_MAX_ROWS = 1_048_575
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\0")
+_FORMULA_STARTS = frozenset(FORMULA_PREFIXES)
 DATASETS = ("firms", "answers", "aggregates")
 FORMATS = ("csv", "xlsx")
 SUPPRESSED = "<10"
@@ -53,16 +54,19 @@ def neutralise(value: Any) -> Any:
 
 def _cell(value: Any) -> Any:
     """A value ready for either writer: Decimal → float, aware datetimes → local naive, text neutralised."""
-    if isinstance(value, Decimal):
+    kind = type(value)
+    if kind is str:
+        return "'" + value if value[:1] in _FORMULA_STARTS else value
+    if value is None or kind is int or kind is float:
+        return value
+    if kind is Decimal:
         return float(value)
+    if kind is bool:
+        return _("是") if value else _("否")
     if isinstance(value, datetime):
         value = timezone.localtime(value) if timezone.is_aware(value) else value
         return value.replace(tzinfo=None, microsecond=0)
-    if isinstance(value, bool):
-        return _("是") if value else _("否")
-    if value is not None and not isinstance(value, int | float | str):
-        value = str(value)
-    return neutralise(value)
+    return neutralise(str(value))
 
 
 class TooManyRowsError(Exception):
@@ -87,24 +91,14 @@ def _labels(pairs) -> dict[str, str]:
 
 
 def firms_table(scope: AdminScope, filters: analytics.Filters) -> Table:
+    """One row per firm of the firm list (same scope and filters) with its selected round and dimension scores.
+
+    Two streams read in step: the firms ordered by their selected round (firms without one last) and the
+    rounds' dimension results in the same order, so the work and the memory per row stay constant.
+    """
     dimensions = analytics.dimension_infos(analytics.reference_questionnaire())
+    codes = [d.code for d in dimensions]
     firms = analytics.firms_with_round(scope, filters)
-    usable = {
-        f"d_{d.code}": Subquery(
-            DimensionResult.objects.filter(
-                assessment_id=OuterRef("selected__id"), dimension__code=d.code, insufficient_data=False
-            ).values("score")[:1]
-        )
-        for d in dimensions
-    }
-    insufficient = Subquery(
-        DimensionResult.objects.filter(assessment_id=OuterRef("selected__id"), insufficient_data=True)
-        .order_by()
-        .values("assessment_id")
-        .annotate(n=Count("id"))
-        .values("n")[:1]
-    )
-    firms = firms.annotate(**usable, insufficient=insufficient)
     contacts = scope.can_view_contacts
     columns = ["uscc", "name", "district", "zone", "industry", "size_class", "above_designated_size", "leading_chain"]
     if contacts:
@@ -116,8 +110,7 @@ def firms_table(scope: AdminScope, filters: analytics.Filters) -> Table:
         "selected__index",
         "selected__provisional_level",
         "selected__level",
-        *usable,
-        "insufficient",
+        "selected__id",
     ]
     headers = [_("统一社会信用代码"), _("企业名称"), _("所在区县"), _("功能区/园区"), _("行业代码"), _("所属行业")]
     headers += [_("企业规模"), _("规模以上"), _("主导产业链")]
@@ -128,12 +121,44 @@ def firms_table(scope: AdminScope, filters: analytics.Filters) -> Table:
     headers += [_("数据不足的维度数")]
     districts, zones, industries = _labels(DISTRICTS), _labels(ZONES), _labels(INDUSTRIES)
     sizes, chains = _labels(SIZE_CLASSES), _labels(LEADING_CHAINS)
+    code_of = dict(Dimension.objects.values_list("id", "code"))
+    yes, no = _("是"), _("否")
+    local = timezone.get_current_timezone()
+    submitted_at = columns.index("selected__submitted_at")
+    index_at = columns.index("selected__index") - 8
 
     def rows() -> Iterator[list[Any]]:
-        for values in firms.order_by("district", "name", "id").values_list(*columns).iterator(chunk_size=CHUNK_SIZE):
-            values = list(values)
+        firm_rows = (
+            firms.order_by(F("selected__id").asc(nulls_last=True), "id").values_list(*columns).iterator(CHUNK_SIZE)
+        )
+        results = iter(
+            DimensionResult.objects.filter(assessment__in=analytics.round_queryset(scope, filters))
+            .order_by("assessment_id")
+            .values_list("assessment_id", "dimension_id", "score", "insufficient_data")
+            .iterator(CHUNK_SIZE * 5)
+        )
+        pending = next(results, None)
+        for values in firm_rows:
+            round_id = values[-1]
+            entry = None
+            if round_id is not None:
+                entry = {"insufficient": 0}
+                while pending is not None and pending[0] < round_id:
+                    pending = next(results, None)
+                while pending is not None and pending[0] == round_id:
+                    _round, dimension_id, score, insufficient = pending
+                    if insufficient:
+                        entry["insufficient"] += 1
+                    else:
+                        entry[code_of.get(dimension_id)] = None if score is None else float(score)
+                    pending = next(results, None)
             uscc, name, district, zone, industry, size, above, chain = values[:8]
-            rest = values[8:]
+            rest = list(values[8:-1])
+            when = values[submitted_at]
+            if when is not None:
+                rest[submitted_at - 8] = when.astimezone(local).replace(tzinfo=None, microsecond=0)
+            if rest[index_at] is not None:
+                rest[index_at] = float(rest[index_at])
             yield [
                 uscc,
                 name,
@@ -142,9 +167,11 @@ def firms_table(scope: AdminScope, filters: analytics.Filters) -> Table:
                 industry,
                 industries.get(industry, industry),
                 sizes.get(size, size),
-                above,
+                yes if above else no,
                 chains.get(chain, chain),
                 *rest,
+                *[entry.get(code) if entry is not None else None for code in codes],
+                entry["insufficient"] if entry is not None else None,
             ]
 
     return Table(title=_("企业结果"), headers=headers, rows=rows(), count=firms.count)
@@ -248,7 +275,7 @@ def aggregate_tables(scope: AdminScope, filters: analytics.Filters) -> list[Tabl
         ),
     ]
     for key in analytics.BREAKDOWNS:
-        result = analytics.breakdown(scope, filters, key, dimensions=dimensions)
+        _dimensions, result = analytics.breakdown_page(scope, filters, key)
         tables.append(
             Table(
                 title=_("按%(group)s") % {"group": result.title},
@@ -260,7 +287,7 @@ def aggregate_tables(scope: AdminScope, filters: analytics.Filters) -> list[Tabl
                 ],
             )
         )
-    _total, items = analytics.weak_items(scope, filters, limit=None)
+    _total, items = analytics.weaknesses_page(scope, filters)
     tables.append(
         Table(
             title=_("常见短板"),
@@ -279,7 +306,7 @@ def aggregate_tables(scope: AdminScope, filters: analytics.Filters) -> list[Tabl
             ],
         )
     )
-    trend = analytics.trend(scope, filters, dimensions=dimensions)
+    _dimensions, trend = analytics.trend_page(scope, filters)
     tables.append(
         Table(
             title=_("轮次变化"),
@@ -313,19 +340,29 @@ class _Echo:
         return value
 
 
-def csv_chunks(tables: list[Table]) -> Iterator[str]:
-    """The CSV text piece by piece: BOM, then each table (several separated by a title line and a blank)."""
+def csv_chunks(tables: list[Table], *, rows_per_chunk: int = 500) -> Iterator[str]:
+    """The CSV text piece by piece: BOM, then each table (several separated by a title line and a blank).
+
+    Rows are sent in pieces of ``rows_per_chunk`` lines: one piece per row would spend more time passing
+    pieces through the response than writing them.
+    """
     writer = csv.writer(_Echo(), lineterminator="\r\n")
     yield BOM
     several = len(tables) > 1
     for n, table in enumerate(tables):
+        lines = []
         if several:
             if n:
-                yield "\r\n"
-            yield writer.writerow([neutralise(f"# {table.title}")])
-        yield writer.writerow([_cell(h) for h in table.headers])
+                lines.append("\r\n")
+            lines.append(writer.writerow([neutralise(f"# {table.title}")]))
+        lines.append(writer.writerow([_cell(h) for h in table.headers]))
         for row in table.rows:
-            yield writer.writerow([_cell(v) for v in row])
+            lines.append(writer.writerow([_cell(v) for v in row]))
+            if len(lines) >= rows_per_chunk:
+                yield "".join(lines)
+                lines = []
+        if lines:
+            yield "".join(lines)
 
 
 def write_csv(tables: list[Table], stream: IO[str]) -> None:

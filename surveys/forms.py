@@ -7,6 +7,7 @@ import re
 from crispy_forms.helper import FormHelper
 from django import forms
 from django.contrib.auth import get_user_model, password_validation
+from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
 
 from . import scoring, selectors, uscc
@@ -112,7 +113,12 @@ class AccountForm(CrispyMixin, forms.Form):
     password2 = forms.CharField(label=_("确认密码"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
 
     def clean_username(self):
-        username = self.cleaned_data["username"].strip()
+        # The name as it will be stored: create_user() applies NFKC, so "ｗａｎｇ" is "wang" and must be
+        # checked as such (otherwise the unique constraint fails with a 500 instead of this message).
+        username = get_user_model().normalize_username(self.cleaned_data["username"]).strip()
+        if not username:
+            raise forms.ValidationError(self.fields["username"].error_messages["required"], code="required")
+        MaxLengthValidator(150)(username)  # NFKC can lengthen a name ("ﷺ" is 18 characters)
         if get_user_model().objects.filter(username__iexact=username).exists():
             raise forms.ValidationError(_("该用户名已被使用。"))
         return username

@@ -462,6 +462,17 @@ class InvalidAnswersError(ServiceError):
 NOTE_MAX_LENGTH = 1000
 
 
+def _storable_text(text: str) -> bool:
+    """No NUL (PostgreSQL text refuses it) and no lone surrogate (not encodable as UTF-8)."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _lock_draft(assessment_id: int) -> Assessment:
     assessment = Assessment.objects.select_for_update().get(id=assessment_id)
     if assessment.status != Assessment.STATUS_DRAFT:
@@ -495,6 +506,8 @@ def answers_save(*, assessment: Assessment, user, changes: list[AnswerChange], p
             raise InvalidAnswersError(
                 _("题目 %(code)s 的备注超过 %(max)d 字。") % {"code": item.code, "max": NOTE_MAX_LENGTH}
             )
+        if not _storable_text(change.note):
+            raise InvalidAnswersError(_("提交的数据无效，请刷新页面。"))
     existing = {
         answer.item.code: answer
         for answer in Answer.objects.select_related("item", "updated_by").filter(

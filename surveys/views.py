@@ -12,6 +12,7 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -60,6 +61,11 @@ def firm_member_required(view):
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def _object_id(raw) -> int | None:
+    """A posted row id: ASCII digits that fit a bigint, else None (which finds nothing, like a missing id)."""
+    return int(raw) if isinstance(raw, str) and raw.isascii() and raw.isdigit() and len(raw) <= 18 else None
 
 
 def _member_assessment(request, pk: int) -> Assessment:
@@ -125,13 +131,15 @@ def invitation(request, token: str):
     if not request.user.is_authenticated:
         account = AccountForm(request.POST or None, prefix="account")
         if request.method == "POST" and account.is_valid():
-            user = services.account_signup(
-                username=account.cleaned_data["username"],
-                email=account.cleaned_data["email"],
-                password=account.cleaned_data["password1"],
-            )
             try:
-                services.invitation_accept(token=token, user=user)
+                # One transaction: when the link was used meanwhile (two people at once), no account remains.
+                with transaction.atomic():
+                    user = services.account_signup(
+                        username=account.cleaned_data["username"],
+                        email=account.cleaned_data["email"],
+                        password=account.cleaned_data["password1"],
+                    )
+                    services.invitation_accept(token=token, user=user)
             except ServiceError as exc:
                 messages.error(request, exc.message)
                 return redirect("surveys:home")
@@ -198,7 +206,9 @@ def firm_members(request):
                 invite_link = request.build_absolute_uri(reverse("surveys:invitation", args=[token]))
                 messages.success(request, _("邀请链接已生成，7天内有效，只能使用一次。"))
             elif action in {"approve", "remove"}:
-                member = get_object_or_404(Membership, id=request.POST.get("membership"), enterprise=enterprise)
+                member = get_object_or_404(
+                    Membership, id=_object_id(request.POST.get("membership")), enterprise=enterprise
+                )
                 if action == "approve":
                     services.membership_approve(owner=request.user, membership=member)
                     messages.success(request, _("已批准 %(user)s 加入。") % {"user": member.user.username})
@@ -349,19 +359,24 @@ def assessment_autosave(request, pk: int):
     assessment = _member_assessment(request, pk)
     try:
         payload = json.loads(request.body or b"{}")
-        if not isinstance(payload, dict):
+        # The item and the note are text (or absent); anything else is a malformed request, not text to store.
+        if not isinstance(payload, dict) or not isinstance(payload.get("item", ""), str):
+            raise ValueError
+        if not isinstance(payload.get("note") or "", str):
             raise ValueError
         value = payload.get("value")
         change = AnswerChange(
-            item_code=str(payload.get("item", "")),
+            item_code=payload.get("item", ""),
             value=parse_answer_value(None if value is None else str(value)),
-            note=str(payload.get("note") or "").strip(),
+            note=(payload.get("note") or "").strip(),
             base_revision=parse_revision(str(payload.get("revision", "0"))),
         )
         page = payload.get("page")
-        page = int(page) if isinstance(page, int | str) and str(page).isdigit() else None
+        page = int(page) if isinstance(page, int | str) and str(page).isascii() and str(page).isdigit() else None
+        if page is not None and not 1 <= page <= len(selectors.assessment_dimensions(assessment=assessment)):
+            page = None  # only a page the questionnaire has is remembered for resuming
         outcome = services.answers_save(assessment=assessment, user=request.user, changes=[change], page=page)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: JSON nested too deeply
         return JsonResponse({"ok": False, "message": _("请求格式无效。")}, status=400)
     except InvalidAnswersError as exc:
         return JsonResponse({"ok": False, "message": str(exc.message)}, status=400)

@@ -85,17 +85,19 @@ class Command(BaseCommand):
     help = "Run the benchmarks and print medians, goals and ratios."
 
     def add_arguments(self, parser):
-        parser.add_argument("--only", choices=["scoring", "web"], action="append")
+        parser.add_argument("--only", choices=["scoring", "web", "dashboard"], action="append")
         parser.add_argument("--seconds", type=float, default=4.0, help="duration of each load run")
         parser.add_argument("--firms", type=int, default=60_000)
         parser.add_argument("--repeat", type=int, default=7)
 
     def handle(self, *args, only, firms, repeat, seconds, **options):
-        sections = only or ["scoring", "web"]
+        sections = only or ["scoring", "web", "dashboard"]
         if "scoring" in sections:
             self.bench_scoring(firms, repeat)
         if "web" in sections:
             self.bench_web(seconds)
+        if "dashboard" in sections:
+            bench_dashboard(self, repeat)
 
     def line(self, name: str, value: str, goal: str, ok: bool) -> None:
         self.stdout.write(f"  {name:<52} {value:>14}   goal {goal:<12} {'OK' if ok else 'MISSED'}")
@@ -276,3 +278,154 @@ def _hammer(port: int, path: str, cookie: str, seconds: float, concurrency: int)
     for t in threads:
         t.join()
     return sum(counts) / (time.perf_counter() - start), sum(errors)
+
+
+# --- dashboard: the administrators' pages against the raw SQL under them, and a CSV export of every firm --
+
+# The core aggregation of the dashboard, written by hand: the (index, level) and (dimension, score)
+# histograms of the firms' latest submitted rounds, from which the overview's figures follow.
+RAW_DASHBOARD_SQL = [
+    """
+    SELECT a.index, a.level, COUNT(*) FROM surveys_assessment a
+    WHERE a.status = 'submitted' AND a.is_latest GROUP BY a.index, a.level
+    """,
+    """
+    SELECT d.code, r.score, r.insufficient_data, COUNT(*)
+    FROM surveys_dimensionresult r JOIN surveys_dimension d ON d.id = r.dimension_id
+    WHERE r.assessment_id IN (SELECT id FROM surveys_assessment WHERE status = 'submitted' AND is_latest)
+    GROUP BY d.code, r.score, r.insufficient_data
+    """,
+]
+
+# Runs in a fresh interpreter so that its peak memory is the export's (plus Django's own), not the bench's.
+EXPORT_CHILD = r"""
+import resource, sys, time
+import django
+django.setup()
+from django.contrib.auth import get_user_model
+from django.test import Client, override_settings
+import surveys.admin_views  # noqa: F401  (imported before the baseline: modules are not the export's memory)
+user = get_user_model().objects.get(username=sys.argv[1])
+with override_settings(ALLOWED_HOSTS=["testserver"]):
+    client = Client()
+    client.force_login(user)
+    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    start = time.perf_counter()
+    response = client.get("/manage/export/firms.csv", secure=True)
+    size = lines = 0
+    for chunk in response.streaming_content:
+        size += len(chunk)
+        lines += chunk.count(b"\n")
+    elapsed = time.perf_counter() - start
+    client.logout()
+print(response.status_code, elapsed, baseline, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, size, lines)
+"""
+
+
+def bench_dashboard(command, repeat: int) -> None:
+    """Median server time of the dashboard (test Client, logged-in city administrator) next to the raw SQL."""
+    import os
+    import subprocess
+    import sys
+
+    from django.contrib.auth import get_user_model
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test import Client, override_settings
+
+    from surveys import services
+    from surveys.models import Enterprise
+    from surveys.scopes import ROLE_CITY
+
+    repeat = max(repeat, 7)
+    stamp = str(int(time.time()))
+    username = f"bench-admin-{stamp}"
+    user = get_user_model().objects.create_user(username=username, password=None)
+    try:
+        services.administrator_grant(user=user, role=ROLE_CITY)
+        firms = Enterprise.objects.count()
+        command.stdout.write(
+            f"administrators' dashboard ({firms} firms, {connection.vendor}, test Client, city administrator)"
+        )
+        with override_settings(ALLOWED_HOSTS=["testserver"]):
+            client = Client()
+            client.force_login(user)
+
+            def page(path: str, *, cold: bool):
+                def run():
+                    if cold:
+                        cache.clear()
+                    response = client.get(path, secure=True)
+                    if response.status_code != 200:
+                        raise RuntimeError(f"{path} answered {response.status_code}")
+
+                return run
+
+            def raw():
+                with connection.cursor() as cursor:
+                    for sql in RAW_DASHBOARD_SQL:
+                        cursor.execute(sql)
+                        cursor.fetchall()
+
+            raw()  # warm the buffers once, as the pages are
+            client.get("/manage/", secure=True)
+            raw_time = median_time(raw, repeat)
+            cold = median_time(page("/manage/", cold=True), repeat)
+            cache.clear()
+            client.get("/manage/", secure=True)
+            warm = median_time(page("/manage/", cold=False), repeat)
+            command.line(
+                f"raw SQL of the core aggregation (median of {repeat})", f"{raw_time * 1000:.0f} ms", "-", True
+            )
+            command.line(
+                f"dashboard page, figures cached (median of {repeat})", f"{warm * 1000:.0f} ms", "< 150 ms", warm < 0.15
+            )
+            command.line(
+                f"dashboard page, computed afresh (median of {repeat})",
+                f"{cold * 1000:.0f} ms",
+                "< 150 ms",
+                cold < 0.15,
+            )
+            command.line(
+                "  ratio: dashboard computed afresh ÷ raw SQL", f"{cold / raw_time:.1f}×", "<= 5×", cold <= 5 * raw_time
+            )
+            for path, name in [
+                ("/manage/breakdowns/?by=industry", "breakdown by industry"),
+                ("/manage/weaknesses/", "weaknesses"),
+                ("/manage/trend/", "change across rounds"),
+                ("/manage/firms/?sort=-index", "firm list sorted by index"),
+            ]:
+                fresh = median_time(page(path, cold=True), max(3, repeat // 2))
+                command.line(f"{name} page, computed afresh (median)", f"{fresh * 1000:.0f} ms", "-", True)
+            client.logout()
+
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "jinan_assess.settings"}
+        from django.conf import settings
+
+        result = subprocess.run(
+            [sys.executable, "-c", EXPORT_CHILD, username],
+            env=env,
+            cwd=settings.BASE_DIR,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"export child failed: {result.stderr[-2000:]}")
+        status, elapsed, baseline, maxrss, size, lines = result.stdout.strip().splitlines()[-1].split()
+        elapsed, rss_mb, baseline_mb = float(elapsed), int(maxrss) / 1024, int(baseline) / 1024
+        command.line(
+            f"CSV export of all {int(lines) - 1} firms ({int(size) / 2**20:.1f} MB, streamed)",
+            f"{elapsed:.2f} s",
+            "< 5 s",
+            status == "200" and elapsed < 5,
+        )
+        command.line(
+            f"  peak memory of the exporting process (max RSS; {baseline_mb:.0f} MB before)",
+            f"{rss_mb:.0f} MB",
+            "< 200 MB",
+            rss_mb < 200,
+        )
+    finally:
+        cache.clear()
+        get_user_model().objects.filter(username=username).delete()
