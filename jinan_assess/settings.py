@@ -201,6 +201,7 @@ AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("JINAN_LOGIN_COOLOFF_MI
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "surveys.auth_views.locked_out"
+AXES_USERNAME_CALLABLE = "surveys.auth_views.axes_username"
 AXES_VERBOSE = False
 
 # Audit log: kept at least 183 days (Cybersecurity Law Art. 21: not less than six months).

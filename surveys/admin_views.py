@@ -252,7 +252,8 @@ def chart(request, name: str):
 @require_GET
 def firm_list(request):
     form, filters, _levels = _filters(request)
-    search = (request.GET.get("q") or "").strip()[:SEARCH_MAX_LENGTH]
+    # NUL can be in no firm name (PostgreSQL text refuses it), so it is dropped rather than searched for.
+    search = (request.GET.get("q") or "").replace("\x00", "").strip()[:SEARCH_MAX_LENGTH]
     sort = selectors.admin_firm_sort(request.GET.get("sort", ""))
     firms = selectors.admin_firm_list(scope=request.admin_scope, filters=filters, search=search, sort=sort)
     page = Paginator(firms, FIRMS_PER_PAGE).get_page(request.GET.get("page"))

@@ -29,3 +29,13 @@ def locked_out(request, original_response=None, credentials=None, *args, **kwarg
     form._errors = forms.utils.ErrorDict()
     form.add_error(None, forms.ValidationError(LOGIN_FAILED, code="invalid_login"))
     return render(request, LOGIN_TEMPLATE, {"form": form, "next": request.POST.get("next", "")}, status=200)
+
+
+def axes_username(request, credentials=None) -> str:
+    """The attempted username as django-axes records it: bounded to a user name's length, since its column
+    is 255 characters and an over-long guess must be a failed login, not a database error."""
+    if credentials:
+        username = credentials.get("username", "")
+    else:
+        username = request.POST.get("username", "") if request is not None else ""
+    return str(username or "")[:150]

@@ -44,3 +44,9 @@ def test_the_lock_lifts_after_15_minutes(client, owner):
     assert attempt(client, owner.username, PASSWORD).status_code == 200
     AccessAttempt.objects.update(attempt_time=timezone.now() - timedelta(minutes=16))
     assert attempt(client, owner.username, PASSWORD).status_code == 302
+
+
+def test_an_over_long_username_is_an_ordinary_failed_login(client):
+    response = attempt(client, "x" * 100_000, "wrong-password")
+    assert response.status_code == 200
+    assert str(LOGIN_FAILED) in response.content.decode()
