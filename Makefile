@@ -87,5 +87,14 @@ bench: $(VENV)/.dev messages
 	time $(BENCH_ENV) $(MANAGE) seed_demo --firms $(BENCH_FIRMS) --if-empty
 	$(BENCH_ENV) $(MANAGE) bench $(BENCH_ARGS)
 
+# make loadtest (not part of make test): 50 firms autosave and submit for 60 s through gunicorn on 127.0.0.1
+# against PostgreSQL, then the database is checked against what they sent (surveys/management/commands/loadtest.py).
+LOAD_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/jinan_load
+LOAD_ENV := DJANGO_DEBUG=0 DJANGO_SECRET_KEY=load-only-not-secret DATABASE_URL=$(LOAD_DATABASE_URL)
+
+loadtest: $(VENV)/.runtime messages
+	@pg_isready -h 127.0.0.1 -p 5432 -q || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql | head -n1) main start
+	$(LOAD_ENV) $(MANAGE) loadtest $(LOAD_ARGS)
+
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis
