@@ -43,6 +43,7 @@ migrate: $(VENV)/.runtime
 	mkdir -p var
 	$(MANAGE) migrate --noinput --verbosity 0
 	$(MANAGE) load_questionnaire $(SEED)
+	$(MANAGE) setup_roles >/dev/null
 
 # seed_demo's progress and logins go to var/seed_demo.log, so that the logins can be printed right under
 # the URL, the last thing before the server's own start-up lines.

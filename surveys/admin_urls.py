@@ -18,4 +18,6 @@ urlpatterns = [
     path("firms/<int:pk>/rounds/<int:round_pk>/report.pdf", admin_views.round_report, name="round_report"),
     path("export/<slug:dataset>.<slug:fmt>", admin_views.export, name="export"),
     path("report.pdf", admin_views.city_report, name="city_report"),
+    path("audit/", admin_views.audit_log, name="audit"),
+    path("audit/export.csv", admin_views.audit_export, name="audit_export"),
 ]

@@ -9,8 +9,10 @@ Views stay thin: the filter form validates the query string, one analytics/selec
 from __future__ import annotations
 
 from functools import wraps
+from urllib.parse import urlencode
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
@@ -25,11 +27,13 @@ from django.views.decorators.http import require_GET
 
 from . import analytics, charts, charts_admin, exports, scopes, selectors
 from .audit.models import AuditEvent
+from .audit.selectors import AuditFilters, audit_events, audit_rows
 from .audit.services import audit_event_record
 from .choices import INDUSTRIES, LEADING_CHAINS, SIZE_CLASSES
 from .models import Assessment, Enterprise
 
 FIRMS_PER_PAGE = 50
+AUDIT_EVENTS_PER_PAGE = 50
 SEARCH_MAX_LENGTH = 100
 FIRST_YEAR = 2024
 WEAK_ITEMS_SHOWN = 15
@@ -57,6 +61,11 @@ def administrator_required(view):
 
 def _require_export(request) -> None:
     if not request.admin_scope.can_export:
+        raise PermissionDenied
+
+
+def _require_audit_reader(request) -> None:
+    if not request.admin_scope.can_read_audit_log:
         raise PermissionDenied
 
 
@@ -108,6 +117,70 @@ class FilterForm(forms.Form):
             round_label=data.get("round") or "",
             year=data.get("year"),
             level=data.get("level") or "",
+        )
+
+
+class AuditFilterForm(forms.Form):
+    """The audit log's filters from the query string; an invalid field is reported and left out."""
+
+    action = forms.ChoiceField(
+        label=gettext_lazy("操作"),
+        required=False,
+        choices=_choices(gettext_lazy("全部操作"), AuditEvent.ACTION_CHOICES),
+    )
+    user = forms.CharField(label=gettext_lazy("用户名"), required=False, max_length=150)
+    firm = forms.CharField(
+        label=gettext_lazy("企业"),
+        required=False,
+        max_length=SEARCH_MAX_LENGTH,
+        help_text=gettext_lazy("企业名称的一部分，或统一社会信用代码"),
+        widget=forms.TextInput(attrs={"placeholder": gettext_lazy("名称或信用代码")}),
+    )
+    enterprise = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    outcome = forms.ChoiceField(
+        label=gettext_lazy("是否成功"),
+        required=False,
+        choices=[("", gettext_lazy("全部")), ("ok", gettext_lazy("成功")), ("failed", gettext_lazy("失败"))],
+    )
+
+    def __init__(self, data):
+        super().__init__(data)
+        # The query string says "from" and "to", which cannot be declared as class attributes.
+        dates = {
+            name: forms.DateField(label=label, required=False, widget=forms.DateInput(attrs={"type": "date"}))
+            for name, label in (("from", gettext_lazy("起始日期")), ("to", gettext_lazy("截止日期")))
+        }
+        outcome = self.fields.pop("outcome")
+        self.fields.update(dates)
+        self.fields["outcome"] = outcome
+        for field in self.fields.values():
+            is_select = isinstance(field, forms.ChoiceField)
+            field.widget.attrs["class"] = "form-select form-select-sm" if is_select else "form-control form-control-sm"
+
+    def clean_user(self):
+        return self.cleaned_data["user"].strip()
+
+    def clean_firm(self):
+        return self.cleaned_data["firm"].strip()
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("from"), cleaned.get("to")
+        if start and end and start > end:
+            self.add_error("to", _("截止日期不能早于起始日期。"))
+        return cleaned
+
+    def filters(self) -> AuditFilters:
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        return AuditFilters(
+            action=data.get("action") or "",
+            username=data.get("user") or "",
+            firm=data.get("firm") or "",
+            enterprise_id=data.get("enterprise"),
+            date_from=data.get("from"),
+            date_to=data.get("to"),
+            outcome=data.get("outcome") or "",
         )
 
 
@@ -384,6 +457,60 @@ def round_report(request, pk: int, round_pk: int):
     response = HttpResponse(data, content_type=mimetype)
     response["Content-Disposition"] = content_disposition(filename, ascii_fallback=f"report-{assessment.pk}.pdf")
     response["Cache-Control"] = "private, no-store"
+    return response
+
+
+# --- the audit log ----------------------------------------------------------------------------------
+
+
+@administrator_required
+@require_GET
+def audit_log(request):
+    _require_audit_reader(request)
+    form = AuditFilterForm(request.GET)
+    filters = form.filters()
+    page = Paginator(audit_events(filters=filters), AUDIT_EVENTS_PER_PAGE).get_page(request.GET.get("page"))
+    focus = None
+    if filters.enterprise_id is not None:
+        focus = Enterprise.objects.filter(pk=filters.enterprise_id).values_list("name", flat=True).first() or ""
+    return render(
+        request,
+        "surveys/manage/audit.html",
+        {
+            "scope": request.admin_scope,
+            "tab": "audit",
+            "query": "",
+            "form": form,
+            "filters": filters,
+            "page": page,
+            "rows": audit_rows(page.object_list),
+            "focus": focus,
+            "retention_days": settings.JINAN_AUDIT_RETENTION_DAYS,
+        },
+    )
+
+
+@administrator_required
+@require_GET
+def audit_export(request):
+    _require_audit_reader(request)
+    from .reports import content_disposition
+
+    filters = AuditFilterForm(request.GET).filters()
+    # Reading the log out of the application is itself an event of the log.
+    audit_event_record(
+        request=request,
+        action=AuditEvent.EXPORT,
+        target="export:audit.csv",
+        detail={"filters": urlencode(filters.query_items()), "scope": request.admin_scope.label},
+    )
+    filename, fallback = exports.export_filename("audit", "csv")
+    response = StreamingHttpResponse(
+        exports.csv_chunks([exports.audit_table(filters)]), content_type=exports.CSV_MIMETYPE
+    )
+    response["Content-Disposition"] = content_disposition(filename, ascii_fallback=fallback)
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
     return response
 
 

@@ -320,6 +320,39 @@ def aggregate_tables(scope: AdminScope, filters: analytics.Filters) -> list[Tabl
     return tables
 
 
+# --- the audit log ----------------------------------------------------------------------------------
+
+
+def audit_table(filters) -> Table:
+    """The audit log (surveys.audit.selectors.AuditFilters), newest first, for city administrators."""
+    from .audit.models import AuditEvent
+    from .audit.selectors import audit_events, audit_rows_iter
+
+    actions = _labels(AuditEvent.ACTION_CHOICES)
+    sides = {"manage": _("管理端"), "firm": _("企业端"), "": ""}
+    events = audit_events(filters=filters)
+
+    def rows():
+        for row in audit_rows_iter(events):
+            event = row.event
+            yield [
+                event.at,
+                event.username,
+                actions.get(event.action, event.action),
+                _("成功") if event.success else _("失败"),
+                sides[row.side],
+                event.enterprise_id,
+                row.firm_name,
+                event.target,
+                event.ip,
+                "; ".join(f"{key}: {value}" for key, value in row.details),
+            ]
+
+    headers = [_("时间"), _("用户名"), _("操作"), _("结果"), _("端"), _("企业ID"), _("企业名称"), _("对象")]
+    headers += [_("IP地址"), _("详情")]
+    return Table(title=_("审计日志"), headers=headers, rows=rows(), count=events.count)
+
+
 def tables_for(dataset: str, scope: AdminScope, filters: analytics.Filters) -> list[Table]:
     if dataset == "firms":
         return [firms_table(scope, filters)]
@@ -425,7 +458,7 @@ def xlsx_file(tables: list[Table]) -> IO[bytes]:
 def export_filename(dataset: str, fmt: str) -> tuple[str, str]:
     """(file name, ASCII fallback), e.g. ("济南企业评估-企业结果-20261201.csv", "jinan-firms-20261201.csv")."""
     stamp = timezone.localdate().strftime("%Y%m%d")
-    titles = {"firms": _("企业结果"), "answers": _("答案"), "aggregates": _("汇总表")}
+    titles = {"firms": _("企业结果"), "answers": _("答案"), "aggregates": _("汇总表"), "audit": _("审计日志")}
     return f"{_('济南企业自评估')}-{titles[dataset]}-{stamp}.{fmt}", f"jinan-{dataset}-{stamp}.{fmt}"
 
 

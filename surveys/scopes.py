@@ -6,14 +6,16 @@ Roles are Django groups holding permissions of the AdministratorScope model (cre
 =================  ============================================================================
 role (group)       permissions
 =================  ============================================================================
-市级管理员          view_all_firms, view_contact_details, export_results
+市级管理员          view_all_firms, view_contact_details, export_results, audit.view_audit_log
 区县管理员          view_district_firms, view_contact_details, export_results
 superuser          all of them (Django grants a superuser every permission)
 =================  ============================================================================
 
 ``view_all_firms`` sees every firm of the city; ``view_district_firms`` sees the firms of the districts
 listed in the user's AdministratorScope row (none listed: nothing). ``view_contact_details`` shows contact
-persons and phone numbers (personal information); ``export_results`` allows CSV/XLSX exports and PDFs.
+persons and phone numbers (personal information); ``export_results`` allows CSV/XLSX exports and PDFs;
+``audit.view_audit_log`` (the audit app's permission) opens the audit log (/manage/audit/), which names
+users and firms of every district and is therefore given to the city role only.
 
 Every administrator query starts from :func:`scoped_enterprises` or :func:`scoped_assessments`; nothing
 else filters by district for the purpose of access.
@@ -33,14 +35,16 @@ PERM_ALL = "surveys.view_all_firms"
 PERM_DISTRICT = "surveys.view_district_firms"
 PERM_CONTACTS = "surveys.view_contact_details"
 PERM_EXPORT = "surveys.export_results"
+PERM_AUDIT = "audit.view_audit_log"
 
 ROLE_CITY = "city"
 ROLE_DISTRICT = "district"
 # Group names as shown in Django's admin; codenames of AdministratorScope.Meta.permissions.
 ROLE_GROUPS = {ROLE_CITY: "市级管理员", ROLE_DISTRICT: "区县管理员"}
+# "app_label.codename", as user.has_perm takes them.
 ROLE_PERMISSIONS = {
-    ROLE_CITY: ["view_all_firms", "view_contact_details", "export_results"],
-    ROLE_DISTRICT: ["view_district_firms", "view_contact_details", "export_results"],
+    ROLE_CITY: [PERM_ALL, PERM_CONTACTS, PERM_EXPORT, PERM_AUDIT],
+    ROLE_DISTRICT: [PERM_DISTRICT, PERM_CONTACTS, PERM_EXPORT],
 }
 
 _KNOWN_DISTRICTS = {code for code, _label in DISTRICTS}
@@ -54,6 +58,7 @@ class AdminScope:
     districts: frozenset[str]  # empty when all_districts
     can_view_contacts: bool
     can_export: bool
+    can_read_audit_log: bool = False
 
     @classmethod
     def city_wide(cls, *, contacts: bool = False) -> AdminScope:
@@ -83,7 +88,14 @@ def administrator_scope(user) -> AdminScope | None:
     contacts = user.has_perm(PERM_CONTACTS)
     export = user.has_perm(PERM_EXPORT)
     if user.has_perm(PERM_ALL):
-        return AdminScope(all_districts=True, districts=frozenset(), can_view_contacts=contacts, can_export=export)
+        return AdminScope(
+            all_districts=True,
+            districts=frozenset(),
+            can_view_contacts=contacts,
+            can_export=export,
+            # Only a city-wide administrator: the log is not filtered by district.
+            can_read_audit_log=user.has_perm(PERM_AUDIT),
+        )
     if user.has_perm(PERM_DISTRICT):
         row = AdministratorScope.objects.filter(user=user).first()
         listed = row.districts if row is not None and isinstance(row.districts, list) else []

@@ -121,6 +121,15 @@ def test_an_administrator_filters_drills_down_and_exports(browser_page, shot, ci
     assert {row[0] for row in body} == expected
     assert {row[2] for row in body} == {DISTRICT_LABEL[language]}
 
+    # The audit log tab: this administrator's visit of the firm, its PDF download and the export are in it.
+    page.locator("nav a[href='/manage/audit/']").click()
+    expect(page).to_have_url(re.compile(r"/manage/audit/$"))
+    log = page.locator("main table tbody")
+    expect(log.locator("tr").first).to_contain_text("city_admin")
+    expect(log).to_contain_text(name)
+    expect(log).to_contain_text("export:firms.csv")
+    shot(page, "audit")
+
 
 @pytest.mark.parametrize(("language", "width"), MATRIX)
 def test_no_serious_axe_violations_on_the_administrator_pages(
@@ -139,6 +148,8 @@ def test_no_serious_axe_violations_on_the_administrator_pages(
         "firms": f"/manage/firms/?district={DISTRICT}",
         "firm": f"/manage/firms/{sample.enterprise_id}/",
         "round": f"/manage/firms/{sample.enterprise_id}/rounds/{sample.pk}/",
+        # last: the visits above are in it
+        "audit": f"/manage/audit/?enterprise={sample.enterprise_id}",
     }
     problems: dict[str, str] = {}
     for name, path in paths.items():

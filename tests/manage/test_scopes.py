@@ -74,9 +74,11 @@ def test_roles_ensure_is_idempotent_and_repairs_groups(roles):
     city.permissions.remove(permission("export_results"))
     services.administrator_roles_ensure()
     services.administrator_roles_ensure()
-    assert sorted(city.permissions.values_list("codename", flat=True)) == sorted(
-        scopes.ROLE_PERMISSIONS[scopes.ROLE_CITY]
-    )
+    granted = [
+        f"{app}.{codename}" for app, codename in city.permissions.values_list("content_type__app_label", "codename")
+    ]
+    assert sorted(granted) == sorted(scopes.ROLE_PERMISSIONS[scopes.ROLE_CITY])
+    assert scopes.PERM_AUDIT in granted
     assert Group.objects.filter(name__in=scopes.ROLE_GROUPS.values()).count() == 2
 
 

@@ -205,6 +205,8 @@ ADMIN_OK = ("login", 403, 403, 403, 200, 200)
 ADMIN_404 = ("login", 403, 403, 403, 404, 404)
 # the district administrator does not see firm A; the city administrator sees both firms
 ADMIN_FOREIGN = ("login", 403, 403, 403, 404, 200)
+# the audit log is not filtered by district: city administrators only
+CITY_ONLY = ("login", 403, 403, 403, 403, 200)
 
 OBJECT_PAGE = {"own": FIRM_ONLY, "foreign": FIRM_404, "missing": FIRM_404}
 
@@ -270,6 +272,8 @@ MATRIX: dict[str, list[Probe]] = {
     ],
     "manage:export": [Probe("GET", export_args, {"own": ADMIN_OK, "missing": ADMIN_404})],
     "manage:city_report": [Probe("GET", no_args, {"-": ADMIN_OK})],
+    "manage:audit": [Probe("GET", no_args, {"-": CITY_ONLY})],
+    "manage:audit_export": [Probe("GET", no_args, {"-": CITY_ONLY})],
 }
 
 
