@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Avg, Count, Prefetch, Q
+from django.db.models import Avg, Count, Prefetch, Q, prefetch_related_objects
 from django.utils.translation import gettext as _
 
 from . import scoring
@@ -166,9 +166,13 @@ def enterprise_members(*, enterprise: Enterprise):
     return Membership.objects.filter(enterprise=enterprise).select_related("user").order_by("status", "created_at")
 
 
-def assessment_for_user(*, user, assessment_id: int) -> Assessment:
-    """The round if the user is an active member of its firm; otherwise DoesNotExist, as for a missing one."""
-    enterprise = active_enterprise_for_user(user=user)
+def assessment_for_user(*, user, assessment_id: int, enterprise: Enterprise | None = None) -> Assessment:
+    """The round if the user is an active member of its firm; otherwise DoesNotExist, as for a missing one.
+
+    ``enterprise``: the user's active firm when the caller has already checked the membership.
+    """
+    if enterprise is None:
+        enterprise = active_enterprise_for_user(user=user)
     if enterprise is None:
         raise Assessment.DoesNotExist
     return Assessment.objects.select_related("enterprise", "questionnaire").get(id=assessment_id, enterprise=enterprise)
@@ -218,37 +222,6 @@ class ItemView:
 
 
 @dataclass(frozen=True)
-class PageView:
-    number: int
-    count: int
-    dimension: Dimension
-    items: list[ItemView]
-
-
-def assessment_dimensions(*, assessment: Assessment) -> list[Dimension]:
-    return list(Dimension.objects.filter(questionnaire_id=assessment.questionnaire_id).order_by("position"))
-
-
-def assessment_page(*, assessment: Assessment, number: int) -> PageView:
-    """Page n (1-based) of the questionnaire: one dimension, its items, options and current answers."""
-    dimensions = assessment_dimensions(assessment=assessment)
-    if not 1 <= number <= len(dimensions):
-        raise Dimension.DoesNotExist
-    dimension = dimensions[number - 1]
-    items = list(Item.objects.filter(dimension=dimension).order_by("position").prefetch_related("options"))
-    answers = {a.item_id: a for a in Answer.objects.filter(assessment=assessment, item__in=items)}
-    return PageView(
-        number=number,
-        count=len(dimensions),
-        dimension=dimension,
-        items=[
-            ItemView(item=i, options=sorted(i.options.all(), key=lambda o: o.score), answer=answers.get(i.id))
-            for i in items
-        ],
-    )
-
-
-@dataclass(frozen=True)
 class Progress:
     answered: int
     total: int
@@ -260,15 +233,49 @@ class Progress:
         return self.answered == self.total
 
 
-def assessment_progress(*, assessment: Assessment) -> Progress:
+@dataclass(frozen=True)
+class PageView:
+    number: int
+    count: int
+    dimension: Dimension
+    items: list[ItemView]
+    progress: Progress
+
+
+def assessment_dimensions(*, assessment: Assessment) -> list[Dimension]:
+    return list(Dimension.objects.filter(questionnaire_id=assessment.questionnaire_id).order_by("position"))
+
+
+def _questionnaire_items(assessment: Assessment) -> list[Item]:
+    return list(Item.objects.filter(questionnaire_id=assessment.questionnaire_id).order_by("position"))
+
+
+def assessment_page(*, assessment: Assessment, number: int) -> PageView:
+    """Page n (1-based) of the questionnaire: one dimension, its items, options and current answers, and the
+    progress over the whole round (from the same rows: the page is shown on every click of "next")."""
     dimensions = assessment_dimensions(assessment=assessment)
-    page_of = {d.id: n for n, d in enumerate(dimensions, start=1)}
-    answered_ids = set(
-        Answer.objects.filter(assessment=assessment)
-        .filter(Q(score__isnull=False) | ~Q(special=""))
-        .values_list("item_id", flat=True)
+    if not 1 <= number <= len(dimensions):
+        raise Dimension.DoesNotExist
+    dimension = dimensions[number - 1]
+    items = _questionnaire_items(assessment)
+    own = [item for item in items if item.dimension_id == dimension.id]
+    prefetch_related_objects(own, "options")
+    answers = {a.item_id: a for a in Answer.objects.filter(assessment=assessment)}
+    answered_ids = {item_id for item_id, a in answers.items() if a.value is not None}
+    return PageView(
+        number=number,
+        count=len(dimensions),
+        dimension=dimension,
+        items=[
+            ItemView(item=i, options=sorted(i.options.all(), key=lambda o: o.score), answer=answers.get(i.id))
+            for i in own
+        ],
+        progress=_progress(dimensions, items, answered_ids),
     )
-    items = list(Item.objects.filter(questionnaire_id=assessment.questionnaire_id).order_by("position"))
+
+
+def _progress(dimensions: list[Dimension], items: list[Item], answered_ids: set[int]) -> Progress:
+    page_of = {d.id: n for n, d in enumerate(dimensions, start=1)}
     per_page = []
     for dimension in dimensions:
         own = [i for i in items if i.dimension_id == dimension.id]
@@ -277,6 +284,15 @@ def assessment_progress(*, assessment: Assessment) -> Progress:
     return Progress(
         answered=len(answered_ids & {i.id for i in items}), total=len(items), per_page=per_page, unanswered=unanswered
     )
+
+
+def assessment_progress(*, assessment: Assessment) -> Progress:
+    answered_ids = set(
+        Answer.objects.filter(assessment=assessment)
+        .filter(Q(score__isnull=False) | ~Q(special=""))
+        .values_list("item_id", flat=True)
+    )
+    return _progress(assessment_dimensions(assessment=assessment), _questionnaire_items(assessment), answered_ids)
 
 
 # --- results ----------------------------------------------------------------------------------------

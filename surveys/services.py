@@ -8,10 +8,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -449,6 +450,8 @@ class AnswerConflict:
 class SaveOutcome:
     revisions: dict[str, int] = field(default_factory=dict)  # item code -> revision now stored
     conflicts: list[AnswerConflict] = field(default_factory=list)
+    answered: int = 0  # items of the round with a value, after the save (also on a conflict)
+    total: int = 0  # items of the questionnaire
 
     @property
     def ok(self) -> bool:
@@ -480,6 +483,14 @@ def _lock_draft(assessment_id: int) -> Assessment:
     return assessment
 
 
+class _ItemRule(NamedTuple):
+    id: int
+    code: str
+    dimension_id: int
+    allows_unknown: bool
+    allows_na: bool
+
+
 @transaction.atomic
 def answers_save(*, assessment: Assessment, user, changes: list[AnswerChange], page: int | None = None) -> SaveOutcome:
     """Save answers with a per-answer version check: all or nothing.
@@ -488,7 +499,15 @@ def answers_save(*, assessment: Assessment, user, changes: list[AnswerChange], p
     is a conflict: nothing of the request is saved and the caller gets the stored values to show.
     """
     assessment = _lock_draft(assessment.id)
-    items = {item.code: item for item in Item.objects.filter(questionnaire_id=assessment.questionnaire_id)}
+    # Autosave calls this on every click: the items are read as plain rows of the columns checked here.
+    items = {
+        row[1]: _ItemRule(*row)
+        for row in Item.objects.filter(questionnaire_id=assessment.questionnaire_id).values_list(
+            "id", "code", "dimension_id", "allows_unknown", "allows_na"
+        )
+    }
+    if page is not None and not 1 <= page <= len({item.dimension_id for item in items.values()}):
+        page = None  # only a page the questionnaire has is remembered for resuming
     for change in changes:
         item = items.get(change.item_code)
         if item is None:
@@ -508,13 +527,12 @@ def answers_save(*, assessment: Assessment, user, changes: list[AnswerChange], p
             )
         if not _storable_text(change.note):
             raise InvalidAnswersError(_("提交的数据无效，请刷新页面。"))
+    code_of = {items[c.item_code].id: c.item_code for c in changes}
     existing = {
-        answer.item.code: answer
-        for answer in Answer.objects.select_related("item", "updated_by").filter(
-            assessment=assessment, item__code__in=[c.item_code for c in changes]
-        )
+        code_of[answer.item_id]: answer
+        for answer in Answer.objects.select_related("updated_by").filter(assessment=assessment, item_id__in=code_of)
     }
-    outcome = SaveOutcome()
+    outcome = SaveOutcome(total=len(items))
     for change in changes:
         current = existing.get(change.item_code)
         current_revision = current.revision if current else 0
@@ -531,6 +549,7 @@ def answers_save(*, assessment: Assessment, user, changes: list[AnswerChange], p
                     )
                 )
     if outcome.conflicts:
+        outcome.answered = _answered_count(assessment)
         return outcome
     for change in changes:
         current = existing.get(change.item_code)
@@ -539,14 +558,18 @@ def answers_save(*, assessment: Assessment, user, changes: list[AnswerChange], p
         if current is None:
             if change.value is None and not change.note:
                 continue
-            current = Answer(assessment=assessment, item=items[change.item_code], revision=0)
+            current = Answer(assessment=assessment, item_id=items[change.item_code].id, revision=0)
         elif current.value == change.value and current.note == change.note:
             outcome.revisions[change.item_code] = current.revision
             continue
         current.score, current.special, current.note = score, special, change.note
         current.revision += 1
         current.updated_by = user
-        current.full_clean(validate_unique=False)
+        # Field checks only: the relations were resolved above, and the unique and check constraints, which
+        # full_clean would test with a query each, are enforced by the database in this transaction.
+        current.full_clean(
+            exclude=["assessment", "item", "updated_by"], validate_unique=False, validate_constraints=False
+        )
         current.save()
         outcome.revisions[change.item_code] = current.revision
     update_fields = ["updated_at"]
@@ -554,7 +577,12 @@ def answers_save(*, assessment: Assessment, user, changes: list[AnswerChange], p
         assessment.last_page = page
         update_fields.append("last_page")
     assessment.save(update_fields=update_fields)
+    outcome.answered = _answered_count(assessment)
     return outcome
+
+
+def _answered_count(assessment: Assessment) -> int:
+    return Answer.objects.filter(assessment=assessment).filter(Q(score__isnull=False) | ~Q(special="")).count()
 
 
 @transaction.atomic
@@ -603,23 +631,32 @@ def assessment_submit(*, assessment: Assessment, user, pledge: bool) -> Assessme
 def administrator_roles_ensure():
     """Create (or repair) the two administrator groups with their permissions; idempotent.
 
-    Returns {role: Group}. The permissions are those of AdministratorScope.Meta (surveys/scopes.py).
+    Returns {role: Group}. The permissions are listed in surveys/scopes.py (ROLE_PERMISSIONS).
     """
     from django.contrib.auth.models import Group, Permission
     from django.contrib.contenttypes.models import ContentType
 
+    from .audit.models import AuditEvent
     from .models import AdministratorScope
     from .scopes import ROLE_GROUPS, ROLE_PERMISSIONS
 
-    content_type = ContentType.objects.get_for_model(AdministratorScope)
-    names = {codename for codenames in ROLE_PERMISSIONS.values() for codename in codenames}
-    for codename, name in AdministratorScope._meta.permissions:
-        if codename in names:
-            Permission.objects.get_or_create(content_type=content_type, codename=codename, defaults={"name": name})
+    # Normally created by migrate's post_migrate signal; made here too so that the command also works on a
+    # database migrated before a permission was added.
+    declared = {}
+    for model in (AdministratorScope, AuditEvent):
+        content_type = ContentType.objects.get_for_model(model)
+        for codename, name in model._meta.permissions:
+            declared[f"{model._meta.app_label}.{codename}"] = (content_type, codename, name)
+    by_name = {}
+    for full_name in sorted({name for names in ROLE_PERMISSIONS.values() for name in names}):
+        content_type, codename, name = declared[full_name]
+        by_name[full_name], _created = Permission.objects.get_or_create(
+            content_type=content_type, codename=codename, defaults={"name": name}
+        )
     groups = {}
     for role, group_name in ROLE_GROUPS.items():
         group, _created = Group.objects.get_or_create(name=group_name)
-        group.permissions.set(Permission.objects.filter(content_type=content_type, codename__in=ROLE_PERMISSIONS[role]))
+        group.permissions.set([by_name[name] for name in ROLE_PERMISSIONS[role]])
         groups[role] = group
     return groups
 

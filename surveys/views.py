@@ -70,7 +70,11 @@ def _object_id(raw) -> int | None:
 
 def _member_assessment(request, pk: int) -> Assessment:
     try:
-        return selectors.assessment_for_user(user=request.user, assessment_id=pk)
+        # firm_member_required has loaded the membership: its firm is not looked up a second time.
+        membership = getattr(request, "membership", None)
+        return selectors.assessment_for_user(
+            user=request.user, assessment_id=pk, enterprise=membership.enterprise if membership else None
+        )
     except Assessment.DoesNotExist as exc:
         raise Http404 from exc
 
@@ -293,8 +297,7 @@ def _page_context(assessment, page, *, posted=None, conflicts=None, field_errors
                 "error": field_errors.get(code, ""),
             }
         )
-    progress = selectors.assessment_progress(assessment=assessment)
-    return {"assessment": assessment, "page": page, "rows": rows, "progress": progress}
+    return {"assessment": assessment, "page": page, "rows": rows, "progress": page.progress}
 
 
 @firm_member_required
@@ -373,8 +376,6 @@ def assessment_autosave(request, pk: int):
         )
         page = payload.get("page")
         page = int(page) if isinstance(page, int | str) and str(page).isascii() and str(page).isdigit() else None
-        if page is not None and not 1 <= page <= len(selectors.assessment_dimensions(assessment=assessment)):
-            page = None  # only a page the questionnaire has is remembered for resuming
         outcome = services.answers_save(assessment=assessment, user=request.user, changes=[change], page=page)
     except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: JSON nested too deeply
         return JsonResponse({"ok": False, "message": _("请求格式无效。")}, status=400)
@@ -382,7 +383,6 @@ def assessment_autosave(request, pk: int):
         return JsonResponse({"ok": False, "message": str(exc.message)}, status=400)
     except ServiceError as exc:
         return JsonResponse({"ok": False, "message": str(exc.message)}, status=409)
-    progress = selectors.assessment_progress(assessment=assessment)
     if not outcome.ok:
         conflict = outcome.conflicts[0]
         return JsonResponse(
@@ -407,8 +407,8 @@ def assessment_autosave(request, pk: int):
             "ok": True,
             "item": change.item_code,
             "revision": outcome.revisions.get(change.item_code, 0),
-            "answered": progress.answered,
-            "total": progress.total,
+            "answered": outcome.answered,
+            "total": outcome.total,
         }
     )
 

@@ -88,6 +88,10 @@ def test_signup_creates_user_firm_and_owner_then_the_whole_flow_to_results(clien
     )
     assert autosave.status_code == 200
     assert autosave.json()["revision"] == 1
+    # The progress counter the page shows after each click: page 1 and this answer, out of every item.
+    items = Item.objects.filter(questionnaire=questionnaire)
+    page_one = items.filter(dimension__position=1).count()
+    assert (autosave.json()["answered"], autosave.json()["total"]) == (page_one + 1, items.count())
     stored = Answer.objects.get(assessment=assessment, item=first_item)
     assert (stored.score, stored.note) == (4, "ERP 2023年上线")
 

@@ -24,8 +24,6 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase.pdfmetrics import stringWidth
-from reportlab.pdfgen import canvas as pdfcanvas
 from reportlab.platypus import (
     BaseDocTemplate,
     Frame,
@@ -44,7 +42,7 @@ from surveys.fonts import pdf_font_name
 from surveys.scopes import AdminScope
 
 from .context import PDF_LANGUAGE, normalize_language
-from .pdf import esc
+from .pdf import esc, numbered_canvas
 
 MIMETYPE = "application/pdf"
 PAGE_SIZE = A4
@@ -473,53 +471,6 @@ def _min() -> int:
 
 
 def _numbered_canvas(report: CityReport, font: str):
-    """Header (after the first page) and a footer with the self-assessment note and "page x of y"."""
-    page_pattern = _("第 %(page)d 页，共 %(pages)d 页")
-    header_text = f"{report.title} · {report.scope_label}"
-    footer_text = report.footer_note
-
-    class NumberedCanvas(pdfcanvas.Canvas):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            self._page_states: list[dict] = []
-
-        def showPage(self):
-            self._page_states.append(dict(self.__dict__))
-            self._startPage()
-
-        def save(self):
-            total = len(self._page_states)
-            for state in self._page_states:
-                self.__dict__.update(state)
-                self._decorate(total)
-                super().showPage()
-            super().save()
-
-        def _decorate(self, total: int) -> None:
-            page = self._pageNumber
-            width, height = PAGE_SIZE
-            self.saveState()
-            self.setFillColor(MUTED)
-            self.setStrokeColor(RULE)
-            self.setLineWidth(0.4)
-            if page > 1:
-                self.setFont(font, 8)
-                self.drawString(MARGIN, height - 12 * mm, _fit(header_text, font, 8, TEXT_WIDTH))
-                self.line(MARGIN, height - 13.5 * mm, width - MARGIN, height - 13.5 * mm)
-            self.line(MARGIN, 14 * mm, width - MARGIN, 14 * mm)
-            self.setFont(font, 7.5)
-            number = page_pattern % {"page": page, "pages": total}
-            self.drawRightString(width - MARGIN, 10 * mm, number)
-            available = TEXT_WIDTH - stringWidth(number, font, 7.5) - 8 * mm
-            self.drawString(MARGIN, 10 * mm, _fit(footer_text, font, 7.5, available))
-            self.restoreState()
-
-    return NumberedCanvas
-
-
-def _fit(text: str, font: str, size: float, width: float) -> str:
-    if stringWidth(text, font, size) <= width:
-        return text
-    while text and stringWidth(text + "…", font, size) > width:
-        text = text[:-1]
-    return text + "…"
+    return numbered_canvas(
+        header_text=f"{report.title} · {report.scope_label}", footer_text=report.footer_note, font=font
+    )

@@ -648,10 +648,17 @@ class _ReportDocument(BaseDocTemplate):
 
 
 def _numbered_canvas(report: AssessmentReport, font: str):
-    """A canvas class that draws the running header and "page x of y" once the page count is known."""
+    return numbered_canvas(
+        header_text=f"{report.title} · {report.enterprise_name} · {report.round_label}",
+        footer_text=report.footer_note,
+        font=font,
+    )
+
+
+def numbered_canvas(*, header_text: str, footer_text: str, font: str):
+    """A canvas class (A4, 18 mm side margins; shared by the firm and city reports) that draws the running
+    header after the first page and a footer with ``footer_text`` and "page x of y" once the count is known."""
     page_pattern = _("第 %(page)d 页，共 %(pages)d 页")
-    header_text = f"{report.title} · {report.enterprise_name} · {report.round_label}"
-    footer_text = report.footer_note
 
     class NumberedCanvas(pdfcanvas.Canvas):
         def __init__(self, *args, **kwargs):

@@ -43,6 +43,7 @@ from surveys import scoring
 from surveys.models import Answer, Assessment, DimensionResult, Enterprise, Invitation, Item, Membership
 from surveys.uscc import with_check_character
 
+from ..test_views_firm import signup_data
 from .conftest import PASSWORD, World, answer_all, pooled_client, response_text, squeeze
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("quiet_logs")]
@@ -161,6 +162,10 @@ def post_form(client: Client, url: str, pairs):
     return client.post(url, body, content_type="application/x-www-form-urlencoded"), QueryDict(body)
 
 
+def json_containers(children):
+    return st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=5), children, max_size=3)
+
+
 json_values = st.recursive(
     st.one_of(
         st.none(),
@@ -169,7 +174,7 @@ json_values = st.recursive(
         st.floats(allow_nan=True, allow_infinity=True),
         hostile_text(),
     ),
-    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=5), children, max_size=3),
+    json_containers,
     max_leaves=5,
 )
 
@@ -325,24 +330,15 @@ def edited(valid: dict, **changes) -> list[tuple[str, str]]:
 
 
 def signup_valid(world: World) -> dict:
-    return {
-        "account-username": "fuzz-newcomer",
-        "account-email": "newcomer@example.com",
-        "account-password1": "Quancheng-2026!",
-        "account-password2": "Quancheng-2026!",
-        "mode-mode": "new",
-        "mode-join_uscc": world.a.enterprise.uscc,
-        "firm-name": "济南模糊测试机械有限公司",
-        "firm-uscc": with_check_character("91370112MA3D9E4F1"),
-        "firm-district": "370112",
-        "firm-zone": "HTZ",
-        "firm-industry": "C34",
-        "firm-size_class": "medium",
-        "firm-above_designated_size": "on",
-        "firm-leading_chain": "EQUIP",
-        "firm-contact_name": "王经理",
-        "firm-contact_phone": "13805310000",
-    }
+    return signup_data(
+        **{
+            "account-username": "fuzz-newcomer",
+            "account-email": "newcomer@example.com",
+            "mode-join_uscc": world.a.enterprise.uscc,
+            "firm-name": "济南模糊测试机械有限公司",
+            "firm-uscc": with_check_character("91370112MA3D9E4F1"),
+        }
+    )
 
 
 def test_fuzz_signup(world):
