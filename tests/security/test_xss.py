@@ -6,8 +6,8 @@ start) and the notes on the first page's answers (the questionnaire form, and a 
 comes back in a conflict message). Every page that shows them is rendered: the firm's pages, the
 questionnaire, the conflict page, review, results, members, invitation, the messages after approving,
 joining and a refused label, the login page with the payload as ``next``, /manage/ (list with the payload
-as search, firm and round detail), Django's admin (changelists with the payload as search, change pages)
-as superuser; then the PDFs and the CSV/XLSX exports.
+as search, firm and round detail, the audit log naming the firms), Django's admin (changelists with the
+payload as search, change pages) as superuser; then the PDFs and the CSV/XLSX exports.
 
 An HTML page passes when it contains nothing that runs script that the same page rendered for a benign
 firm (the baseline) does not also contain: no extra <script> element, no on* attribute, no
@@ -346,6 +346,8 @@ def test_stored_xss_payloads_never_execute(settings):
     # Lists of all firms: their baseline holds the benign firm only, the check runs once all firms exist.
     lists = {
         "manage: firm list": (city_client, reverse("manage:firms")),
+        # every firm page viewed above is an event naming its firm
+        "manage: audit log": (city_client, reverse("manage:audit") + "?action=view&user=xss-city"),
         "admin: firm changelist": (root, reverse("admin:surveys_enterprise_changelist")),
         "admin: round changelist": (root, reverse("admin:surveys_assessment_changelist")),
         "admin: user changelist": (root, reverse("admin:auth_user_changelist")),
