@@ -344,12 +344,23 @@ def seed_demo(
             _write_batch(generate(count))
             if progress is not None:
                 progress(offset + count, firms)
+    _refresh_planner_statistics()
     return DemoSummary(
         firms=firms,
         submitted=sum(levels.values()),
         levels={f"L{k}": levels.get(f"L{k}", 0) for k in range(1, 6)},
         rounds=submitted,
     )
+
+
+def _refresh_planner_statistics() -> None:
+    """Fresh PostgreSQL planner statistics for the bulk-loaded tables now, not when autovacuum comes round:
+    planned for the empty tables, the dashboard's aggregation over 60,000 firms took 3× as long."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for model in (Enterprise, Assessment, Answer, DimensionResult):
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
 
 
 @transaction.atomic

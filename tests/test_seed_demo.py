@@ -3,6 +3,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 
 from surveys import scoring, selectors
 from surveys.models import Assessment, DimensionResult, Enterprise, Membership
@@ -76,3 +77,13 @@ def test_demo_administrators_see_the_dashboard_in_their_scope(client, questionna
     listing = district.get("/manage/firms/?district=370104").content.decode()
     outside = Enterprise.objects.exclude(district="370112").values_list("uscc", flat=True)
     assert outside and not any(code in listing for code in outside)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="planner statistics are PostgreSQL's")
+def test_the_seeded_tables_have_fresh_planner_statistics(questionnaire):
+    run_seed("--firms", "40")
+    with connection.cursor() as cursor:
+        for model in (Enterprise, Assessment, DimensionResult):
+            cursor.execute("SELECT reltuples FROM pg_class WHERE relname = %s", [model._meta.db_table])
+            # -1 means "never analysed": the planner would guess the size of the bulk-loaded table
+            assert cursor.fetchone()[0] == model.objects.count(), model.__name__
