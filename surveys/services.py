@@ -321,7 +321,11 @@ def account_signup(
 
 
 @transaction.atomic
-def enterprise_update(*, enterprise: Enterprise, data: dict[str, Any]) -> Enterprise:
+def enterprise_update(*, user, enterprise: Enterprise, data: dict[str, Any]) -> Enterprise:
+    """Change the firm's registered details: only its owner may (members read them)."""
+    membership = getattr(user, "membership", None)
+    if membership is None or membership.enterprise_id != enterprise.id or not membership.is_owner:
+        raise ServiceError(_("只有企业负责人可以修改企业信息。"))
     for key, value in data.items():
         setattr(enterprise, key, value)
     enterprise.full_clean()

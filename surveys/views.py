@@ -186,12 +186,23 @@ def firm(request):
 @require_http_methods(["GET", "POST"])
 def firm_profile(request):
     enterprise = request.membership.enterprise
+    can_edit = request.membership.is_owner
+    if request.method == "POST" and not can_edit:
+        messages.error(request, _("只有企业负责人可以修改企业信息。"))
+        return redirect("surveys:profile")
     form = EnterpriseForm(request.POST or None, instance=enterprise, prefix="firm")
+    if not can_edit:
+        for field in form.fields.values():
+            field.disabled = True
     if request.method == "POST" and form.is_valid():
-        services.enterprise_update(enterprise=enterprise, data=form.cleaned_data)
+        try:
+            services.enterprise_update(user=request.user, enterprise=enterprise, data=form.cleaned_data)
+        except ServiceError as exc:
+            messages.error(request, exc.message)
+            return redirect("surveys:profile")
         messages.success(request, _("企业信息已保存。"))
         return redirect("surveys:firm")
-    return render(request, "surveys/profile.html", {"form": form, "enterprise": enterprise})
+    return render(request, "surveys/profile.html", {"form": form, "enterprise": enterprise, "can_edit": can_edit})
 
 
 @firm_member_required

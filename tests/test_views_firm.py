@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from surveys import services
 from surveys.models import Answer, Assessment, DimensionResult, Enterprise, Item, Membership
+from surveys.services import ServiceError
 
 from .model_factories import VALID_USCC
 
@@ -384,3 +385,45 @@ def test_every_valid_fixture_code_registers(client, questionnaire):
         )
         assert response.status_code == 302, code
     assert Enterprise.objects.count() == 4
+
+
+def profile_post(enterprise, **changes):
+    data = {
+        "firm-name": enterprise.name,
+        "firm-district": enterprise.district,
+        "firm-zone": enterprise.zone,
+        "firm-industry": enterprise.industry,
+        "firm-size_class": enterprise.size_class,
+        "firm-leading_chain": enterprise.leading_chain,
+        "firm-contact_name": enterprise.contact_name,
+        "firm-contact_phone": enterprise.contact_phone,
+    }
+    data.update({f"firm-{key}": value for key, value in changes.items()})
+    return data
+
+
+def test_only_the_owner_changes_the_firms_details_members_read_them(client, enterprise, owner, colleague):
+    client.force_login(colleague)
+    page = client.get(reverse("surveys:profile")).content.decode()
+    assert "只有企业负责人可以修改企业信息" in page
+    assert enterprise.name in page
+    assert 'name="firm-name"' in page and "disabled" in page
+    response = client.post(reverse("surveys:profile"), profile_post(enterprise, name="被同事改掉的名称"), follow=True)
+    assert response.redirect_chain[-1][0] == reverse("surveys:profile")
+    assert "只有企业负责人可以修改企业信息。" in response.content.decode()
+    enterprise.refresh_from_db()
+    assert enterprise.name != "被同事改掉的名称"
+
+    client.force_login(owner)
+    assert "只有企业负责人可以修改企业信息" not in client.get(reverse("surveys:profile")).content.decode()
+    response = client.post(reverse("surveys:profile"), profile_post(enterprise, name="济南泉城新名称有限公司"))
+    assert response.status_code == 302
+    enterprise.refresh_from_db()
+    assert enterprise.name == "济南泉城新名称有限公司"
+
+
+def test_the_service_refuses_a_member(enterprise, colleague):
+    with pytest.raises(ServiceError):
+        services.enterprise_update(user=colleague, enterprise=enterprise, data={"name": "改名"})
+    enterprise.refresh_from_db()
+    assert enterprise.name != "改名"

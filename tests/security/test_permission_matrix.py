@@ -229,7 +229,11 @@ MATRIX: dict[str, list[Probe]] = {
         Probe("GET", invitation_args, {"own": ALL(200), "foreign": ALL(404), "missing": ALL(404)}, reveals_own=True)
     ],
     "surveys:firm": [Probe("GET", no_args, {"-": FIRM_ONLY})],
-    "surveys:profile": [Probe("GET", no_args, {"-": FIRM_ONLY})],
+    "surveys:profile": [
+        Probe("GET", no_args, {"-": FIRM_ONLY}),
+        # only the owner may change the firm's details (an empty form: 200 with errors); members are sent back
+        Probe("POST", no_args, {"-": ("login", "302", 200, "302", "home", "home")}, lambda *a: {}),
+    ],
     "surveys:members": [
         Probe("GET", no_args, {"-": FIRM_ONLY}),
         # only the owner may invite: the others are sent back with a message
