@@ -27,7 +27,7 @@ from django.views.decorators.http import require_GET
 
 from . import analytics, charts, charts_admin, exports, scopes, selectors
 from .audit.models import AuditEvent
-from .audit.selectors import AuditFilters, audit_events, audit_rows
+from .audit.selectors import AuditFilters, audit_events, audit_firm_name, audit_rows
 from .audit.services import audit_event_record
 from .choices import INDUSTRIES, LEADING_CHAINS, SIZE_CLASSES
 from .models import Assessment, Enterprise
@@ -470,9 +470,7 @@ def audit_log(request):
     form = AuditFilterForm(request.GET)
     filters = form.filters()
     page = Paginator(audit_events(filters=filters), AUDIT_EVENTS_PER_PAGE).get_page(request.GET.get("page"))
-    focus = None
-    if filters.enterprise_id is not None:
-        focus = Enterprise.objects.filter(pk=filters.enterprise_id).values_list("name", flat=True).first() or ""
+    focus = None if filters.enterprise_id is None else audit_firm_name(enterprise_id=filters.enterprise_id)
     return render(
         request,
         "surveys/manage/audit.html",

@@ -323,9 +323,7 @@ def account_signup(
 @transaction.atomic
 def enterprise_update(*, user, enterprise: Enterprise, data: dict[str, Any]) -> Enterprise:
     """Change the firm's registered details: only its owner may (members read them)."""
-    membership = getattr(user, "membership", None)
-    if membership is None or membership.enterprise_id != enterprise.id or not membership.is_owner:
-        raise ServiceError(_("只有企业负责人可以修改企业信息。"))
+    _require_owner(user, enterprise, message=_("只有企业负责人可以修改企业信息。"))
     for key, value in data.items():
         setattr(enterprise, key, value)
     enterprise.full_clean()
@@ -343,10 +341,10 @@ def membership_request(*, user, enterprise: Enterprise) -> Membership:
     )
 
 
-def _require_owner(owner, enterprise: Enterprise) -> None:
+def _require_owner(owner, enterprise: Enterprise, *, message: str | None = None) -> None:
     membership = getattr(owner, "membership", None)
     if membership is None or membership.enterprise_id != enterprise.id or not membership.is_owner:
-        raise ServiceError(_("只有企业负责人可以管理成员。"))
+        raise ServiceError(message or _("只有企业负责人可以管理成员。"))
 
 
 @transaction.atomic

@@ -80,6 +80,11 @@ def audit_events(*, filters: AuditFilters) -> QuerySet[AuditEvent]:
     return events.order_by("-at", "-id")
 
 
+def audit_firm_name(*, enterprise_id: int) -> str:
+    """The name of the firm a filtered log is about; "" when it no longer exists (its events remain)."""
+    return Enterprise.objects.filter(pk=enterprise_id).values_list("name", flat=True).first() or ""
+
+
 @dataclass(frozen=True)
 class AuditRow:
     event: AuditEvent
