@@ -43,6 +43,6 @@ urlpatterns = [
         auth_views.PasswordResetCompleteView.as_view(template_name="surveys/auth/password_reset_complete.html"),
         name="password_reset_complete",
     ),
-    path("manage/", include("surveys.admin_urls")),
+    path("manage/", include("surveys.manage.urls")),
     path("", include("surveys.urls")),
 ]

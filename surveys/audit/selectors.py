@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy
 from ..models import Enterprise
 from .models import AuditEvent
 
-# Keys the application writes into AuditEvent.detail (surveys/admin_views.py), as shown to readers.
+# Keys the application writes into AuditEvent.detail (surveys/manage/views.py), as shown to readers.
 DETAIL_LABELS = {
     "contacts": gettext_lazy("含联系方式"),
     "filters": gettext_lazy("筛选条件"),

@@ -1,10 +1,10 @@
-"""Who may open which administrator URL: every pattern of surveys.admin_urls is enumerated, so a new URL
+"""Who may open which administrator URL: every pattern of surveys.manage.urls is enumerated, so a new URL
 cannot be added without being covered here."""
 
 import pytest
 from django.urls import URLPattern, resolve, reverse
 
-from surveys import admin_urls
+from surveys.manage import urls as admin_urls
 from surveys.models import Assessment, Enterprise
 from surveys.scopes import ROLE_CITY, ROLE_DISTRICT
 

@@ -3,6 +3,7 @@
 import pytest
 
 from surveys import analytics, scopes
+from surveys.analytics import aggregates
 
 from .conftest import submitted_firm
 
@@ -13,7 +14,7 @@ def test_cached_figures_change_with_a_new_submission(
     settings, small_city, questionnaire, django_assert_max_num_queries, monkeypatch
 ):
     settings.JINAN_DASHBOARD_CACHE_SECONDS = 60
-    monkeypatch.setattr(analytics, "FINGERPRINT_SECONDS", 0)
+    monkeypatch.setattr(aggregates, "FINGERPRINT_SECONDS", 0)
     scope = scopes.AdminScope.city_wide()
     filters = analytics.Filters(district="370112")
     first = analytics.dashboard(scope, filters)

@@ -312,7 +312,7 @@ import django
 django.setup()
 from django.contrib.auth import get_user_model
 from django.test import Client, override_settings
-import surveys.admin_views  # noqa: F401  (imported before the baseline: modules are not the export's memory)
+import surveys.manage.views  # noqa: F401  (imported before the baseline: modules are not the export's memory)
 user = get_user_model().objects.get(username=sys.argv[1])
 with override_settings(ALLOWED_HOSTS=["testserver"]):
     client = Client()

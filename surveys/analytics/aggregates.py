@@ -20,47 +20,56 @@ as on the firm's own results page, and counted separately.
 
 from __future__ import annotations
 
-import bisect
 import hashlib
 import math
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
-from urllib.parse import urlencode
 
 import pandas as pd
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Avg, Count, FilteredRelation, Q, QuerySet, Sum
+from django.db.models import Avg, Count, Q, Sum
 from django.db.models.functions import ExtractYear
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from . import choices, selectors
-from .choices import label_of
-from .models import (
+from surveys.analytics.histograms import histogram_summary
+from surveys.selectors.administrators import (
+    Filters,
+    all_rounds_queryset,
+    dimension_results,
+    firm_queryset,
+    round_labels,
+    round_queryset,
+)
+from surveys.suppression import min_group_size, share, shown_count, suppress_partition
+
+from .. import choices, selectors
+from ..choices import label_of
+from ..models import (
     Answer,
     Assessment,
     Countermeasure,
     Dimension,
     DimensionResult,
-    Enterprise,
     Item,
     Level,
     Questionnaire,
     RecommendationRule,
 )
-from .scopes import AdminScope, scoped_assessments, scoped_enterprises
+from ..scopes import AdminScope
 
 # A firm is "weak" in a problem area when its dimension score is below this (the questionnaire's
 # {dimension: Dx, below: 40} recommendation rules use the same line).
 WEAK_DIMENSION_SCORE = 40
+
+
 # An item is a weakness when answered at one of the two lowest options (score ≤ 1) or 不清楚.
 WEAK_ITEM_SCORE = 1
-QUARTILES = (0.25, 0.5, 0.75)
+
 
 BREAKDOWNS = {
     "district": ("district", choices.DISTRICTS),
@@ -70,10 +79,6 @@ BREAKDOWNS = {
 }
 
 
-def min_group_size() -> int:
-    return int(settings.JINAN_MIN_GROUP_SIZE)
-
-
 def breakdown_title(key: str) -> str:
     return {
         "district": _("区县"),
@@ -81,232 +86,6 @@ def breakdown_title(key: str) -> str:
         "size": _("企业规模"),
         "chain": _("主导产业链"),
     }[key]
-
-
-# --- filters ----------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Filters:
-    """The dashboard's filters (validated by the view's form); empty values mean "all"."""
-
-    district: str = ""
-    industry: str = ""
-    size_class: str = ""
-    leading_chain: str = ""
-    round_label: str = ""  # "" = each firm's latest submitted round
-    year: int | None = None  # year of submission
-    level: str = ""
-
-    def query_items(self) -> list[tuple[str, str]]:
-        pairs = [
-            ("district", self.district),
-            ("industry", self.industry),
-            ("size", self.size_class),
-            ("chain", self.leading_chain),
-            ("round", self.round_label),
-            ("year", "" if self.year is None else str(self.year)),
-            ("level", self.level),
-        ]
-        return [(key, value) for key, value in pairs if value]
-
-    def query_string(self) -> str:
-        """The filters as a URL query (without "?"), for links that keep the current view."""
-        return urlencode(self.query_items())
-
-    @property
-    def is_empty(self) -> bool:
-        return not self.query_items()
-
-    def describe(self) -> list[tuple[str, str]]:
-        """(label, value) pairs of the filters in use, in the active language."""
-        rows = []
-        if self.district:
-            rows.append((_("区县"), label_of(choices.DISTRICTS, self.district)))
-        if self.industry:
-            rows.append((_("行业"), label_of(choices.INDUSTRIES, self.industry)))
-        if self.size_class:
-            rows.append((_("企业规模"), label_of(choices.SIZE_CLASSES, self.size_class)))
-        if self.leading_chain:
-            rows.append((_("主导产业链"), label_of(choices.LEADING_CHAINS, self.leading_chain)))
-        rows.append((_("轮次"), self.round_label or _("各企业最近一次提交")))
-        if self.year is not None:
-            rows.append((_("提交年份"), str(self.year)))
-        if self.level:
-            rows.append((_("等级"), self.level))
-        return rows
-
-    @property
-    def enterprise_only(self) -> Filters:
-        """The same filters without those on the round (round label, year, level)."""
-        return replace(self, round_label="", year=None, level="")
-
-
-def _enterprise_condition(filters: Filters, prefix: str = "") -> Q:
-    condition = Q()
-    for attribute in ("district", "industry", "size_class", "leading_chain"):
-        value = getattr(filters, attribute)
-        if value:
-            condition &= Q(**{f"{prefix}{attribute}": value})
-    return condition
-
-
-def firm_queryset(scope: AdminScope, filters: Filters) -> QuerySet[Enterprise]:
-    """The firms in scope that match the firm filters (district, industry, size, chain)."""
-    return scoped_enterprises(scope).filter(_enterprise_condition(filters))
-
-
-def round_queryset(scope: AdminScope, filters: Filters) -> QuerySet[Assessment]:
-    """One submitted round per firm in scope: the latest, or the one with the chosen label."""
-    rounds = scoped_assessments(scope).filter(status=Assessment.STATUS_SUBMITTED)
-    rounds = rounds.filter(label=filters.round_label) if filters.round_label else rounds.filter(is_latest=True)
-    rounds = rounds.filter(_enterprise_condition(filters, "enterprise__"))
-    if filters.year is not None:
-        rounds = rounds.filter(submitted_at__year=filters.year)
-    if filters.level:
-        rounds = rounds.filter(level=filters.level)
-    return rounds
-
-
-def firms_with_round(scope: AdminScope, filters: Filters) -> QuerySet[Enterprise]:
-    """The firms matching the filters, each joined (LEFT JOIN as ``selected``) to its selected round.
-
-    Without a filter on the round, firms that have not submitted yet are included (their round fields are
-    NULL); a round label, year or level keeps only the firms with such a round.
-    """
-    condition = Q(assessments__status=Assessment.STATUS_SUBMITTED)
-    if filters.round_label:
-        condition &= Q(assessments__label=filters.round_label)
-    else:
-        condition &= Q(assessments__is_latest=True)
-    firms = firm_queryset(scope, filters).annotate(selected=FilteredRelation("assessments", condition=condition))
-    if filters.round_label or filters.year is not None or filters.level:
-        firms = firms.filter(selected__id__isnull=False)
-    if filters.year is not None:
-        firms = firms.filter(selected__submitted_at__year=filters.year)
-    if filters.level:
-        firms = firms.filter(selected__level=filters.level)
-    return firms
-
-
-def all_rounds_queryset(scope: AdminScope, filters: Filters) -> QuerySet[Assessment]:
-    """Every submitted round of the firms in scope matching the firm filters (for change across rounds)."""
-    return scoped_assessments(scope).filter(
-        _enterprise_condition(filters, "enterprise__"), status=Assessment.STATUS_SUBMITTED
-    )
-
-
-def dimension_results(rounds: QuerySet[Assessment]) -> QuerySet[DimensionResult]:
-    """The usable dimension results of ``rounds`` (insufficient data and 'no score' left out)."""
-    return DimensionResult.objects.filter(assessment__in=rounds, insufficient_data=False, score__isnull=False)
-
-
-def round_labels(scope: AdminScope) -> list[str]:
-    """Round labels used by at least the minimum number of firms in scope (newest first), for the filter."""
-    rows = (
-        scoped_assessments(scope)
-        .filter(status=Assessment.STATUS_SUBMITTED)
-        .values("label")
-        .annotate(n=Count("id"))
-        .filter(n__gte=min_group_size())
-        .order_by("-label")
-    )
-    return [row["label"] for row in rows]
-
-
-def submission_years(scope: AdminScope) -> list[int]:
-    rows = (
-        scoped_assessments(scope)
-        .filter(status=Assessment.STATUS_SUBMITTED, submitted_at__isnull=False)
-        .annotate(year=ExtractYear("submitted_at"))
-        .values_list("year", flat=True)
-        .distinct()
-        .order_by("-year")
-    )
-    return [int(y) for y in rows if y is not None]
-
-
-# --- small-group suppression ------------------------------------------------------------------------
-
-
-def shown_count(n: int | None) -> int | None:
-    """``n`` when it is 0 or at least the minimum group size, else None (shown as "<10")."""
-    if n is None or 0 < n < min_group_size():
-        return None
-    return n
-
-
-def suppress_partition(counts: dict[Any, int]) -> set[Any]:
-    """The keys of a partition to hide: counts below the minimum, plus the next smallest when only one is."""
-    minimum = min_group_size()
-    hidden = {key for key, n in counts.items() if 0 < n < minimum}
-    if len(hidden) == 1:
-        rest = sorted((n, str(key), key) for key, n in counts.items() if key not in hidden and n > 0)
-        if rest:
-            hidden.add(rest[0][2])
-    return hidden
-
-
-def share(part: int | None, whole: int | None) -> float | None:
-    """``part / whole`` in percent when both may be shown."""
-    if part is None or not whole:
-        return None
-    if shown_count(part) is None or shown_count(whole) is None:
-        return None
-    return 100.0 * part / whole
-
-
-# --- distributions from histograms ------------------------------------------------------------------
-# Scores and indexes are stored with two decimals and take few distinct values, so the database returns a
-# (value, count) histogram (a hash GROUP BY, cheaper than sorting every row for percentile_cont) and the mean
-# and quartiles follow from it exactly, the same on PostgreSQL and SQLite.
-
-
-@dataclass(frozen=True)
-class HistogramSummary:
-    n: int
-    mean: float | None
-    quartiles: list[float] | None  # Q1, median, Q3 (linear interpolation, as percentile_cont)
-
-
-def histogram_summary(histogram: Iterable[tuple[Any, int]]) -> HistogramSummary:
-    pairs = [(value, int(n)) for value, n in histogram if value is not None and n]
-    total = sum(n for _value, n in pairs)
-    if not total:
-        return HistogramSummary(0, None, None)
-    mean = float(sum(Decimal(value) * n for value, n in pairs) / total)
-    return HistogramSummary(total, mean, quantiles_from_histogram(pairs))
-
-
-def quantiles_from_histogram(histogram: Iterable[tuple[float, int]], probabilities=QUARTILES) -> list[float] | None:
-    """percentile_cont over the values a (value, count) histogram describes; None when it is empty.
-
-    The same definition as PostgreSQL's percentile_cont and statistics.quantiles(method="inclusive").
-    """
-    pairs = sorted((float(v), int(n)) for v, n in histogram if v is not None and n)
-    total = sum(n for _value, n in pairs)
-    if total == 0:
-        return None
-    cumulative = []
-    running = 0
-    for _value, n in pairs:
-        running += n
-        cumulative.append(running)  # ranks 0 … running-1 hold values up to this one
-
-    def value_at(rank: int) -> float:
-        return pairs[bisect.bisect_right(cumulative, rank)][0]
-
-    result = []
-    for p in probabilities:
-        h = (total - 1) * p
-        low = math.floor(h)
-        lower = value_at(low)
-        upper = value_at(min(low + 1, total - 1))
-        result.append(lower + (h - low) * (upper - lower))
-    return result
-
-
-# --- reference data ---------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -342,9 +121,6 @@ def level_infos(questionnaire: Questionnaire | None) -> list[LevelInfo]:
         return []
     levels = Level.objects.filter(questionnaire=questionnaire).order_by("position")
     return [LevelInfo(lv.code, lv.name) for lv in levels]
-
-
-# --- overview ---------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -400,9 +176,6 @@ def overview(scope: AdminScope, filters: Filters, *, levels: list[LevelInfo]) ->
     )
 
 
-# --- dimensions -------------------------------------------------------------------------------------
-
-
 @dataclass(frozen=True)
 class DimensionStats:
     info: DimensionInfo
@@ -451,9 +224,6 @@ def dimension_stats(scope: AdminScope, filters: Filters, *, dimensions: list[Dim
             )
         )
     return stats
-
-
-# --- breakdowns -------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -541,9 +311,6 @@ def _nan_to_none(value) -> float | None:
     return None if math.isnan(value) else value
 
 
-# --- weaknesses -------------------------------------------------------------------------------------
-
-
 @dataclass(frozen=True)
 class CountermeasureRef:
     code: str
@@ -627,9 +394,6 @@ def _unique_countermeasures(refs: Iterable[CountermeasureRef]) -> list[Counterme
     return sorted(seen.values(), key=lambda r: r.code)
 
 
-# --- change across rounds ---------------------------------------------------------------------------
-
-
 @dataclass(frozen=True)
 class TrendRow:
     label: str
@@ -695,19 +459,14 @@ def trend(
     return Trend(by_label=by_label, by_year=by_year, hidden_labels=len(label_rows) - len(shown))
 
 
-# --- the bundles the pages use, cached --------------------------------------------------------------
-# The pages' figures are cached per scope, filters and language for settings.JINAN_DASHBOARD_CACHE_SECONDS
-# (default 60; 0 turns the cache off). The key includes a fingerprint of the submitted rounds (their number
-# and the sums of their ids and of the latest rounds' ids, read from an index), so a new submission shows
-# within a second; a change of a firm's profile, or a new firm without a round, shows within the cache time.
-
-
 def cache_seconds() -> int:
     return int(getattr(settings, "JINAN_DASHBOARD_CACHE_SECONDS", 60))
 
 
 # The fingerprint is read at most once a second per process (a page and its charts share it).
 FINGERPRINT_SECONDS = 1.0
+
+
 _fingerprint_memo: tuple[float, str, tuple[int, int, int]] | None = None
 
 
@@ -804,143 +563,3 @@ def trend_page(scope: AdminScope, filters: Filters) -> tuple[list[DimensionInfo]
         return dimensions, trend(scope, filters, dimensions=dimensions)
 
     return _cached("trend", scope, filters, compute)
-
-
-# --- the city report --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class WeakShareRow:
-    label: str
-    firms: int | None  # firms with a usable score in this group (None: hidden)
-    weak_share: float | None  # percent weak (None: hidden)
-    mean: float | None
-
-
-@dataclass(frozen=True)
-class ProblemArea:
-    """One of the paper's five problem areas (a dimension): how widespread, where, and what it calls for."""
-
-    stats: DimensionStats
-    by_district: list[WeakShareRow]
-    by_industry: list[WeakShareRow]
-    hidden_industries: int
-    weak_items: list[WeakItem]  # this dimension's items, most frequent first (at most five)
-    countermeasures: list[CountermeasureRef]  # the countermeasures its rules belong to
-
-
-@dataclass(frozen=True)
-class CountermeasureSummary:
-    ref: CountermeasureRef
-    description: str
-    dimensions: list[DimensionInfo]  # the problem areas that call for it
-
-
-@dataclass(frozen=True)
-class CityReportData:
-    scope_label: str
-    filters: Filters
-    dimensions: list[DimensionInfo]
-    levels: list[LevelInfo]
-    overview: Overview
-    dimension_stats: list[DimensionStats]
-    problem_areas: list[ProblemArea]
-    countermeasures: list[CountermeasureSummary]
-    questionnaire_version: str
-
-
-def city_report_data(scope: AdminScope, filters: Filters) -> CityReportData:
-    """The city report's figures for the scope and filters: plain data for surveys/reports/city.py."""
-    questionnaire = reference_questionnaire()
-    dimensions = dimension_infos(questionnaire)
-    levels = level_infos(questionnaire)
-    stats = dimension_stats(scope, filters, dimensions=dimensions)
-    by_district = _weak_shares(scope, filters, "district")
-    by_industry = _weak_shares(scope, filters, "industry")
-    _total, items = weak_items(scope, filters, limit=None)
-    called_for = _countermeasures_by_dimension(questionnaire)
-    areas = []
-    for stat in stats:
-        code = stat.info.code
-        industries = by_industry.get(code, [])
-        areas.append(
-            ProblemArea(
-                stats=stat,
-                by_district=by_district.get(code, []),
-                by_industry=[r for r in industries if r.firms is not None],
-                hidden_industries=sum(1 for r in industries if r.firms is None),
-                weak_items=[i for i in items if i.dimension_code == code][:5],
-                countermeasures=called_for.get(code, []),
-            )
-        )
-    summaries = []
-    if questionnaire is not None:
-        for cm in Countermeasure.objects.filter(questionnaire=questionnaire).order_by("position"):
-            summaries.append(
-                CountermeasureSummary(
-                    ref=_cm_ref(cm),
-                    description=cm.description,
-                    dimensions=[d for d in dimensions if any(r.code == cm.code for r in called_for.get(d.code, []))],
-                )
-            )
-    return CityReportData(
-        scope_label=scope.label,
-        filters=filters,
-        dimensions=dimensions,
-        levels=levels,
-        overview=overview(scope, filters, levels=levels),
-        dimension_stats=stats,
-        problem_areas=areas,
-        countermeasures=summaries,
-        questionnaire_version=questionnaire.version if questionnaire else "",
-    )
-
-
-def _weak_shares(scope: AdminScope, filters: Filters, key: str) -> dict[str, list[WeakShareRow]]:
-    """Per dimension code: share of firms below WEAK_DIMENSION_SCORE in each group (one GROUP BY)."""
-    attribute, labels = BREAKDOWNS[key]
-    group = f"assessment__enterprise__{attribute}"
-    rows = list(
-        dimension_results(round_queryset(scope, filters))
-        .values(group, "dimension__code")
-        .annotate(n=Count("id"), weak=Count("id", filter=Q(score__lt=WEAK_DIMENSION_SCORE)), mean=Avg("score"))
-        .order_by()
-    )
-    by_code: dict[str, dict[str, dict]] = {}
-    for row in rows:
-        by_code.setdefault(row["dimension__code"], {})[row[group]] = row
-    order = {code: n for n, (code, _label) in enumerate(labels)}
-    result = {}
-    for code, groups in by_code.items():
-        hidden = suppress_partition({k: r["n"] for k, r in groups.items()})
-        out = []
-        for value, row in sorted(groups.items(), key=lambda kv: (-kv[1]["n"], order.get(kv[0], 999))):
-            if value in hidden:
-                out.append(WeakShareRow(label_of(labels, value), None, None, None))
-                continue
-            weak = shown_count(row["weak"])
-            out.append(
-                WeakShareRow(
-                    label=label_of(labels, value),
-                    firms=row["n"],
-                    weak_share=share(weak, row["n"]) if weak is not None else None,
-                    mean=float(row["mean"]),
-                )
-            )
-        result[code] = sorted(out, key=lambda r: r.firms is None)
-    return result
-
-
-def _countermeasures_by_dimension(questionnaire: Questionnaire | None) -> dict[str, list[CountermeasureRef]]:
-    """Dimension code → the countermeasures whose rules are triggered by the dimension or one of its items."""
-    if questionnaire is None:
-        return {}
-    item_dimension = dict(Item.objects.filter(questionnaire=questionnaire).values_list("code", "dimension__code"))
-    found: dict[str, list[CountermeasureRef]] = {}
-    rules = RecommendationRule.objects.filter(questionnaire=questionnaire).select_related("countermeasure")
-    for rule in rules.order_by("countermeasure__position", "position"):
-        trigger = rule.trigger if isinstance(rule.trigger, dict) else {}
-        code = trigger.get("dimension") or item_dimension.get(trigger.get("item", ""))
-        if code:
-            found.setdefault(code, []).append(_cm_ref(rule.countermeasure))
-    return {code: _unique_countermeasures(refs) for code, refs in found.items()}

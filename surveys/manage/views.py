@@ -11,7 +11,6 @@ from __future__ import annotations
 from functools import wraps
 from urllib.parse import urlencode
 
-from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
@@ -21,21 +20,19 @@ from django.http import FileResponse, Http404, HttpResponse, StreamingHttpRespon
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from . import analytics, charts, charts_admin, exports, scopes, selectors
-from .audit.models import AuditEvent
-from .audit.selectors import AuditFilters, audit_events, audit_firm_name, audit_rows
-from .audit.services import audit_event_record
-from .choices import INDUSTRIES, LEADING_CHAINS, SIZE_CLASSES
-from .models import Assessment, Enterprise
+from .. import analytics, charts, charts_admin, exports, scopes, selectors
+from ..audit.models import AuditEvent
+from ..audit.selectors import audit_events, audit_firm_name, audit_rows
+from ..audit.services import audit_event_record
+from ..models import Assessment, Enterprise
+from .forms import SEARCH_MAX_LENGTH, AuditFilterForm, FilterForm
 
 FIRMS_PER_PAGE = 50
 AUDIT_EVENTS_PER_PAGE = 50
-SEARCH_MAX_LENGTH = 100
-FIRST_YEAR = 2024
 WEAK_ITEMS_SHOWN = 15
 CHART_GROUPS = 12
 
@@ -67,121 +64,6 @@ def _require_export(request) -> None:
 def _require_audit_reader(request) -> None:
     if not request.admin_scope.can_read_audit_log:
         raise PermissionDenied
-
-
-# --- filters ----------------------------------------------------------------------------------------
-
-
-def _choices(blank, pairs):
-    return [("", blank), *pairs]
-
-
-class FilterForm(forms.Form):
-    """The dashboard's filters from the query string. Invalid values are dropped (and reported)."""
-
-    district = forms.ChoiceField(label=gettext_lazy("区县"), required=False)
-    industry = forms.ChoiceField(
-        label=gettext_lazy("行业"), required=False, choices=_choices(gettext_lazy("全部行业"), INDUSTRIES)
-    )
-    size = forms.ChoiceField(
-        label=gettext_lazy("企业规模"), required=False, choices=_choices(gettext_lazy("全部规模"), SIZE_CLASSES)
-    )
-    chain = forms.ChoiceField(
-        label=gettext_lazy("主导产业链"), required=False, choices=_choices(gettext_lazy("全部产业链"), LEADING_CHAINS)
-    )
-    round = forms.ChoiceField(label=gettext_lazy("轮次"), required=False)
-    year = forms.TypedChoiceField(label=gettext_lazy("提交年份"), required=False, coerce=int, empty_value=None)
-    level = forms.ChoiceField(label=gettext_lazy("等级"), required=False)
-
-    def __init__(self, data, *, scope: scopes.AdminScope, levels: list[analytics.LevelInfo], labels: list[str]):
-        super().__init__(data)
-        self.fields["district"].choices = _choices(
-            _("全部区县") if scope.all_districts else _("所辖全部区县"), scope.district_choices
-        )
-        self.fields["round"].choices = _choices(_("各企业最近一次提交"), [(label, label) for label in labels])
-        this_year = timezone.localdate().year
-        self.fields["year"].choices = _choices(_("全部年份"), [(y, y) for y in range(this_year, FIRST_YEAR - 1, -1)])
-        self.fields["level"].choices = _choices(_("全部等级"), [(lv.code, f"{lv.code} {lv.name}") for lv in levels])
-        for field in self.fields.values():
-            field.widget.attrs["class"] = "form-select form-select-sm"
-
-    def filters(self) -> analytics.Filters:
-        """The filters from the valid fields only: a value outside the scope or the lists is ignored."""
-        self.is_valid()
-        data = getattr(self, "cleaned_data", {})
-        return analytics.Filters(
-            district=data.get("district") or "",
-            industry=data.get("industry") or "",
-            size_class=data.get("size") or "",
-            leading_chain=data.get("chain") or "",
-            round_label=data.get("round") or "",
-            year=data.get("year"),
-            level=data.get("level") or "",
-        )
-
-
-class AuditFilterForm(forms.Form):
-    """The audit log's filters from the query string; an invalid field is reported and left out."""
-
-    action = forms.ChoiceField(
-        label=gettext_lazy("操作"),
-        required=False,
-        choices=_choices(gettext_lazy("全部操作"), AuditEvent.ACTION_CHOICES),
-    )
-    user = forms.CharField(label=gettext_lazy("用户名"), required=False, max_length=150)
-    firm = forms.CharField(
-        label=gettext_lazy("企业"),
-        required=False,
-        max_length=SEARCH_MAX_LENGTH,
-        help_text=gettext_lazy("企业名称的一部分，或统一社会信用代码"),
-        widget=forms.TextInput(attrs={"placeholder": gettext_lazy("名称或信用代码")}),
-    )
-    enterprise = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
-    outcome = forms.ChoiceField(
-        label=gettext_lazy("是否成功"),
-        required=False,
-        choices=[("", gettext_lazy("全部")), ("ok", gettext_lazy("成功")), ("failed", gettext_lazy("失败"))],
-    )
-
-    def __init__(self, data):
-        super().__init__(data)
-        # The query string says "from" and "to", which cannot be declared as class attributes.
-        dates = {
-            name: forms.DateField(label=label, required=False, widget=forms.DateInput(attrs={"type": "date"}))
-            for name, label in (("from", gettext_lazy("起始日期")), ("to", gettext_lazy("截止日期")))
-        }
-        outcome = self.fields.pop("outcome")
-        self.fields.update(dates)
-        self.fields["outcome"] = outcome
-        for field in self.fields.values():
-            is_select = isinstance(field, forms.ChoiceField)
-            field.widget.attrs["class"] = "form-select form-select-sm" if is_select else "form-control form-control-sm"
-
-    def clean_user(self):
-        return self.cleaned_data["user"].strip()
-
-    def clean_firm(self):
-        return self.cleaned_data["firm"].strip()
-
-    def clean(self):
-        cleaned = super().clean()
-        start, end = cleaned.get("from"), cleaned.get("to")
-        if start and end and start > end:
-            self.add_error("to", _("截止日期不能早于起始日期。"))
-        return cleaned
-
-    def filters(self) -> AuditFilters:
-        self.is_valid()
-        data = getattr(self, "cleaned_data", {})
-        return AuditFilters(
-            action=data.get("action") or "",
-            username=data.get("user") or "",
-            firm=data.get("firm") or "",
-            enterprise_id=data.get("enterprise"),
-            date_from=data.get("from"),
-            date_to=data.get("to"),
-            outcome=data.get("outcome") or "",
-        )
 
 
 def _filters(request) -> tuple[FilterForm, analytics.Filters, list[analytics.LevelInfo]]:
@@ -440,8 +322,8 @@ def round_detail(request, pk: int, round_pk: int):
 @administrator_required
 @require_GET
 def round_report(request, pk: int, round_pk: int):
-    from .reports import content_disposition
-    from .reports.manage import administrator_assessment_pdf
+    from ..reports import content_disposition
+    from ..reports.manage import administrator_assessment_pdf
 
     assessment = _scoped_round(request, pk, round_pk)
     filename, mimetype, data = administrator_assessment_pdf(
@@ -492,7 +374,7 @@ def audit_log(request):
 @require_GET
 def audit_export(request):
     _require_audit_reader(request)
-    from .reports import content_disposition
+    from ..reports import content_disposition
 
     filters = AuditFilterForm(request.GET).filters()
     # Reading the log out of the application is itself an event of the log.
@@ -521,7 +403,7 @@ def export(request, dataset: str, fmt: str):
     if dataset not in exports.DATASETS or fmt not in exports.FORMATS:
         raise Http404
     _require_export(request)
-    from .reports import content_disposition
+    from ..reports import content_disposition
 
     _form, filters, _levels = _filters(request)
     tables = exports.tables_for(dataset, request.admin_scope, filters)
@@ -551,8 +433,8 @@ def export(request, dataset: str, fmt: str):
 @require_GET
 def city_report(request):
     _require_export(request)
-    from .reports import content_disposition
-    from .reports.city import city_report_pdf
+    from ..reports import content_disposition
+    from ..reports.city import city_report_pdf
 
     _form, filters, _levels = _filters(request)
     filename, mimetype, data = city_report_pdf(

@@ -1,0 +1,174 @@
+"""The data of the city-level report: problem areas, their spread by district and industry, countermeasures."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Avg, Count, Q
+
+from surveys.analytics.aggregates import (
+    BREAKDOWNS,
+    WEAK_DIMENSION_SCORE,
+    CountermeasureRef,
+    DimensionInfo,
+    DimensionStats,
+    LevelInfo,
+    Overview,
+    WeakItem,
+    _cm_ref,
+    _unique_countermeasures,
+    dimension_infos,
+    dimension_stats,
+    level_infos,
+    overview,
+    reference_questionnaire,
+    weak_items,
+)
+from surveys.selectors.administrators import Filters, dimension_results, round_queryset
+from surveys.suppression import share, shown_count, suppress_partition
+
+from ..choices import label_of
+from ..models import (
+    Countermeasure,
+    Item,
+    Questionnaire,
+    RecommendationRule,
+)
+from ..scopes import AdminScope
+
+
+@dataclass(frozen=True)
+class WeakShareRow:
+    label: str
+    firms: int | None  # firms with a usable score in this group (None: hidden)
+    weak_share: float | None  # percent weak (None: hidden)
+    mean: float | None
+
+
+@dataclass(frozen=True)
+class ProblemArea:
+    """One of the paper's five problem areas (a dimension): how widespread, where, and what it calls for."""
+
+    stats: DimensionStats
+    by_district: list[WeakShareRow]
+    by_industry: list[WeakShareRow]
+    hidden_industries: int
+    weak_items: list[WeakItem]  # this dimension's items, most frequent first (at most five)
+    countermeasures: list[CountermeasureRef]  # the countermeasures its rules belong to
+
+
+@dataclass(frozen=True)
+class CountermeasureSummary:
+    ref: CountermeasureRef
+    description: str
+    dimensions: list[DimensionInfo]  # the problem areas that call for it
+
+
+@dataclass(frozen=True)
+class CityReportData:
+    scope_label: str
+    filters: Filters
+    dimensions: list[DimensionInfo]
+    levels: list[LevelInfo]
+    overview: Overview
+    dimension_stats: list[DimensionStats]
+    problem_areas: list[ProblemArea]
+    countermeasures: list[CountermeasureSummary]
+    questionnaire_version: str
+
+
+def city_report_data(scope: AdminScope, filters: Filters) -> CityReportData:
+    """The city report's figures for the scope and filters: plain data for surveys/reports/city.py."""
+    questionnaire = reference_questionnaire()
+    dimensions = dimension_infos(questionnaire)
+    levels = level_infos(questionnaire)
+    stats = dimension_stats(scope, filters, dimensions=dimensions)
+    by_district = _weak_shares(scope, filters, "district")
+    by_industry = _weak_shares(scope, filters, "industry")
+    _total, items = weak_items(scope, filters, limit=None)
+    called_for = _countermeasures_by_dimension(questionnaire)
+    areas = []
+    for stat in stats:
+        code = stat.info.code
+        industries = by_industry.get(code, [])
+        areas.append(
+            ProblemArea(
+                stats=stat,
+                by_district=by_district.get(code, []),
+                by_industry=[r for r in industries if r.firms is not None],
+                hidden_industries=sum(1 for r in industries if r.firms is None),
+                weak_items=[i for i in items if i.dimension_code == code][:5],
+                countermeasures=called_for.get(code, []),
+            )
+        )
+    summaries = []
+    if questionnaire is not None:
+        for cm in Countermeasure.objects.filter(questionnaire=questionnaire).order_by("position"):
+            summaries.append(
+                CountermeasureSummary(
+                    ref=_cm_ref(cm),
+                    description=cm.description,
+                    dimensions=[d for d in dimensions if any(r.code == cm.code for r in called_for.get(d.code, []))],
+                )
+            )
+    return CityReportData(
+        scope_label=scope.label,
+        filters=filters,
+        dimensions=dimensions,
+        levels=levels,
+        overview=overview(scope, filters, levels=levels),
+        dimension_stats=stats,
+        problem_areas=areas,
+        countermeasures=summaries,
+        questionnaire_version=questionnaire.version if questionnaire else "",
+    )
+
+
+def _weak_shares(scope: AdminScope, filters: Filters, key: str) -> dict[str, list[WeakShareRow]]:
+    """Per dimension code: share of firms below WEAK_DIMENSION_SCORE in each group (one GROUP BY)."""
+    attribute, labels = BREAKDOWNS[key]
+    group = f"assessment__enterprise__{attribute}"
+    rows = list(
+        dimension_results(round_queryset(scope, filters))
+        .values(group, "dimension__code")
+        .annotate(n=Count("id"), weak=Count("id", filter=Q(score__lt=WEAK_DIMENSION_SCORE)), mean=Avg("score"))
+        .order_by()
+    )
+    by_code: dict[str, dict[str, dict]] = {}
+    for row in rows:
+        by_code.setdefault(row["dimension__code"], {})[row[group]] = row
+    order = {code: n for n, (code, _label) in enumerate(labels)}
+    result = {}
+    for code, groups in by_code.items():
+        hidden = suppress_partition({k: r["n"] for k, r in groups.items()})
+        out = []
+        for value, row in sorted(groups.items(), key=lambda kv: (-kv[1]["n"], order.get(kv[0], 999))):
+            if value in hidden:
+                out.append(WeakShareRow(label_of(labels, value), None, None, None))
+                continue
+            weak = shown_count(row["weak"])
+            out.append(
+                WeakShareRow(
+                    label=label_of(labels, value),
+                    firms=row["n"],
+                    weak_share=share(weak, row["n"]) if weak is not None else None,
+                    mean=float(row["mean"]),
+                )
+            )
+        result[code] = sorted(out, key=lambda r: r.firms is None)
+    return result
+
+
+def _countermeasures_by_dimension(questionnaire: Questionnaire | None) -> dict[str, list[CountermeasureRef]]:
+    """Dimension code → the countermeasures whose rules are triggered by the dimension or one of its items."""
+    if questionnaire is None:
+        return {}
+    item_dimension = dict(Item.objects.filter(questionnaire=questionnaire).values_list("code", "dimension__code"))
+    found: dict[str, list[CountermeasureRef]] = {}
+    rules = RecommendationRule.objects.filter(questionnaire=questionnaire).select_related("countermeasure")
+    for rule in rules.order_by("countermeasure__position", "position"):
+        trigger = rule.trigger if isinstance(rule.trigger, dict) else {}
+        code = trigger.get("dimension") or item_dimension.get(trigger.get("item", ""))
+        if code:
+            found.setdefault(code, []).append(_cm_ref(rule.countermeasure))
+    return {code: _unique_countermeasures(refs) for code, refs in found.items()}

@@ -1,0 +1,23 @@
+"""The administrators' side, mounted under /manage/ (jinan_assess/urls.py). Every view checks the role."""
+
+from django.urls import path
+
+from . import views
+
+app_name = "manage"
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("breakdowns/", views.breakdowns, name="breakdowns"),
+    path("weaknesses/", views.weaknesses, name="weaknesses"),
+    path("trend/", views.trend, name="trend"),
+    path("charts/<slug:name>.svg", views.chart, name="chart"),
+    path("firms/", views.firm_list, name="firms"),
+    path("firms/<int:pk>/", views.firm_detail, name="firm"),
+    path("firms/<int:pk>/rounds/<int:round_pk>/", views.round_detail, name="round"),
+    path("firms/<int:pk>/rounds/<int:round_pk>/report.pdf", views.round_report, name="round_report"),
+    path("export/<slug:dataset>.<slug:fmt>", views.export, name="export"),
+    path("report.pdf", views.city_report, name="city_report"),
+    path("audit/", views.audit_log, name="audit"),
+    path("audit/export.csv", views.audit_export, name="audit_export"),
+]

@@ -1,0 +1,29 @@
+"""Reads of firms (the Enterprise model) and their members."""
+
+from __future__ import annotations
+
+from ..models import (
+    Enterprise,
+    Membership,
+)
+
+
+def membership_for_user(*, user) -> Membership | None:
+    if not user.is_authenticated:
+        return None
+    return Membership.objects.select_related("enterprise").filter(user=user).first()
+
+
+def active_enterprise_for_user(*, user) -> Enterprise | None:
+    membership = membership_for_user(user=user)
+    if membership is None or not membership.is_active_member:
+        return None
+    return membership.enterprise
+
+
+def enterprise_by_uscc(*, uscc: str) -> Enterprise | None:
+    return Enterprise.objects.filter(uscc=uscc).first()
+
+
+def enterprise_members(*, enterprise: Enterprise):
+    return Membership.objects.filter(enterprise=enterprise).select_related("user").order_by("status", "created_at")

@@ -1,0 +1,70 @@
+"""Writes, one module per entity. Every function is atomic, takes keyword-only arguments and is named
+<entity>_<action>."""
+
+from __future__ import annotations
+
+from .administrators import (
+    administrator_grant,
+    administrator_revoke,
+    administrator_roles_ensure,
+)
+from .assessments import (
+    NOTE_MAX_LENGTH,
+    AnswerChange,
+    AnswerConflict,
+    SaveOutcome,
+    answers_save,
+    assessment_start,
+    assessment_submit,
+    default_round_label,
+)
+from .errors import (
+    InvalidAnswersError,
+    QuestionnaireInUseError,
+    ServiceError,
+)
+from .firms import (
+    INVITATION_DAYS,
+    account_signup,
+    enterprise_register,
+    enterprise_update,
+    invitation_accept,
+    invitation_create,
+    invitation_find,
+    membership_approve,
+    membership_remove,
+    membership_request,
+)
+from .questionnaires import (
+    UpsertReport,
+    questionnaire_upsert,
+)
+
+__all__ = [
+    "AnswerChange",
+    "AnswerConflict",
+    "INVITATION_DAYS",
+    "InvalidAnswersError",
+    "NOTE_MAX_LENGTH",
+    "QuestionnaireInUseError",
+    "SaveOutcome",
+    "ServiceError",
+    "UpsertReport",
+    "account_signup",
+    "administrator_grant",
+    "administrator_revoke",
+    "administrator_roles_ensure",
+    "answers_save",
+    "assessment_start",
+    "assessment_submit",
+    "default_round_label",
+    "enterprise_register",
+    "enterprise_update",
+    "invitation_accept",
+    "invitation_create",
+    "invitation_find",
+    "membership_approve",
+    "membership_remove",
+    "membership_request",
+    "questionnaire_upsert",
+]

@@ -1,0 +1,240 @@
+"""Writes of a firm's rounds: start, autosave (with conflict detection) and submission with scoring."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import NamedTuple
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from surveys.services.errors import InvalidAnswersError, ServiceError
+
+from .. import scoring, selectors
+from ..models import (
+    Answer,
+    Assessment,
+    Dimension,
+    DimensionResult,
+    Enterprise,
+    Item,
+)
+
+
+def default_round_label(*, enterprise: Enterprise) -> str:
+    year = timezone.localdate().year
+    existing = set(Assessment.objects.filter(enterprise=enterprise).values_list("label", flat=True))
+    n = 0
+    while f"{year} T{n}" in existing:
+        n += 1
+    return f"{year} T{n}"
+
+
+@transaction.atomic
+def assessment_start(*, enterprise: Enterprise, user, label: str = "") -> Assessment:
+    """Open a new round, or return the firm's open draft: a firm never has two."""
+    Enterprise.objects.select_for_update().filter(id=enterprise.id).first()
+    draft = Assessment.objects.filter(enterprise=enterprise, status=Assessment.STATUS_DRAFT).first()
+    if draft is not None:
+        return draft
+    questionnaire = selectors.questionnaire_current()
+    if questionnaire is None:
+        raise ServiceError(_("尚未发布问卷，请联系管理员。"))
+    label = label.strip() or default_round_label(enterprise=enterprise)
+    if Assessment.objects.filter(enterprise=enterprise, label=label).exists():
+        raise ServiceError(_("轮次名称“%(label)s”已被使用，请换一个。") % {"label": label})
+    return Assessment.objects.create(enterprise=enterprise, questionnaire=questionnaire, label=label, created_by=user)
+
+
+@dataclass(frozen=True)
+class AnswerChange:
+    item_code: str
+    value: int | str | None  # 0–4, "unknown", "na", or None for "no option chosen yet"
+    note: str
+    base_revision: int  # the revision the user's page showed; 0 for "no answer yet"
+
+
+@dataclass(frozen=True)
+class AnswerConflict:
+    item_code: str
+    theirs_value: int | str | None
+    theirs_note: str
+    revision: int
+    updated_by: str
+
+
+@dataclass
+class SaveOutcome:
+    revisions: dict[str, int] = field(default_factory=dict)  # item code -> revision now stored
+    conflicts: list[AnswerConflict] = field(default_factory=list)
+    answered: int = 0  # items of the round with a value, after the save (also on a conflict)
+    total: int = 0  # items of the questionnaire
+
+    @property
+    def ok(self) -> bool:
+        return not self.conflicts
+
+
+NOTE_MAX_LENGTH = 1000
+
+
+def _storable_text(text: str) -> bool:
+    """No NUL (PostgreSQL text refuses it) and no lone surrogate (not encodable as UTF-8)."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _lock_draft(assessment_id: int) -> Assessment:
+    assessment = Assessment.objects.select_for_update().get(id=assessment_id)
+    if assessment.status != Assessment.STATUS_DRAFT:
+        raise ServiceError(_("本轮评估已提交，答案不能再修改。"))
+    return assessment
+
+
+class _ItemRule(NamedTuple):
+    id: int
+    code: str
+    dimension_id: int
+    allows_unknown: bool
+    allows_na: bool
+
+
+@transaction.atomic
+def answers_save(*, assessment: Assessment, user, changes: list[AnswerChange], page: int | None = None) -> SaveOutcome:
+    """Save answers with a per-answer version check: all or nothing.
+
+    A change based on an older revision than the stored one, whose content differs from what is stored,
+    is a conflict: nothing of the request is saved and the caller gets the stored values to show.
+    """
+    assessment = _lock_draft(assessment.id)
+    # Autosave calls this on every click: the items are read as plain rows of the columns checked here.
+    items = {
+        row[1]: _ItemRule(*row)
+        for row in Item.objects.filter(questionnaire_id=assessment.questionnaire_id).values_list(
+            "id", "code", "dimension_id", "allows_unknown", "allows_na"
+        )
+    }
+    if page is not None and not 1 <= page <= len({item.dimension_id for item in items.values()}):
+        page = None  # only a page the questionnaire has is remembered for resuming
+    for change in changes:
+        item = items.get(change.item_code)
+        if item is None:
+            raise InvalidAnswersError(_("问卷中没有题目“%(code)s”。") % {"code": change.item_code})
+        value = change.value
+        allowed = (
+            (value is None)
+            or (type(value) is int and 0 <= value <= scoring.MAX_SCORE)
+            or (value == scoring.UNKNOWN and item.allows_unknown)
+            or (value == scoring.NOT_APPLICABLE and item.allows_na)
+        )
+        if not allowed:
+            raise InvalidAnswersError(_("题目 %(code)s 没有这个选项。") % {"code": item.code})
+        if len(change.note) > NOTE_MAX_LENGTH:
+            raise InvalidAnswersError(
+                _("题目 %(code)s 的备注超过 %(max)d 字。") % {"code": item.code, "max": NOTE_MAX_LENGTH}
+            )
+        if not _storable_text(change.note):
+            raise InvalidAnswersError(_("提交的数据无效，请刷新页面。"))
+    code_of = {items[c.item_code].id: c.item_code for c in changes}
+    existing = {
+        code_of[answer.item_id]: answer
+        for answer in Answer.objects.select_related("updated_by").filter(assessment=assessment, item_id__in=code_of)
+    }
+    outcome = SaveOutcome(total=len(items))
+    for change in changes:
+        current = existing.get(change.item_code)
+        current_revision = current.revision if current else 0
+        if change.base_revision != current_revision:
+            same = current is not None and current.value == change.value and current.note == change.note
+            if not same:
+                outcome.conflicts.append(
+                    AnswerConflict(
+                        item_code=change.item_code,
+                        theirs_value=current.value if current else None,
+                        theirs_note=current.note if current else "",
+                        revision=current_revision,
+                        updated_by=str(current.updated_by) if current and current.updated_by else "",
+                    )
+                )
+    if outcome.conflicts:
+        outcome.answered = _answered_count(assessment)
+        return outcome
+    for change in changes:
+        current = existing.get(change.item_code)
+        score = change.value if type(change.value) is int else None
+        special = change.value if isinstance(change.value, str) else ""
+        if current is None:
+            if change.value is None and not change.note:
+                continue
+            current = Answer(assessment=assessment, item_id=items[change.item_code].id, revision=0)
+        elif current.value == change.value and current.note == change.note:
+            outcome.revisions[change.item_code] = current.revision
+            continue
+        current.score, current.special, current.note = score, special, change.note
+        current.revision += 1
+        current.updated_by = user
+        # Field checks only: the relations were resolved above, and the unique and check constraints, which
+        # full_clean would test with a query each, are enforced by the database in this transaction.
+        current.full_clean(
+            exclude=["assessment", "item", "updated_by"], validate_unique=False, validate_constraints=False
+        )
+        current.save()
+        outcome.revisions[change.item_code] = current.revision
+    update_fields = ["updated_at"]
+    if page is not None:
+        assessment.last_page = page
+        update_fields.append("last_page")
+    assessment.save(update_fields=update_fields)
+    outcome.answered = _answered_count(assessment)
+    return outcome
+
+
+def _answered_count(assessment: Assessment) -> int:
+    return Answer.objects.filter(assessment=assessment).filter(Q(score__isnull=False) | ~Q(special="")).count()
+
+
+@transaction.atomic
+def assessment_submit(*, assessment: Assessment, user, pledge: bool) -> Assessment:
+    """Score and freeze a draft. Two racing submissions give exactly one: the row lock serialises them."""
+    if not pledge:
+        raise ServiceError(_("提交前请确认真实性承诺。"))
+    assessment = _lock_draft(assessment.id)
+    definition = selectors.questionnaire_definition(questionnaire=assessment.questionnaire)
+    answers = selectors.assessment_answer_values(assessment=assessment)
+    try:
+        result = scoring.score(definition, answers, final=True)
+    except scoring.IncompleteAnswersError as exc:
+        raise ServiceError(
+            _("还有 %(count)d 题未作答：%(codes)s。") % {"count": len(exc.missing), "codes": "、".join(exc.missing)}
+        ) from exc
+    now = timezone.now()
+    Assessment.objects.filter(enterprise_id=assessment.enterprise_id, is_latest=True).update(is_latest=False)
+    assessment.status = Assessment.STATUS_SUBMITTED
+    assessment.submitted_at = now
+    assessment.submitted_by = user
+    assessment.result = result.as_dict()
+    assessment.index = Decimal(str(round(result.index, 2)))
+    assessment.provisional_level = result.provisional_level
+    assessment.level = result.level
+    assessment.is_latest = True
+    assessment.save()
+    dimensions = {d.code: d for d in Dimension.objects.filter(questionnaire_id=assessment.questionnaire_id)}
+    DimensionResult.objects.bulk_create(
+        DimensionResult(
+            assessment=assessment,
+            dimension=dimensions[d.code],
+            score=None if d.score is None else Decimal(str(round(d.score, 2))),
+            unknown_share=Decimal(str(round(d.unknown_share, 4))),
+            insufficient_data=d.insufficient_data,
+        )
+        for d in result.dimensions
+    )
+    return assessment
