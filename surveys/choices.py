@@ -3,6 +3,8 @@
 Values are stable codes (the GB/T 2260 county code, the GB/T 4754 division code); labels are translatable.
 """
 
+from collections.abc import Sequence
+
 from django.utils.translation import gettext_lazy as _
 
 # Jinan: 10 districts and 2 counties (GB/T 2260 codes).
@@ -85,5 +87,16 @@ LEADING_CHAINS = [
 ]
 
 
-def label_of(choices: list[tuple[str, object]], code: str) -> str:
+def label_of(choices: Sequence[tuple[str, object]], code: str) -> str:
     return str(dict(choices).get(code, code))
+
+
+# The languages of the interface, and so of a firm's report; each one's PDF /Lang entry (BCP 47).
+LANGUAGE_ZH = "zh-hans"
+LANGUAGE_EN = "en"
+PDF_LANGUAGE = {LANGUAGE_ZH: "zh-CN", LANGUAGE_EN: "en"}
+
+
+def normalize_language(language: str | None) -> str:
+    """``"en"`` for any English code ("en", "en-us"), else ``"zh-hans"`` (the default language)."""
+    return LANGUAGE_EN if (language or "").lower().startswith("en") else LANGUAGE_ZH

@@ -224,133 +224,170 @@ def seed_demo(
     inside an enclosing transaction (tests) they are written inline, since another connection could not
     see the uncommitted questionnaire.
     """
-    rnd = random.Random(seed)
-    definition = selectors.questionnaire_definition(questionnaire=questionnaire)
-    items = [item for dim in definition.dimensions for item in dim.items]
-    item_ids = dict(Item.objects.filter(questionnaire=questionnaire).values_list("code", "id"))
-    dimension_ids = dict(Dimension.objects.filter(questionnaire=questionnaire).values_list("code", "id"))
-    taken = set(Enterprise.objects.values_list("uscc", flat=True))
-    enterprise_ids, assessment_ids = _Ids(Enterprise), _Ids(Assessment)
-    levels: Counter = Counter()
-    submitted = 0
-    start_time = datetime(2025, 3, 1, 9, tzinfo=TZ)
-    now = datetime.now(tz=TZ)
-    threaded = not connection.in_atomic_block
-
-    def generate(count: int) -> _Batch:
-        nonlocal submitted
-        enterprises, profiles = [], []
-        for enterprise_id in enterprise_ids.take(count):
-            district = _weighted(rnd, DISTRICT_WEIGHTS)
-            weights = dict(INDUSTRY_WEIGHTS)
-            for code, boost in DISTRICT_INDUSTRY_BOOST.get(district, {}).items():
-                weights[code] += boost
-            industry = _weighted(rnd, weights)
-            size = _weighted(rnd, SIZE_WEIGHTS)
-            trade = NAME_TRADES.get(industry, "制造")
-            name = f"{rnd.choice(NAME_HEADS)}{rnd.choice(NAME_CORES)}{rnd.choice(NAME_CORES)}{trade}有限公司"
-            enterprises.append(
-                (
-                    enterprise_id,
-                    name,
-                    demo_uscc(rnd, district, taken),
-                    district,
-                    ZONE_OF_DISTRICT.get(district, "") if rnd.random() < 0.4 else "",
-                    industry,
-                    size,
-                    size in {"large", "medium"} or (size == "small" and rnd.random() < 0.5),
-                    CHAIN_OF_INDUSTRY.get(industry, "OTHER"),
-                    rnd.choice("王李张刘陈杨赵黄周吴") + rnd.choice(["经理", "主任", "工程师", "女士", "先生"]),
-                    f"1{rnd.choice('3589')}{rnd.randrange(10**9):09d}",
-                    now,
-                )
-            )
-            maturity = (
-                1.5 + SIZE_EFFECT[size] + INDUSTRY_EFFECT.get(industry, 0) + DISTRICT_EFFECT.get(district, 0)
-            ) + rnd.gauss(0, 0.7)
-            profiles.append((enterprise_id, maturity, 0.1 if size == "micro" else 0.05 if size == "small" else 0.02))
-
-        planned = []  # (enterprise_id, label, maturity, when, latest, unknown_rate)
-        for enterprise_id, maturity, unknown_rate in profiles:
-            day = start_time + timedelta(days=rnd.randrange(0, 600), minutes=rnd.randrange(0, 600))
-            history = []
-            if rnd.random() < 0.25:
-                history.append(("2025 T0", maturity - abs(rnd.gauss(0.35, 0.2)), day - timedelta(days=300)))
-            history.append(("2026 T0" if history else f"{day.year} T0", maturity, day))
-            for n, (label, round_maturity, when) in enumerate(history):
-                planned.append((enterprise_id, label, round_maturity, when, n == len(history) - 1, unknown_rate))
-
-        assessments, answer_rows, dimension_rows = [], [], []
-        for assessment_id, (enterprise_id, label, round_maturity, when, latest, unknown_rate) in zip(
-            assessment_ids.take(len(planned)), planned, strict=True
-        ):
-            answers = _answers(rnd, items, round_maturity, unknown_rate)
-            result = scoring.score(definition, answers)
-            if latest:
-                levels[result.level] += 1
-            assessments.append(
-                (
-                    assessment_id,
-                    enterprise_id,
-                    questionnaire.id,
-                    label,
-                    Assessment.STATUS_SUBMITTED,
-                    1,
-                    when,
-                    when,
-                    when,
-                    Decimal(str(round(result.index, 2))),
-                    result.provisional_level,
-                    result.level,
-                    json.dumps(result.as_dict(), ensure_ascii=False),
-                    latest,
-                )
-            )
-            for code, value in answers.items():
-                is_score = type(value) is int
-                answer_rows.append(
-                    (assessment_id, item_ids[code], value if is_score else None, "" if is_score else value, "", 1, when)
-                )
-            for dim in result.dimensions:
-                dimension_rows.append(
-                    (
-                        assessment_id,
-                        dimension_ids[dim.code],
-                        None if dim.score is None else Decimal(str(round(dim.score, 2))),
-                        Decimal(str(round(dim.unknown_share, 4))),
-                        dim.insufficient_data,
-                    )
-                )
-        submitted += len(planned)
-        return _Batch(enterprises, assessments, answer_rows, dimension_rows)
-
-    if threaded:
-        with ThreadPoolExecutor(max_workers=1) as writer:
-            pending = None
-            for offset in range(0, firms, batch):
-                count = min(batch, firms - offset)
-                generated = generate(count)
-                if pending is not None:
-                    pending.result()  # re-raises a failed write
-                pending = writer.submit(_write_batch, generated)
-                if progress is not None:
-                    progress(offset + count, firms)
-            if pending is not None:
-                pending.result()
-            writer.submit(connections.close_all).result()  # the writer thread's own connection
+    generator = _DemoGenerator(random.Random(seed), questionnaire)
+    counts = [min(batch, firms - offset) for offset in range(0, firms, batch)]
+    if connection.in_atomic_block:
+        _write_inline(generator, counts, progress)
     else:
-        for offset in range(0, firms, batch):
-            count = min(batch, firms - offset)
-            _write_batch(generate(count))
-            if progress is not None:
-                progress(offset + count, firms)
+        _write_threaded(generator, counts, progress)
     _refresh_planner_statistics()
+    levels = generator.levels
     return DemoSummary(
         firms=firms,
         submitted=sum(levels.values()),
         levels={f"L{k}": levels.get(f"L{k}", 0) for k in range(1, 6)},
-        rounds=submitted,
+        rounds=generator.submitted,
     )
+
+
+def _write_inline(generator: _DemoGenerator, counts: list[int], progress: Callable[[int, int], None] | None) -> None:
+    done, total = 0, sum(counts)
+    for count in counts:
+        _write_batch(generator.batch(count))
+        done += count
+        if progress is not None:
+            progress(done, total)
+
+
+def _write_threaded(generator: _DemoGenerator, counts: list[int], progress: Callable[[int, int], None] | None) -> None:
+    """Generate the next batch while a second thread (with its own connection) writes the previous one."""
+    done, total = 0, sum(counts)
+    with ThreadPoolExecutor(max_workers=1) as writer:
+        pending = None
+        for count in counts:
+            generated = generator.batch(count)
+            if pending is not None:
+                pending.result()  # re-raises a failed write
+            pending = writer.submit(_write_batch, generated)
+            done += count
+            if progress is not None:
+                progress(done, total)
+        if pending is not None:
+            pending.result()
+        writer.submit(connections.close_all).result()  # the writer thread's own connection
+
+
+class _DemoGenerator:
+    """The rows of batches of demo firms, their rounds, answers and dimension results, from one random stream."""
+
+    start_time = datetime(2025, 3, 1, 9, tzinfo=TZ)
+
+    def __init__(self, rnd: random.Random, questionnaire: Questionnaire):
+        self.rnd = rnd
+        self.questionnaire = questionnaire
+        self.definition = selectors.questionnaire_definition(questionnaire=questionnaire)
+        self.items = [item for dim in self.definition.dimensions for item in dim.items]
+        self.item_ids = dict(Item.objects.filter(questionnaire=questionnaire).values_list("code", "id"))
+        self.dimension_ids = dict(Dimension.objects.filter(questionnaire=questionnaire).values_list("code", "id"))
+        self.taken = set(Enterprise.objects.values_list("uscc", flat=True))
+        self.enterprise_ids, self.assessment_ids = _Ids(Enterprise), _Ids(Assessment)
+        self.levels: Counter = Counter()  # level of each firm's latest round
+        self.submitted = 0
+        self.now = datetime.now(tz=TZ)
+
+    def batch(self, count: int) -> _Batch:
+        enterprises, profiles = [], []
+        for enterprise_id in self.enterprise_ids.take(count):
+            row, profile = self._enterprise(enterprise_id)
+            enterprises.append(row)
+            profiles.append(profile)
+        planned = [rounds for profile in profiles for rounds in self._plan_rounds(*profile)]
+        batch = _Batch(enterprises, [], [], [])
+        for assessment_id, plan in zip(self.assessment_ids.take(len(planned)), planned, strict=True):
+            self._add_round(batch, assessment_id, *plan)
+        self.submitted += len(planned)
+        return batch
+
+    def _enterprise(self, enterprise_id: int) -> tuple[tuple, tuple[int, float, float]]:
+        """The firm's row, and its profile: (id, latent maturity, share of 不清楚 answers)."""
+        rnd = self.rnd
+        district = _weighted(rnd, DISTRICT_WEIGHTS)
+        weights = dict(INDUSTRY_WEIGHTS)
+        for code, boost in DISTRICT_INDUSTRY_BOOST.get(district, {}).items():
+            weights[code] += boost
+        industry = _weighted(rnd, weights)
+        size = _weighted(rnd, SIZE_WEIGHTS)
+        trade = NAME_TRADES.get(industry, "制造")
+        name = f"{rnd.choice(NAME_HEADS)}{rnd.choice(NAME_CORES)}{rnd.choice(NAME_CORES)}{trade}有限公司"
+        row = (
+            enterprise_id,
+            name,
+            demo_uscc(rnd, district, self.taken),
+            district,
+            ZONE_OF_DISTRICT.get(district, "") if rnd.random() < 0.4 else "",
+            industry,
+            size,
+            size in {"large", "medium"} or (size == "small" and rnd.random() < 0.5),
+            CHAIN_OF_INDUSTRY.get(industry, "OTHER"),
+            rnd.choice("王李张刘陈杨赵黄周吴") + rnd.choice(["经理", "主任", "工程师", "女士", "先生"]),
+            f"1{rnd.choice('3589')}{rnd.randrange(10**9):09d}",
+            self.now,
+        )
+        maturity = (
+            1.5 + SIZE_EFFECT[size] + INDUSTRY_EFFECT.get(industry, 0) + DISTRICT_EFFECT.get(district, 0)
+        ) + rnd.gauss(0, 0.7)
+        return row, (enterprise_id, maturity, 0.1 if size == "micro" else 0.05 if size == "small" else 0.02)
+
+    def _plan_rounds(self, enterprise_id: int, maturity: float, unknown_rate: float) -> list[tuple]:
+        """(enterprise_id, label, maturity, when, latest, unknown_rate) of the firm's rounds, oldest first."""
+        rnd = self.rnd
+        day = self.start_time + timedelta(days=rnd.randrange(0, 600), minutes=rnd.randrange(0, 600))
+        history = []
+        if rnd.random() < 0.25:
+            history.append(("2025 T0", maturity - abs(rnd.gauss(0.35, 0.2)), day - timedelta(days=300)))
+        history.append(("2026 T0" if history else f"{day.year} T0", maturity, day))
+        return [
+            (enterprise_id, label, round_maturity, when, n == len(history) - 1, unknown_rate)
+            for n, (label, round_maturity, when) in enumerate(history)
+        ]
+
+    def _add_round(
+        self,
+        batch: _Batch,
+        assessment_id: int,
+        enterprise_id: int,
+        label: str,
+        maturity: float,
+        when: datetime,
+        latest: bool,
+        unknown_rate: float,
+    ) -> None:
+        """A submitted round scored by the real engine: its row, its answers' rows, its dimension results."""
+        answers = _answers(self.rnd, self.items, maturity, unknown_rate)
+        result = scoring.score(self.definition, answers)
+        if latest:
+            self.levels[result.level] += 1
+        batch.assessments.append(
+            (
+                assessment_id,
+                enterprise_id,
+                self.questionnaire.id,
+                label,
+                Assessment.STATUS_SUBMITTED,
+                1,
+                when,
+                when,
+                when,
+                Decimal(str(round(result.index, 2))),
+                result.provisional_level,
+                result.level,
+                json.dumps(result.as_dict(), ensure_ascii=False),
+                latest,
+            )
+        )
+        for code, value in answers.items():
+            score, special = (value, "") if type(value) is int else (None, value)
+            batch.answers.append((assessment_id, self.item_ids[code], score, special, "", 1, when))
+        for dim in result.dimensions:
+            batch.dimension_results.append(
+                (
+                    assessment_id,
+                    self.dimension_ids[dim.code],
+                    None if dim.score is None else Decimal(str(round(dim.score, 2))),
+                    Decimal(str(round(dim.unknown_share, 4))),
+                    dim.insufficient_data,
+                )
+            )
 
 
 def _refresh_planner_statistics() -> None:

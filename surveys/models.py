@@ -1,8 +1,10 @@
 """Data model: the versioned questionnaire definition, firms and their assessment rounds.
 
-No business logic here beyond field-level validation and display helpers: writes live in services.py,
-reads in selectors.py, scoring in scoring.py.
+No business logic here beyond field-level validation and display helpers: writes live in services/,
+reads in selectors/, scoring in scoring.py.
 """
+
+from typing import Any
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -26,6 +28,19 @@ class Bilingual:
         return getattr(self, f"{field}_zh", "")
 
 
+class Localized:
+    """A read-only attribute that gives ``<name>_zh`` or ``<name>_en`` for the active language:
+    ``name = Localized()`` on a Bilingual model reads ``name_zh``/``name_en``."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.field = name
+
+    def __get__(self, instance: Bilingual | None, owner: type | None = None) -> Any:
+        if instance is None:
+            return self
+        return instance.localized(self.field)
+
+
 # --- questionnaire definition ------------------------------------------------------------------------
 
 
@@ -47,13 +62,9 @@ class Questionnaire(Bilingual, models.Model):
     def __str__(self) -> str:
         return f"{self.version} {self.title_zh}"
 
-    @property
-    def title(self) -> str:
-        return self.localized("title")
+    title = Localized()
 
-    @property
-    def description(self) -> str:
-        return self.localized("description")
+    description = Localized()
 
 
 class Dimension(Bilingual, models.Model):
@@ -77,17 +88,11 @@ class Dimension(Bilingual, models.Model):
     def __str__(self) -> str:
         return f"{self.code} {self.name_zh}"
 
-    @property
-    def name(self) -> str:
-        return self.localized("name")
+    name = Localized()
 
-    @property
-    def problem(self) -> str:
-        return self.localized("problem")
+    problem = Localized()
 
-    @property
-    def description(self) -> str:
-        return self.localized("description")
+    description = Localized()
 
 
 class Problem(Bilingual, models.Model):
@@ -109,9 +114,7 @@ class Problem(Bilingual, models.Model):
     def __str__(self) -> str:
         return f"{self.code} {self.text_zh}"
 
-    @property
-    def text(self) -> str:
-        return self.localized("text")
+    text = Localized()
 
 
 class Item(Bilingual, models.Model):
@@ -137,13 +140,9 @@ class Item(Bilingual, models.Model):
     def __str__(self) -> str:
         return f"{self.code} {self.text_zh[:40]}"
 
-    @property
-    def text(self) -> str:
-        return self.localized("text")
+    text = Localized()
 
-    @property
-    def help(self) -> str:
-        return self.localized("help")
+    help = Localized()
 
 
 class Option(Bilingual, models.Model):
@@ -161,9 +160,7 @@ class Option(Bilingual, models.Model):
     def __str__(self) -> str:
         return f"{self.score}: {self.label_zh[:40]}"
 
-    @property
-    def label(self) -> str:
-        return self.localized("label")
+    label = Localized()
 
 
 class Level(Bilingual, models.Model):
@@ -185,13 +182,9 @@ class Level(Bilingual, models.Model):
     def __str__(self) -> str:
         return f"{self.code} {self.name_zh}"
 
-    @property
-    def name(self) -> str:
-        return self.localized("name")
+    name = Localized()
 
-    @property
-    def description(self) -> str:
-        return self.localized("description")
+    description = Localized()
 
 
 class Gate(Bilingual, models.Model):
@@ -219,9 +212,7 @@ class Gate(Bilingual, models.Model):
     def __str__(self) -> str:
         return self.code
 
-    @property
-    def reason(self) -> str:
-        return self.localized("reason")
+    reason = Localized()
 
 
 class Countermeasure(Bilingual, models.Model):
@@ -243,13 +234,9 @@ class Countermeasure(Bilingual, models.Model):
     def __str__(self) -> str:
         return f"{self.code} {self.title_zh}"
 
-    @property
-    def title(self) -> str:
-        return self.localized("title")
+    title = Localized()
 
-    @property
-    def description(self) -> str:
-        return self.localized("description")
+    description = Localized()
 
 
 class RecommendationRule(Bilingual, models.Model):
@@ -276,9 +263,7 @@ class RecommendationRule(Bilingual, models.Model):
     def __str__(self) -> str:
         return self.code
 
-    @property
-    def text(self) -> str:
-        return self.localized("text")
+    text = Localized()
 
 
 # --- firms ------------------------------------------------------------------------------------------

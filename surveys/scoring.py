@@ -16,11 +16,9 @@ Conventions
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-
-import numpy as np
 
 UNKNOWN = "unknown"
 NOT_APPLICABLE = "na"
@@ -40,17 +38,13 @@ TRIGGER_GATE = "gate"
 # Items at or below this score are "weak": they explain a low dimension score.
 WEAK_SCORE = 1
 # Float sums of weights (0.2 + 0.3 + …) must not move a firm across a band edge by 1e-15, so scores are
-# rounded to 6 decimals, by the same floating-point steps in both engines (Python's round() and numpy's
-# differ on near-halves).
+# rounded half up to 6 decimals (floor(x·10⁶ + ½), not round(), which rounds near-halves to even: the
+# stored results of earlier submissions were rounded this way).
 _ROUNDING = 1e6
 
 
 def _round(value: float) -> float:
     return math.floor(value * _ROUNDING + 0.5) / _ROUNDING
-
-
-def _round_array(values: np.ndarray) -> np.ndarray:
-    return np.floor(values * _ROUNDING + 0.5) / _ROUNDING
 
 
 AnswerValue = int | str
@@ -306,22 +300,9 @@ class Result:
 
 
 # --- engine -----------------------------------------------------------------------------------------
-
-
-def _check_answer(item: ItemDef, value: object) -> None:
-    if value == UNKNOWN:
-        if not item.allows_unknown:
-            raise InvalidAnswerError(item.code, value)
-    elif value == NOT_APPLICABLE:
-        if not item.allows_na:
-            raise InvalidAnswerError(item.code, value)
-    elif type(value) is not int or not MIN_SCORE <= value <= MAX_SCORE:
-        raise InvalidAnswerError(item.code, value)
-
-
-def _unknown_limit(definition: Definition) -> float | None:
-    limits = [g.max_share for g in definition.gates if g.kind == GATE_UNKNOWN_SHARE]
-    return min(limits) if limits else None
+# score() is a sequence of named steps, each a small function below it: (0) check and tally each
+# dimension's answers, (1) the dimension scores, (2) the index, (3) the provisional level from the index
+# bands, (4) the gates and the level they leave, (5) the recommendations.
 
 
 def score(
@@ -336,177 +317,156 @@ def score(
     ``IncompleteAnswersError`` otherwise; ``final=False`` (a preview) scores what is there.
     Answers for codes the definition does not know raise ``InvalidAnswerError``.
     """
-    items = definition.items
-    for code in answers:
-        if code not in items:
-            raise InvalidAnswerError(code, answers[code])
+    _check_item_codes(definition, answers)
+    tallies = tuple(_tally_dimension(dim, answers) for dim in definition.dimensions)
+    missing = tuple(code for tally in tallies for code in tally.missing)
+    if final and missing:
+        raise IncompleteAnswersError(missing)
 
-    unknown_limit = _unknown_limit(definition)
-    dim_scores: list[DimensionScore] = []
-    missing_all: list[str] = []
-    # Per dimension, the answers that count, for the gates: (code, score) with 不清楚 as score 0.
-    counted: dict[str, list[tuple[str, int]]] = {}
-    unknown_items: dict[str, list[str]] = {}
-
-    weighted_index = 0.0
-    weight_used = 0.0
-    for dim in definition.dimensions:
-        total = 0.0
-        denominator = 0.0
-        n_unknown = n_na = n_missing = 0
-        rows: list[tuple[str, int]] = []
-        unknowns: list[str] = []
-        weak: list[str] = []
-        for item in dim.items:
-            value = answers.get(item.code)
-            if value is None:
-                n_missing += 1
-                missing_all.append(item.code)
-                continue
-            _check_answer(item, value)
-            if value == NOT_APPLICABLE:
-                n_na += 1
-                continue
-            if value == UNKNOWN:
-                n_unknown += 1
-                unknowns.append(item.code)
-                weak.append(item.code)
-                rows.append((item.code, 0))
-                denominator += item.weight
-                continue
-            rows.append((item.code, value))
-            total += item.weight * value
-            denominator += item.weight
-            if value <= WEAK_SCORE:
-                weak.append(item.code)
-        answered = len(rows)
-        dim_score = _round(100.0 * total / (MAX_SCORE * denominator)) if denominator else None
-        unknown_share = n_unknown / answered if answered else 0.0
-        dim_scores.append(
-            DimensionScore(
-                code=dim.code,
-                score=dim_score,
-                answered=answered,
-                unknown=n_unknown,
-                not_applicable=n_na,
-                missing=n_missing,
-                unknown_share=unknown_share,
-                insufficient_data=unknown_limit is not None and unknown_share > unknown_limit,
-                weak_items=tuple(weak),
-            )
-        )
-        counted[dim.code] = rows
-        unknown_items[dim.code] = unknowns
-        if dim_score is not None:
-            weighted_index += dim.weight * dim_score
-            weight_used += dim.weight
-
-    if final and missing_all:
-        raise IncompleteAnswersError(tuple(missing_all))
-
-    index = _round(weighted_index / weight_used) if weight_used else 0.0
-    levels = definition.levels
-    provisional = 0
-    for rank, level in enumerate(levels):
-        if index >= level.min_index:
-            provisional = rank
-
-    gate_outcomes = tuple(
-        _evaluate_gate(gate, definition, answers, counted, unknown_items) for gate in definition.gates
-    )
-    rank_of = definition.level_rank
-    final_rank = provisional
-    capped_by: list[str] = []
-    for outcome in gate_outcomes:
-        guarded = rank_of[outcome.guards_level]
-        if not outcome.passed and guarded <= provisional:
-            capped_by.append(outcome.code)
-            final_rank = min(final_rank, max(guarded - 1, 0))
-
-    dims_by_code = {d.code: d for d in dim_scores}
-    gates_by_code = {g.code: g for g in gate_outcomes}
-    capped = set(capped_by)
-    recommendations = []
-    for rule in definition.rules:
-        triggered_items: tuple[str, ...] | None = None
-        if rule.trigger == TRIGGER_ITEM:
-            value = answers.get(rule.target)
-            if value == UNKNOWN or (type(value) is int and value <= rule.threshold):
-                triggered_items = (rule.target,)
-        elif rule.trigger == TRIGGER_DIMENSION:
-            dim_result = dims_by_code[rule.target]
-            if dim_result.score is not None and dim_result.score < rule.threshold:
-                triggered_items = dim_result.weak_items or _lowest_items(counted[rule.target])
-        elif rule.target in capped:
-            triggered_items = gates_by_code[rule.target].items
-        if triggered_items is not None:
-            recommendations.append(
-                Recommendation(
-                    rule=rule.code,
-                    countermeasure=rule.countermeasure,
-                    priority=rule.priority,
-                    horizon=rule.horizon,
-                    trigger=rule.trigger,
-                    target=rule.target,
-                    items=triggered_items,
-                )
-            )
-    # Stable sort: within a priority the definition's order (countermeasure, then rule) is kept.
-    recommendations.sort(key=lambda r: r.priority)
-
+    dimensions = _score_dimensions(definition, tallies)
+    index = _weighted_index(definition, dimensions)
+    provisional = _provisional_rank(definition, index)
+    gates = tuple(_evaluate_gate(gate, definition, answers, tallies) for gate in definition.gates)
+    final_rank, capped_by = _apply_gates(definition, gates, provisional)
     return Result(
         version=definition.version,
-        complete=not missing_all,
-        missing=tuple(missing_all),
-        dimensions=tuple(dim_scores),
+        complete=not missing,
+        missing=missing,
+        dimensions=dimensions,
         index=index,
-        provisional_level=levels[provisional].code,
-        level=levels[final_rank].code,
-        gates=gate_outcomes,
-        capped_by=tuple(capped_by),
-        recommendations=tuple(recommendations),
+        provisional_level=definition.levels[provisional].code,
+        level=definition.levels[final_rank].code,
+        gates=gates,
+        capped_by=capped_by,
+        recommendations=_recommendations(definition, answers, dimensions, tallies, gates, capped_by),
     )
 
 
-def _lowest_items(rows: list[tuple[str, int]]) -> tuple[str, ...]:
-    if not rows:
-        return ()
-    lowest = min(score for _, score in rows)
-    return tuple(code for code, score in rows if score == lowest)
+# Step 0: check and sort the answers.
+
+
+@dataclass(slots=True)
+class _DimensionTally:
+    """One dimension's answers sorted for the steps that follow."""
+
+    code: str
+    counted: list[tuple[str, int]] = field(default_factory=list)  # (item, score), 不清楚 as 0; 不适用 left out
+    unknown: list[str] = field(default_factory=list)
+    weak: list[str] = field(default_factory=list)  # at or below WEAK_SCORE, or 不清楚
+    missing: list[str] = field(default_factory=list)
+    not_applicable: int = 0
+    total: float = 0.0  # sum of weight × score
+    denominator: float = 0.0  # sum of the weights of the counted items
+
+
+def _check_item_codes(definition: Definition, answers: Mapping[str, AnswerValue]) -> None:
+    for code, value in answers.items():
+        if code not in definition.items:
+            raise InvalidAnswerError(code, value)
+
+
+def _check_answer(item: ItemDef, value: object) -> None:
+    if value == UNKNOWN:
+        allowed = item.allows_unknown
+    elif value == NOT_APPLICABLE:
+        allowed = item.allows_na
+    else:
+        allowed = type(value) is int and MIN_SCORE <= value <= MAX_SCORE
+    if not allowed:
+        raise InvalidAnswerError(item.code, value)
+
+
+def _tally_dimension(dim: DimensionDef, answers: Mapping[str, AnswerValue]) -> _DimensionTally:
+    tally = _DimensionTally(dim.code)
+    for item in dim.items:
+        value = answers.get(item.code)
+        if value is None:
+            tally.missing.append(item.code)
+            continue
+        _check_answer(item, value)
+        if value == NOT_APPLICABLE:
+            tally.not_applicable += 1
+        elif isinstance(value, int):
+            tally.counted.append((item.code, value))
+            tally.total += item.weight * value
+            tally.denominator += item.weight
+            if value <= WEAK_SCORE:
+                tally.weak.append(item.code)
+        else:  # UNKNOWN: counts, scores 0
+            tally.counted.append((item.code, 0))
+            tally.unknown.append(item.code)
+            tally.weak.append(item.code)
+            tally.denominator += item.weight
+    return tally
+
+
+# Step 1: dimension scores.
+
+
+def _unknown_limit(definition: Definition) -> float | None:
+    limits = [g.max_share for g in definition.gates if g.kind == GATE_UNKNOWN_SHARE]
+    return min(limits) if limits else None
+
+
+def _score_dimensions(definition: Definition, tallies: Sequence[_DimensionTally]) -> tuple[DimensionScore, ...]:
+    unknown_limit = _unknown_limit(definition)
+    return tuple(_dimension_score(tally, unknown_limit) for tally in tallies)
+
+
+def _dimension_score(tally: _DimensionTally, unknown_limit: float | None) -> DimensionScore:
+    answered = len(tally.counted)
+    unknown_share = len(tally.unknown) / answered if answered else 0.0
+    return DimensionScore(
+        code=tally.code,
+        score=_round(100.0 * tally.total / (MAX_SCORE * tally.denominator)) if tally.denominator else None,
+        answered=answered,
+        unknown=len(tally.unknown),
+        not_applicable=tally.not_applicable,
+        missing=len(tally.missing),
+        unknown_share=unknown_share,
+        insufficient_data=unknown_limit is not None and unknown_share > unknown_limit,
+        weak_items=tuple(tally.weak),
+    )
+
+
+# Step 2: the index, the weighted mean of the dimension scores that exist.
+
+
+def _weighted_index(definition: Definition, dimensions: Iterable[DimensionScore]) -> float:
+    total = weight_used = 0.0
+    for dim, result in zip(definition.dimensions, dimensions, strict=True):
+        if result.score is not None:
+            total += dim.weight * result.score
+            weight_used += dim.weight
+    return _round(total / weight_used) if weight_used else 0.0
+
+
+# Step 3: the provisional level, the highest band whose lower edge the index reaches.
+
+
+def _provisional_rank(definition: Definition, index: float) -> int:
+    rank = 0
+    for position, level in enumerate(definition.levels):
+        if index >= level.min_index:
+            rank = position
+    return rank
+
+
+# Step 4: the gates, and the level they leave.
 
 
 def _evaluate_gate(
     gate: GateDef,
     definition: Definition,
     answers: Mapping[str, AnswerValue],
-    counted: Mapping[str, list[tuple[str, int]]],
-    unknown_items: Mapping[str, list[str]],
+    tallies: Sequence[_DimensionTally],
 ) -> GateOutcome:
-    failed_dims: list[str] = []
-    failed_items: list[str] = []
     if gate.kind == GATE_AREA_FLOOR:
-        for dim in definition.dimensions:
-            rows = counted[dim.code]
-            if not rows:
-                continue
-            below = [code for code, score in rows if score < gate.min_score]
-            if (len(rows) - len(below)) / len(rows) < gate.min_share:
-                failed_dims.append(dim.code)
-                failed_items.extend(below)
+        failed_dims, failed_items = _area_floor_failures(gate, tallies)
     elif gate.kind == GATE_KEY_ITEMS:
-        for item_code, min_score in gate.requirements:
-            value = answers.get(item_code)
-            # 不适用, 不清楚 or no answer cannot demonstrate a key capability.
-            if type(value) is not int or value < min_score:
-                failed_items.append(item_code)
-                failed_dims.append(definition.items[item_code].dimension)
+        failed_dims, failed_items = _key_item_failures(gate, definition, answers)
     else:  # GATE_UNKNOWN_SHARE
-        for dim in definition.dimensions:
-            rows = counted[dim.code]
-            unknowns = unknown_items[dim.code]
-            if rows and len(unknowns) / len(rows) > gate.max_share:
-                failed_dims.append(dim.code)
-                failed_items.extend(unknowns)
+        failed_dims, failed_items = _unknown_share_failures(gate, tallies)
     return GateOutcome(
         code=gate.code,
         kind=gate.kind,
@@ -517,141 +477,120 @@ def _evaluate_gate(
     )
 
 
-def score_many(
-    definition: Definition, answer_sets: Iterable[Mapping[str, AnswerValue]], *, final: bool = True
-) -> list[Result]:
-    return [score(definition, answers, final=final) for answers in answer_sets]
+def _area_floor_failures(gate: GateDef, tallies: Sequence[_DimensionTally]) -> tuple[list[str], list[str]]:
+    """Dimensions where too small a share of the counted answers reaches the gate's option, and those below."""
+    failed_dims: list[str] = []
+    failed_items: list[str] = []
+    for tally in tallies:
+        rows = tally.counted
+        if not rows:
+            continue
+        below = [code for code, value in rows if value < gate.min_score]
+        if (len(rows) - len(below)) / len(rows) < gate.min_share:
+            failed_dims.append(tally.code)
+            failed_items.extend(below)
+    return failed_dims, failed_items
 
 
-# --- batch engine -----------------------------------------------------------------------------------
-# The same rules as score(), vectorised over many firms for analytics and simulations. Answers are an
-# int8 matrix (firms × items in definition order): 0–4, or one of the codes below. A test checks that
-# both engines agree on random answers.
-
-CODE_UNKNOWN = -1
-CODE_NOT_APPLICABLE = -2
-CODE_MISSING = -3
-
-
-@dataclass(frozen=True)
-class BatchResult:
-    item_codes: tuple[str, ...]
-    dimension_codes: tuple[str, ...]
-    gate_codes: tuple[str, ...]
-    rule_codes: tuple[str, ...]
-    level_codes: tuple[str, ...]
-    dimension_scores: np.ndarray  # (firms, dimensions), NaN where nothing is scorable
-    index: np.ndarray  # (firms,)
-    provisional_rank: np.ndarray  # (firms,) index into level_codes
-    level_rank: np.ndarray  # (firms,)
-    gate_failed: np.ndarray  # (firms, gates) bool
-    capped: np.ndarray  # (firms, gates) bool: failed and lowered the level
-    triggered: np.ndarray  # (firms, rules) bool
-
-    def level(self, row: int) -> str:
-        return self.level_codes[int(self.level_rank[row])]
+def _key_item_failures(
+    gate: GateDef, definition: Definition, answers: Mapping[str, AnswerValue]
+) -> tuple[list[str], list[str]]:
+    failed_dims: list[str] = []
+    failed_items: list[str] = []
+    for item_code, min_score in gate.requirements:
+        value = answers.get(item_code)
+        # 不适用, 不清楚 or no answer cannot demonstrate a key capability.
+        if not isinstance(value, int) or value < min_score:
+            failed_items.append(item_code)
+            failed_dims.append(definition.items[item_code].dimension)
+    return failed_dims, failed_items
 
 
-def encode_answers(definition: Definition, answer_sets: Iterable[Mapping[str, AnswerValue]]) -> np.ndarray:
-    codes = [item.code for dim in definition.dimensions for item in dim.items]
-    special = {UNKNOWN: CODE_UNKNOWN, NOT_APPLICABLE: CODE_NOT_APPLICABLE, None: CODE_MISSING}
-    rows = [[special.get(a, a) for a in map(answers.get, codes)] for answers in answer_sets]
-    return np.asarray(rows, dtype=np.int8).reshape(len(rows), len(codes))
+def _unknown_share_failures(gate: GateDef, tallies: Sequence[_DimensionTally]) -> tuple[list[str], list[str]]:
+    failed_dims: list[str] = []
+    failed_items: list[str] = []
+    for tally in tallies:
+        if tally.counted and len(tally.unknown) / len(tally.counted) > gate.max_share:
+            failed_dims.append(tally.code)
+            failed_items.extend(tally.unknown)
+    return failed_dims, failed_items
 
 
-def score_batch(definition: Definition, matrix: np.ndarray) -> BatchResult:
-    """Score every row of an encoded answer matrix (see encode_answers); no completeness check."""
-    item_list = [item for dim in definition.dimensions for item in dim.items]
-    column = {item.code: i for i, item in enumerate(item_list)}
-    weights = np.array([item.weight for item in item_list], dtype=np.float64)
-    a = np.asarray(matrix, dtype=np.int8)
-    n = a.shape[0]
-    scores = np.where(a >= 0, a, 0).astype(np.float64)
-    unknown = a == CODE_UNKNOWN
-    counted = (a >= 0) | unknown
+def _apply_gates(definition: Definition, gates: Iterable[GateOutcome], provisional: int) -> tuple[int, tuple[str, ...]]:
+    """The final level's rank, and the failed gates that lowered it (those guarding a level at or below the
+    provisional one), in definition order."""
+    final_rank = provisional
+    capped_by: list[str] = []
+    for outcome in gates:
+        guarded = definition.level_rank[outcome.guards_level]
+        if not outcome.passed and guarded <= provisional:
+            capped_by.append(outcome.code)
+            final_rank = min(final_rank, max(guarded - 1, 0))
+    return final_rank, tuple(capped_by)
 
-    dim_count = len(definition.dimensions)
-    dim_scores = np.full((n, dim_count), np.nan)
-    answered = np.zeros((n, dim_count), dtype=np.int32)
-    unknown_count = np.zeros((n, dim_count), dtype=np.int32)
-    spans = []
-    start = 0
-    # Sums are accumulated column by column in definition order, exactly as score() adds them, so that
-    # both engines round to the same last digit.
-    index_sum = np.zeros(n)
-    weight_used = np.zeros(n)
-    for d, dim in enumerate(definition.dimensions):
-        cols = slice(start, start + len(dim.items))
-        spans.append(cols)
-        total = np.zeros(n)
-        denominator = np.zeros(n)
-        for col in range(start, start + len(dim.items)):
-            w = weights[col]
-            total += w * scores[:, col]
-            denominator += np.where(counted[:, col], w, 0.0)
-        start += len(dim.items)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            dim_scores[:, d] = np.where(
-                denominator > 0, _round_array(100.0 * total / (MAX_SCORE * denominator)), np.nan
-            )
-        answered[:, d] = counted[:, cols].sum(axis=1)
-        unknown_count[:, d] = unknown[:, cols].sum(axis=1)
-        has_score = denominator > 0
-        index_sum += np.where(has_score, dim.weight * np.nan_to_num(dim_scores[:, d]), 0.0)
-        weight_used += np.where(has_score, dim.weight, 0.0)
 
-    with np.errstate(invalid="ignore", divide="ignore"):
-        index = np.where(weight_used > 0, _round_array(index_sum / weight_used), 0.0)
-    thresholds = np.array([lv.min_index for lv in definition.levels[1:]])
-    provisional = (index[:, None] >= thresholds[None, :]).sum(axis=1)
+# Step 5: recommendations.
 
-    gate_failed = np.zeros((n, len(definition.gates)), dtype=bool)
-    for g, gate in enumerate(definition.gates):
-        if gate.kind == GATE_AREA_FLOOR:
-            ok = counted & (a >= gate.min_score)
-            for d, cols in enumerate(spans):
-                has = answered[:, d] > 0
-                with np.errstate(invalid="ignore", divide="ignore"):
-                    share = ok[:, cols].sum(axis=1) / np.where(has, answered[:, d], 1)
-                gate_failed[:, g] |= has & (share < gate.min_share)
-        elif gate.kind == GATE_KEY_ITEMS:
-            for item_code, min_score in gate.requirements:
-                gate_failed[:, g] |= a[:, column[item_code]] < min_score
-        else:
-            has = answered > 0
-            share = unknown_count / np.where(has, answered, 1)
-            gate_failed[:, g] = (has & (share > gate.max_share)).any(axis=1)
 
-    rank_of = definition.level_rank
-    guards = np.array([rank_of[gate.guards_level] for gate in definition.gates], dtype=np.int64)
-    capped = gate_failed & (guards[None, :] <= provisional[:, None])
-    caps = np.where(capped, np.maximum(guards - 1, 0)[None, :], len(definition.levels))
-    level_rank = np.minimum(provisional, caps.min(axis=1, initial=len(definition.levels)))
-
-    dim_position = {dim.code: d for d, dim in enumerate(definition.dimensions)}
-    gate_position = {gate.code: g for g, gate in enumerate(definition.gates)}
-    triggered = np.zeros((n, len(definition.rules)), dtype=bool)
-    for r, rule in enumerate(definition.rules):
-        if rule.trigger == TRIGGER_ITEM:
-            col = a[:, column[rule.target]]
-            triggered[:, r] = (col == CODE_UNKNOWN) | ((col >= 0) & (col <= rule.threshold))
-        elif rule.trigger == TRIGGER_DIMENSION:
-            values = dim_scores[:, dim_position[rule.target]]
-            triggered[:, r] = ~np.isnan(values) & (np.nan_to_num(values, nan=np.inf) < rule.threshold)
-        else:
-            triggered[:, r] = capped[:, gate_position[rule.target]]
-
-    return BatchResult(
-        item_codes=tuple(item.code for item in item_list),
-        dimension_codes=tuple(dim.code for dim in definition.dimensions),
-        gate_codes=tuple(gate.code for gate in definition.gates),
-        rule_codes=tuple(rule.code for rule in definition.rules),
-        level_codes=tuple(lv.code for lv in definition.levels),
-        dimension_scores=dim_scores,
-        index=index,
-        provisional_rank=provisional,
-        level_rank=level_rank,
-        gate_failed=gate_failed,
-        capped=capped,
-        triggered=triggered,
+def _recommendations(
+    definition: Definition,
+    answers: Mapping[str, AnswerValue],
+    dimensions: Iterable[DimensionScore],
+    tallies: Sequence[_DimensionTally],
+    gates: Iterable[GateOutcome],
+    capped_by: Iterable[str],
+) -> tuple[Recommendation, ...]:
+    """The rules that fire, by priority; within a priority in the definition's order (countermeasure, rule)."""
+    capped = set(capped_by)
+    triggers = _Triggers(
+        answers=answers,
+        dimensions={d.code: d for d in dimensions},
+        counted={t.code: t.counted for t in tallies},
+        capping_gates={g.code: g for g in gates if g.code in capped},
     )
+    fired = []
+    for rule in definition.rules:
+        items = triggers.items_for(rule)
+        if items is not None:
+            fired.append(
+                Recommendation(
+                    rule=rule.code,
+                    countermeasure=rule.countermeasure,
+                    priority=rule.priority,
+                    horizon=rule.horizon,
+                    trigger=rule.trigger,
+                    target=rule.target,
+                    items=items,
+                )
+            )
+    fired.sort(key=lambda r: r.priority)  # stable
+    return tuple(fired)
+
+
+@dataclass(frozen=True, slots=True)
+class _Triggers:
+    answers: Mapping[str, AnswerValue]
+    dimensions: Mapping[str, DimensionScore]
+    counted: Mapping[str, list[tuple[str, int]]]
+    capping_gates: Mapping[str, GateOutcome]  # failed gates that lowered the level
+
+    def items_for(self, rule: RuleDef) -> tuple[str, ...] | None:
+        """The answers that make the rule fire, or None when it does not."""
+        if rule.trigger == TRIGGER_ITEM:
+            value = self.answers.get(rule.target)
+            if value == UNKNOWN or (isinstance(value, int) and value <= rule.threshold):
+                return (rule.target,)
+        elif rule.trigger == TRIGGER_DIMENSION:
+            result = self.dimensions[rule.target]
+            if result.score is not None and result.score < rule.threshold:
+                return result.weak_items or _lowest_items(self.counted[rule.target])
+        elif rule.target in self.capping_gates:
+            return self.capping_gates[rule.target].items
+        return None
+
+
+def _lowest_items(rows: list[tuple[str, int]]) -> tuple[str, ...]:
+    if not rows:
+        return ()
+    lowest = min(value for _, value in rows)
+    return tuple(code for code, value in rows if value == lowest)

@@ -6,11 +6,9 @@ element (dimension, item, gate, rule …) and the field, so that an editor can f
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -63,52 +61,46 @@ def read_definition(path: str | Path) -> dict[str, Any]:
     return normalize_definition(data)
 
 
+def bilingual(read: Callable[[str], Any], *fields: str) -> dict[str, Any]:
+    """``{"<field>_zh": read("<field>_zh"), "<field>_en": read("<field>_en"), …}``: every text of the seed
+    schema comes in both languages, read the same way from a YAML mapping or a model row."""
+    return {f"{field}_{lang}": read(f"{field}_{lang}") for field in fields for lang in ("zh", "en")}
+
+
 def normalize_definition(data: Mapping[str, Any]) -> dict[str, Any]:
     """The canonical form: defaults filled in, numbers as floats, so that equal definitions compare equal."""
 
     def text(value: Any) -> str:
         return "" if value is None else str(value).strip()
 
+    def texts(source: Mapping[str, Any], *fields: str) -> dict[str, str]:
+        return bilingual(lambda key: text(source.get(key)), *fields)
+
     return {
         "version": text(data["version"]),
-        "title_zh": text(data["title_zh"]),
-        "title_en": text(data["title_en"]),
-        "description_zh": text(data.get("description_zh")),
-        "description_en": text(data.get("description_en")),
+        **texts(data, "title", "description"),
         "problems": [
             {
                 "code": p["code"],
                 "dimension": p["dimension"],
-                "text_zh": text(p["text_zh"]),
-                "text_en": text(p["text_en"]),
+                **texts(p, "text"),
             }
             for p in data.get("problems") or []
         ],
         "dimensions": [
             {
                 "code": d["code"],
-                "name_zh": text(d["name_zh"]),
-                "name_en": text(d["name_en"]),
-                "problem_zh": text(d["problem_zh"]),
-                "problem_en": text(d["problem_en"]),
-                "description_zh": text(d["description_zh"]),
-                "description_en": text(d["description_en"]),
+                **texts(d, "name", "problem", "description"),
                 "weight": round(float(d["weight"]), 4),
                 "items": [
                     {
                         "code": i["code"],
-                        "text_zh": text(i["text_zh"]),
-                        "text_en": text(i["text_en"]),
-                        "help_zh": text(i.get("help_zh")),
-                        "help_en": text(i.get("help_en")),
+                        **texts(i, "text", "help"),
                         "weight": round(float(i.get("weight", 1)), 3),
                         "allows_unknown": bool(i["allows_unknown"]),
                         "allows_na": bool(i["allows_na"]),
                         "covers": list(i.get("covers") or []),
-                        "options": [
-                            {"score": int(o["score"]), "label_zh": text(o["label_zh"]), "label_en": text(o["label_en"])}
-                            for o in i["options"]
-                        ],
+                        "options": [{"score": int(o["score"]), **texts(o, "label")} for o in i["options"]],
                     }
                     for i in d["items"]
                 ],
@@ -118,10 +110,7 @@ def normalize_definition(data: Mapping[str, Any]) -> dict[str, Any]:
         "levels": [
             {
                 "code": lv["code"],
-                "name_zh": text(lv["name_zh"]),
-                "name_en": text(lv["name_en"]),
-                "description_zh": text(lv["description_zh"]),
-                "description_en": text(lv["description_en"]),
+                **texts(lv, "name", "description"),
                 "min_index": round(float(lv["min_index"]), 2),
             }
             for lv in data["levels"]
@@ -130,19 +119,15 @@ def normalize_definition(data: Mapping[str, Any]) -> dict[str, Any]:
         "countermeasures": [
             {
                 "code": c["code"],
-                "title_zh": text(c["title_zh"]),
-                "title_en": text(c["title_en"]),
+                **texts(c, "title", "description"),
                 "heading_zh": text(c["heading_zh"]),
-                "description_zh": text(c["description_zh"]),
-                "description_en": text(c["description_en"]),
                 "rules": [
                     {
                         "code": r["code"],
                         "trigger": _normalize_trigger(r["trigger"]),
                         "priority": int(r["priority"]),
                         "horizon": r["horizon"],
-                        "text_zh": text(r["text_zh"]),
-                        "text_en": text(r["text_en"]),
+                        **texts(r, "text"),
                     }
                     for r in c["rules"]
                 ],
@@ -167,8 +152,7 @@ def _normalize_gate(gate: Mapping[str, Any], text) -> dict[str, Any]:
         "kind": gate["kind"],
         "guards_level": gate["guards_level"],
         **gate_params(gate),
-        "reason_zh": text(gate["reason_zh"]),
-        "reason_en": text(gate["reason_en"]),
+        **bilingual(lambda key: text(gate.get(key)), "reason"),
     }
 
 
@@ -180,46 +164,35 @@ def _normalize_trigger(trigger: Mapping[str, Any]) -> dict[str, Any]:
     return {"gate": trigger["gate"]}
 
 
-def definition_fingerprint(definition: Mapping[str, Any]) -> str:
-    canonical = json.dumps(definition, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-
-
 def diff_definitions(old: Any, new: Any, path: str = "") -> list[str]:
     """Human-readable list of where two normalized definitions differ (codes, not list positions)."""
     if isinstance(old, dict) and isinstance(new, dict):
-        changes = []
-        for key in sorted(set(old) | set(new)):
-            where = f"{path}.{key}" if path else key
-            if key not in old:
-                changes.append(f"{where}: added")
-            elif key not in new:
-                changes.append(f"{where}: removed")
-            else:
-                changes.extend(diff_definitions(old[key], new[key], where))
+        keys = sorted(set(old) | set(new))
+        return _diff_by_key(old, new, keys, lambda key: f"{path}.{key}" if path else key)
+    if isinstance(old, list) and isinstance(new, list) and all(isinstance(x, dict) and "code" in x for x in old + new):
+        old_by = {x["code"]: x for x in old}
+        new_by = {x["code"]: x for x in new}
+        changes = _diff_by_key(old_by, new_by, list(dict.fromkeys([*old_by, *new_by])), lambda code: f"{path}[{code}]")
+        if not changes and [x["code"] for x in old] != [x["code"] for x in new]:
+            changes.append(f"{path}: order changed")
         return changes
-    if isinstance(old, list) and isinstance(new, list):
-        if all(isinstance(x, dict) and "code" in x for x in old + new):
-            old_by = {x["code"]: x for x in old}
-            new_by = {x["code"]: x for x in new}
-            changes = []
-            for code in list(dict.fromkeys([*old_by, *new_by])):
-                where = f"{path}[{code}]"
-                if code not in old_by:
-                    changes.append(f"{where}: added")
-                elif code not in new_by:
-                    changes.append(f"{where}: removed")
-                else:
-                    changes.extend(diff_definitions(old_by[code], new_by[code], where))
-            if not changes and [x["code"] for x in old] != [x["code"] for x in new]:
-                changes.append(f"{path}: order changed")
-            return changes
-        if old != new:
-            return [f"{path}: {old!r} -> {new!r}"]
-        return []
     if old != new:
         return [f"{path}: {old!r} -> {new!r}"]
     return []
+
+
+def _diff_by_key(
+    old: Mapping[Any, Any], new: Mapping[Any, Any], keys: list[Any], where: Callable[[Any], str]
+) -> list[str]:
+    changes = []
+    for key in keys:
+        if key not in old:
+            changes.append(f"{where(key)}: added")
+        elif key not in new:
+            changes.append(f"{where(key)}: removed")
+        else:
+            changes.extend(diff_definitions(old[key], new[key], where(key)))
+    return changes
 
 
 # --- validation -------------------------------------------------------------------------------------
@@ -276,139 +249,183 @@ class _Checker:
         return value
 
 
+@dataclass
+class _Codes:
+    """The codes declared so far, for the cross-references checked after them."""
+
+    dimensions: set[str] = field(default_factory=set)
+    items: set[str] = field(default_factory=set)
+    problems: set[str] = field(default_factory=set)
+    covered: set[str] = field(default_factory=set)  # problems that some item covers
+    levels: list[str] = field(default_factory=list)
+    gates: set[str] = field(default_factory=set)
+    rules: set[str] = field(default_factory=set)
+    dimensions_with_rules: set[str] = field(default_factory=set)
+
+
 def validate_definition(data: Any, *, source: str) -> list[Issue]:
+    """Every problem of a seed/export definition, in the order of the file (an empty list: valid)."""
     check = _Checker(source)
     if not isinstance(data, dict):
         check.add("file", "-", "must contain a mapping at the top level")
         return check.issues
-
+    codes = _Codes()
     version = data.get("version")
     if not isinstance(version, str | int | float) or isinstance(version, bool) or not str(version).strip():
         check.add("questionnaire", "version", "missing version")
     check.text(data, "questionnaire", "title_zh", "title_en")
+    dimensions = _check_dimensions(check, data, codes)
+    _check_problems(check, data, dimensions, codes)
+    _check_levels(check, data, codes)
+    for gate in check.items_of(data, "questionnaire", "gates"):
+        _check_gate(check, gate, codes)
+    _check_countermeasures(check, data, dimensions, codes)
+    return check.issues
 
-    dimension_codes: set[str] = set()
-    item_codes: set[str] = set()
-    problem_codes: set[str] = set()
-    covered: set[str] = set()
-    item_allows_na: dict[str, bool] = {}
 
+def _check_dimensions(check: _Checker, data: Mapping[str, Any], codes: _Codes) -> list[Any]:
     dimensions = check.items_of(data, "questionnaire", "dimensions")
     if len(dimensions) != DIMENSION_COUNT:
         check.add("questionnaire", "dimensions", f"expected {DIMENSION_COUNT} dimensions, found {len(dimensions)}")
     weights: list[float] = []
     total_items = 0
     for dim in dimensions:
-        code = check.code(dim, "dimension", dimension_codes)
-        element = f"dimension {code}"
-        check.text(dim, element, "name_zh", "name_en", "problem_zh", "problem_en", "description_zh", "description_en")
-        weight = check.number(dim, element, "weight", 0, 1)
+        weight, item_count = _check_dimension(check, dim, codes)
         if weight is not None:
             weights.append(weight)
-        items = check.items_of(dim, element, "items")
-        low, high = ITEMS_PER_DIMENSION
-        if not low <= len(items) <= high:
-            check.add(element, "items", f"expected {low}–{high} items, found {len(items)}")
-        total_items += len(items)
-        for item in items:
-            item_code = check.code(item, "item", item_codes)
-            item_element = f"item {item_code}"
-            check.text(item, item_element, "text_zh", "text_en")
-            for optional in ("help_zh", "help_en"):
-                if optional in item and item[optional] is not None and not isinstance(item[optional], str):
-                    check.add(item_element, optional, "must be text")
-            if bool(item.get("help_zh")) != bool(item.get("help_en")):
-                check.add(item_element, "help_en" if item.get("help_zh") else "help_zh", "missing translation")
-            if "weight" in item:
-                check.number(item, item_element, "weight", 0.001, 100)
-            check.boolean(item, item_element, "allows_unknown")
-            check.boolean(item, item_element, "allows_na")
-            item_allows_na[item_code] = bool(item.get("allows_na"))
-            covers = item.get("covers") or []
-            if not isinstance(covers, list):
-                check.add(item_element, "covers", "must be a list of problem codes")
-                covers = []
-            covered.update(c for c in covers if isinstance(c, str))
-            options = item.get("options")
-            if not isinstance(options, list) or len(options) != OPTIONS_PER_ITEM:
-                found = len(options) if isinstance(options, list) else 0
-                check.add(item_element, "options", f"expected {OPTIONS_PER_ITEM} options, found {found}")
-                continue
-            for expected, option in enumerate(options):
-                if not isinstance(option, dict):
-                    check.add(item_element, f"options[{expected}]", "must be a mapping")
-                    continue
-                if option.get("score") != expected or isinstance(option.get("score"), bool):
-                    check.add(item_element, f"options[{expected}].score", f"must be {expected} (scores 0–4 in order)")
-                check.text(option, f"{item_element} option {expected}", "label_zh", "label_en")
+        total_items += item_count
     low, high = TOTAL_ITEMS
     if dimensions and not low <= total_items <= high:
         check.add("questionnaire", "dimensions", f"expected {low}–{high} items in all, found {total_items}")
     if len(weights) == len(dimensions) and dimensions and abs(sum(weights) - 1) > WEIGHT_TOLERANCE:
         check.add("questionnaire", "dimensions.weight", f"weights must sum to 1, they sum to {sum(weights):g}")
+    return dimensions
 
+
+def _check_dimension(check: _Checker, dim: Mapping[str, Any], codes: _Codes) -> tuple[float | None, int]:
+    """The dimension's weight (None if invalid) and its number of items."""
+    code = check.code(dim, "dimension", codes.dimensions)
+    element = f"dimension {code}"
+    check.text(dim, element, "name_zh", "name_en", "problem_zh", "problem_en", "description_zh", "description_en")
+    weight = check.number(dim, element, "weight", 0, 1)
+    items = check.items_of(dim, element, "items")
+    low, high = ITEMS_PER_DIMENSION
+    if not low <= len(items) <= high:
+        check.add(element, "items", f"expected {low}–{high} items, found {len(items)}")
+    for item in items:
+        _check_item(check, item, codes)
+    return weight, len(items)
+
+
+def _check_item(check: _Checker, item: Mapping[str, Any], codes: _Codes) -> None:
+    element = f"item {check.code(item, 'item', codes.items)}"
+    check.text(item, element, "text_zh", "text_en")
+    for optional in ("help_zh", "help_en"):
+        if optional in item and item[optional] is not None and not isinstance(item[optional], str):
+            check.add(element, optional, "must be text")
+    if bool(item.get("help_zh")) != bool(item.get("help_en")):
+        check.add(element, "help_en" if item.get("help_zh") else "help_zh", "missing translation")
+    if "weight" in item:
+        check.number(item, element, "weight", 0.001, 100)
+    check.boolean(item, element, "allows_unknown")
+    check.boolean(item, element, "allows_na")
+    covers = item.get("covers") or []
+    if not isinstance(covers, list):
+        check.add(element, "covers", "must be a list of problem codes")
+        covers = []
+    codes.covered.update(c for c in covers if isinstance(c, str))
+    _check_options(check, item, element)
+
+
+def _check_options(check: _Checker, item: Mapping[str, Any], element: str) -> None:
+    options = item.get("options")
+    if not isinstance(options, list) or len(options) != OPTIONS_PER_ITEM:
+        found = len(options) if isinstance(options, list) else 0
+        check.add(element, "options", f"expected {OPTIONS_PER_ITEM} options, found {found}")
+        return
+    for expected, option in enumerate(options):
+        if not isinstance(option, dict):
+            check.add(element, f"options[{expected}]", "must be a mapping")
+            continue
+        if option.get("score") != expected or isinstance(option.get("score"), bool):
+            check.add(element, f"options[{expected}].score", f"must be {expected} (scores 0–4 in order)")
+        check.text(option, f"{element} option {expected}", "label_zh", "label_en")
+
+
+def _check_problems(check: _Checker, data: Mapping[str, Any], dimensions: list[Any], codes: _Codes) -> None:
+    """The problems, the items' references to them, and the problems no item covers."""
     for problem in check.items_of(data, "questionnaire", "problems"):
-        code = check.code(problem, "problem", problem_codes)
+        code = check.code(problem, "problem", codes.problems)
         check.text(problem, f"problem {code}", "text_zh", "text_en")
-        if problem.get("dimension") not in dimension_codes:
+        if problem.get("dimension") not in codes.dimensions:
             check.add(f"problem {code}", "dimension", f"unknown dimension {problem.get('dimension')!r}")
-    for dim in dimensions:
-        for item in dim.get("items") or []:
-            if isinstance(item, dict):
-                for c in item.get("covers") or []:
-                    if c not in problem_codes:
-                        check.add(f"item {item.get('code')}", "covers", f"unknown problem {c!r}")
-    for code in sorted(problem_codes - covered):
+    for item in _item_mappings(dimensions):
+        for c in item.get("covers") or []:
+            if c not in codes.problems:
+                check.add(f"item {item.get('code')}", "covers", f"unknown problem {c!r}")
+    for code in sorted(codes.problems - codes.covered):
         check.add(f"problem {code}", "covers", "no item covers this problem")
 
-    level_codes: list[str] = []
+
+def _item_mappings(dimensions: list[Any]) -> list[Mapping[str, Any]]:
+    return [item for dim in dimensions for item in dim.get("items") or [] if isinstance(item, dict)]
+
+
+def _check_levels(check: _Checker, data: Mapping[str, Any], codes: _Codes) -> None:
     levels = check.items_of(data, "questionnaire", "levels")
     if len(levels) != LEVEL_COUNT:
         check.add("questionnaire", "levels", f"expected {LEVEL_COUNT} levels, found {len(levels)}")
     previous = None
-    seen_levels: set[str] = set()
+    seen: set[str] = set()
     for position, level in enumerate(levels):
-        code = check.code(level, "level", seen_levels)
-        level_codes.append(code)
+        code = check.code(level, "level", seen)
+        codes.levels.append(code)
         element = f"level {code}"
         check.text(level, element, "name_zh", "name_en", "description_zh", "description_en")
         minimum = check.number(level, element, "min_index", 0, 100)
-        if minimum is not None:
-            if position == 0 and minimum != 0:
-                check.add(element, "min_index", "the first level must start at 0")
-            if previous is not None and minimum <= previous:
-                check.add(element, "min_index", "thresholds must increase strictly")
-            previous = minimum
+        if minimum is None:
+            continue
+        if position == 0 and minimum != 0:
+            check.add(element, "min_index", "the first level must start at 0")
+        if previous is not None and minimum <= previous:
+            check.add(element, "min_index", "thresholds must increase strictly")
+        previous = minimum
 
-    gate_codes: set[str] = set()
-    for gate in check.items_of(data, "questionnaire", "gates"):
-        code = check.code(gate, "gate", gate_codes)
-        element = f"gate {code}"
-        check.text(gate, element, "reason_zh", "reason_en")
-        if gate.get("guards_level") not in level_codes:
-            check.add(element, "guards_level", f"unknown level {gate.get('guards_level')!r}")
-        kind = gate.get("kind")
-        if kind not in GATE_KINDS:
-            check.add(element, "kind", f"must be one of {', '.join(GATE_KINDS)}")
-        elif kind == GATE_AREA_FLOOR:
-            check.number(gate, element, "min_score", 0, MAX_SCORE)
-            check.number(gate, element, "min_share", 0, 1)
-        elif kind == GATE_KEY_ITEMS:
-            requirements = check.items_of(gate, element, "requirements")
-            if not requirements:
-                check.add(element, "requirements", "needs at least one item")
-            for requirement in requirements:
-                if requirement.get("item") not in item_codes:
-                    check.add(element, "requirements.item", f"unknown item {requirement.get('item')!r}")
-                score = requirement.get("min_score")
-                if isinstance(score, bool) or not isinstance(score, int) or not 0 <= score <= MAX_SCORE:
-                    check.add(element, "requirements.min_score", "must be a whole number 0–4")
-        elif kind == GATE_UNKNOWN_SHARE:
-            check.number(gate, element, "max_share", 0, 1)
 
-    rule_codes: set[str] = set()
-    countermeasure_codes: set[str] = set()
-    rules_for_dimension: set[str] = set()
+def _check_gate(check: _Checker, gate: Mapping[str, Any], codes: _Codes) -> None:
+    element = f"gate {check.code(gate, 'gate', codes.gates)}"
+    check.text(gate, element, "reason_zh", "reason_en")
+    if gate.get("guards_level") not in codes.levels:
+        check.add(element, "guards_level", f"unknown level {gate.get('guards_level')!r}")
+    kind = gate.get("kind")
+    if kind not in GATE_KINDS:
+        check.add(element, "kind", f"must be one of {', '.join(GATE_KINDS)}")
+    elif kind == GATE_AREA_FLOOR:
+        check.number(gate, element, "min_score", 0, MAX_SCORE)
+        check.number(gate, element, "min_share", 0, 1)
+    elif kind == GATE_KEY_ITEMS:
+        _check_requirements(check, gate, element, codes)
+    elif kind == GATE_UNKNOWN_SHARE:
+        check.number(gate, element, "max_share", 0, 1)
+
+
+def _check_requirements(check: _Checker, gate: Mapping[str, Any], element: str, codes: _Codes) -> None:
+    requirements = check.items_of(gate, element, "requirements")
+    if not requirements:
+        check.add(element, "requirements", "needs at least one item")
+    for requirement in requirements:
+        if requirement.get("item") not in codes.items:
+            check.add(element, "requirements.item", f"unknown item {requirement.get('item')!r}")
+        if not _whole_number(requirement.get("min_score"), 0, MAX_SCORE):
+            check.add(element, "requirements.min_score", "must be a whole number 0–4")
+
+
+def _whole_number(value: Any, low: int, high: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+
+
+def _check_countermeasures(check: _Checker, data: Mapping[str, Any], dimensions: list[Any], codes: _Codes) -> None:
+    """The countermeasures and their rules, and the dimensions that no rule covers."""
     item_dimension = {
         item.get("code"): dim.get("code")
         for dim in dimensions
@@ -422,45 +439,49 @@ def validate_definition(data: Any, *, source: str) -> list[Issue]:
             "countermeasures",
             f"expected {COUNTERMEASURE_COUNT} countermeasures, found {len(countermeasures)}",
         )
+    seen: set[str] = set()
     for cm in countermeasures:
-        code = check.code(cm, "countermeasure", countermeasure_codes)
-        element = f"countermeasure {code}"
+        element = f"countermeasure {check.code(cm, 'countermeasure', seen)}"
         check.text(cm, element, "title_zh", "title_en", "heading_zh", "description_zh", "description_en")
         rules = check.items_of(cm, element, "rules")
         if len(rules) < MIN_RULES_PER_COUNTERMEASURE:
             check.add(element, "rules", f"needs at least {MIN_RULES_PER_COUNTERMEASURE} rules, found {len(rules)}")
         for rule in rules:
-            rule_code = check.code(rule, "rule", rule_codes)
-            rule_element = f"rule {rule_code}"
-            check.text(rule, rule_element, "text_zh", "text_en")
-            priority = rule.get("priority")
-            if isinstance(priority, bool) or priority not in (1, 2, 3):
-                check.add(rule_element, "priority", "must be 1, 2 or 3")
-            if rule.get("horizon") not in HORIZONS:
-                check.add(rule_element, "horizon", f"must be one of {', '.join(HORIZONS)}")
-            trigger = rule.get("trigger")
-            if not isinstance(trigger, dict) or len({"item", "dimension", "gate"} & set(trigger)) != 1:
-                check.add(rule_element, "trigger", "must name exactly one of item, dimension or gate")
-                continue
-            if "item" in trigger:
-                if trigger["item"] not in item_codes:
-                    check.add(rule_element, "trigger.item", f"unknown trigger item {trigger['item']!r}")
-                else:
-                    rules_for_dimension.add(item_dimension[trigger["item"]])
-                at_most = trigger.get("at_most")
-                if isinstance(at_most, bool) or not isinstance(at_most, int) or not 0 <= at_most < MAX_SCORE:
-                    check.add(rule_element, "trigger.at_most", "must be a whole number 0–3")
-            elif "dimension" in trigger:
-                if trigger["dimension"] not in dimension_codes:
-                    check.add(rule_element, "trigger.dimension", f"unknown trigger dimension {trigger['dimension']!r}")
-                else:
-                    rules_for_dimension.add(trigger["dimension"])
-                if "below" in trigger:
-                    check.number(trigger, rule_element, "below", 0.01, 100)
-                else:
-                    check.add(rule_element, "trigger.below", "missing threshold")
-            elif trigger["gate"] not in gate_codes:
-                check.add(rule_element, "trigger.gate", f"unknown trigger gate {trigger['gate']!r}")
-    for code in sorted(dimension_codes - rules_for_dimension):
+            _check_rule(check, rule, codes, item_dimension)
+    for code in sorted(codes.dimensions - codes.dimensions_with_rules):
         check.add(f"dimension {code}", "rules", "no recommendation rule covers this dimension")
-    return check.issues
+
+
+def _check_rule(check: _Checker, rule: Mapping[str, Any], codes: _Codes, item_dimension: Mapping[Any, Any]) -> None:
+    element = f"rule {check.code(rule, 'rule', codes.rules)}"
+    check.text(rule, element, "text_zh", "text_en")
+    priority = rule.get("priority")
+    if isinstance(priority, bool) or priority not in (1, 2, 3):
+        check.add(element, "priority", "must be 1, 2 or 3")
+    if rule.get("horizon") not in HORIZONS:
+        check.add(element, "horizon", f"must be one of {', '.join(HORIZONS)}")
+    trigger = rule.get("trigger")
+    if not isinstance(trigger, dict) or len({"item", "dimension", "gate"} & set(trigger)) != 1:
+        check.add(element, "trigger", "must name exactly one of item, dimension or gate")
+    elif "item" in trigger:
+        if trigger["item"] not in codes.items:
+            check.add(element, "trigger.item", f"unknown trigger item {trigger['item']!r}")
+        else:
+            codes.dimensions_with_rules.add(item_dimension[trigger["item"]])
+        if not _whole_number(trigger.get("at_most"), 0, MAX_SCORE - 1):
+            check.add(element, "trigger.at_most", "must be a whole number 0–3")
+    elif "dimension" in trigger:
+        _check_dimension_trigger(check, trigger, element, codes)
+    elif trigger["gate"] not in codes.gates:
+        check.add(element, "trigger.gate", f"unknown trigger gate {trigger['gate']!r}")
+
+
+def _check_dimension_trigger(check: _Checker, trigger: Mapping[str, Any], element: str, codes: _Codes) -> None:
+    if trigger["dimension"] not in codes.dimensions:
+        check.add(element, "trigger.dimension", f"unknown trigger dimension {trigger['dimension']!r}")
+    else:
+        codes.dimensions_with_rules.add(trigger["dimension"])
+    if "below" in trigger:
+        check.number(trigger, element, "below", 0.01, 100)
+    else:
+        check.add(element, "trigger.below", "missing threshold")

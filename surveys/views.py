@@ -1,6 +1,6 @@
 """Firm-facing views. Thin by design: validate with a form, call one service or selector, respond.
 
-Every view that shows a firm's data goes through ``_member_assessment``/``_active_enterprise``: another
+Every view that shows a firm's data goes through ``firm_member_required``/``_member_assessment``: another
 firm's round answers 404 exactly like a missing one.
 """
 
@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.http import Http404, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.http import Http404, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language
@@ -36,13 +36,6 @@ from .forms import (
 )
 from .models import Assessment, Dimension, Membership
 from .services import AnswerChange, InvalidAnswersError, ServiceError
-
-
-def _active_enterprise(request):
-    enterprise = selectors.active_enterprise_for_user(user=request.user)
-    if enterprise is None:
-        raise Http404
-    return enterprise
 
 
 def firm_member_required(view):
@@ -355,12 +348,18 @@ def assessment_page(request, pk: int, number: int):
             ),
             status=409,
         )
+    return _after_page_save(request, pk, number, page.count)
+
+
+def _after_page_save(request, pk: int, number: int, count: int):
+    """Where the page's button leads once its answers are saved: the next or previous page, the review, or
+    the same page again ("save")."""
     action = request.POST.get("action", "save")
-    if action == "next" and number < page.count:
+    if action == "next" and number < count:
         return redirect("surveys:page", pk=pk, number=number + 1)
     if action == "previous" and number > 1:
         return redirect("surveys:page", pk=pk, number=number - 1)
-    if action == "review" or (action == "next" and number == page.count):
+    if action == "review" or (action == "next" and number == count):
         return redirect("surveys:review", pk=pk)
     messages.success(request, _("已保存。"))
     return redirect("surveys:page", pk=pk, number=number)
@@ -456,52 +455,23 @@ def assessment_results(request, pk: int):
     assessment = _member_assessment(request, pk)
     if assessment.is_draft:
         return redirect("surveys:page", pk=pk, number=assessment.last_page)
-    result = selectors.assessment_result(assessment=assessment)
+    report = selectors.assessment_report(assessment=assessment, language=get_language() or "zh-hans")
     audit_event_record(
         request=request, action=AuditEvent.VIEW, target=f"assessment:{pk}", enterprise_id=assessment.enterprise_id
     )
-    codes = [d.dimension.code for d in result.dimensions]
-    dimension_rows = [
-        {
-            "view": d,
-            "peer_means": [g.dimension_means.get(d.dimension.code) if g.shown else None for g in result.peers],
-        }
-        for d in result.dimensions
-    ]
-    charts = _chart_images(assessment, result)
-    history_rows = [
-        {
-            "history": h,
-            "cells": [{"score": h.dimension_scores.get(c), "change": h.changes.get(c)} for c in codes],
-        }
-        for h in result.history
-    ]
-    return render(
-        request,
-        "surveys/results.html",
-        {
-            "assessment": assessment,
-            "result": result,
-            "charts": charts,
-            "dimension_rows": dimension_rows,
-            "history_rows": history_rows,
-        },
-    )
+    return render(request, "surveys/results.html", {"report": report, "charts": _chart_images(report)})
 
 
-def _chart_images(assessment, result) -> dict[str, str]:
+def _chart_images(report: selectors.AssessmentReport) -> dict[str, str]:
     """The report's radar and bars as data: URIs, drawn by the same code as the PDF's."""
     import base64
 
-    from .charts import drawing_to_svg
-    from .reports.context import build_assessment_report
-    from .reports.pdf import chart_drawings
+    from .reports.charts import chart_drawings, drawing_to_svg
 
-    report = build_assessment_report(assessment=assessment, language=get_language() or "zh-hans", result=result)
     drawings = chart_drawings(report)
     images = {}
     for kind in ("radar", "bars"):
-        svg = drawing_to_svg(drawings[kind], id_prefix=f"{kind}{assessment.pk}")
+        svg = drawing_to_svg(drawings[kind], id_prefix=f"{kind}{report.assessment_id}")
         images[kind] = "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
     return images
 
@@ -510,16 +480,14 @@ def _chart_images(assessment, result) -> dict[str, str]:
 @require_GET
 def assessment_report(request, pk: int):
     assessment = _member_assessment(request, pk)
-    from .reports import ReportNotAvailable, assessment_pdf, content_disposition
-    from .reports.pdf import ascii_filename
+    from .reports import attachment, render_assessment_pdf
 
     try:
-        filename, mimetype, data = assessment_pdf(assessment=assessment, language=get_language() or "zh-hans")
-    except ReportNotAvailable as exc:
+        report = selectors.assessment_report(assessment=assessment, language=get_language() or "zh-hans")
+    except selectors.ReportNotAvailable as exc:
         raise Http404 from exc
+    filename, mimetype, data = render_assessment_pdf(report)
     audit_event_record(
         request=request, action=AuditEvent.DOWNLOAD, target=f"report:{pk}", enterprise_id=assessment.enterprise_id
     )
-    response = HttpResponse(data, content_type=mimetype)
-    response["Content-Disposition"] = content_disposition(filename, ascii_fallback=ascii_filename(filename))
-    return response
+    return attachment(data, filename=filename, content_type=mimetype)

@@ -1,4 +1,4 @@
-"""surveys/charts.py: the radar and the grouped bars, as PDF drawings and as standalone SVG."""
+"""surveys/reports/charts.py: the radar and the grouped bars, as PDF drawings and as standalone SVG."""
 
 import re
 from io import BytesIO
@@ -10,7 +10,7 @@ from reportlab.graphics import renderPDF
 from reportlab.graphics.charts.spider import SpiderChart
 from reportlab.graphics.shapes import Drawing
 
-from surveys import charts
+from surveys.reports import charts
 
 SVG = "{http://www.w3.org/2000/svg}"
 LABELS = ["数字经济引领带动", "融合程度", "核心技术掌握", "跨界复合型人才", "数实融合生态环境"]

@@ -1,4 +1,4 @@
-"""surveys/fonts.py: the CJK TrueType font is registered once, with the CID font as the fallback."""
+"""surveys/reports/fonts.py: the CJK TrueType font is registered once, with the CID font as the fallback."""
 
 import logging
 from io import BytesIO
@@ -8,7 +8,7 @@ import pytest
 from pypdf import PdfReader
 from reportlab.pdfgen import canvas
 
-from surveys import fonts
+from surveys.reports import fonts
 
 WQY = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
 
@@ -50,7 +50,7 @@ def test_registration_happens_once_per_process(settings):
 
 def test_falls_back_to_stsong_light_when_no_configured_font_exists(settings, tmp_path, caplog):
     settings.JINAN_PDF_FONT_PATHS = [str(tmp_path / "missing.ttc"), str(tmp_path / "also-missing.ttf")]
-    with caplog.at_level(logging.WARNING, logger="surveys.fonts"):
+    with caplog.at_level(logging.WARNING, logger="surveys.reports.fonts"):
         font = fonts.pdf_font()
     assert font == fonts.PdfFont(name="STSong-Light", embedded=False)
     assert "STSong-Light" in caplog.text and "fonts-wqy-microhei" in caplog.text
@@ -64,7 +64,7 @@ def test_a_file_that_is_not_a_truetype_font_is_skipped_with_a_warning(settings, 
     broken = tmp_path / "broken.ttf"
     broken.write_bytes(b"not a font at all")
     settings.JINAN_PDF_FONT_PATHS = [str(broken), WQY]
-    with caplog.at_level(logging.WARNING, logger="surveys.fonts"):
+    with caplog.at_level(logging.WARNING, logger="surveys.reports.fonts"):
         font = fonts.pdf_font()
     assert font.embedded and font.path == WQY
     assert str(broken) in caplog.text

@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from surveys import services
 from surveys.models import Answer, Assessment, DimensionResult, Enterprise, Item, Membership
+from surveys.reports.formatting import format_score
 from surveys.services import ServiceError
 
 from .model_factories import VALID_USCC
@@ -117,7 +118,7 @@ def test_signup_creates_user_firm_and_owner_then_the_whole_flow_to_results(clien
 
     results = client.get(response.url).content.decode()
     assert assessment.level in results
-    assert str(assessment.index) in results
+    assert format_score(assessment.index) in results  # one decimal, as in the PDF
     assert results.count('src="data:image/svg+xml;base64,') == 2  # radar and bars, drawn as in the PDF
     assert "触发该建议的答案" in results or "不足10家" in results
 

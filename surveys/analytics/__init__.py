@@ -1,33 +1,10 @@
-"""Aggregates for the administrators' dashboard, exports and the city report (see dashboard.py)."""
+"""Aggregates for the administrators' dashboard (aggregates.py), exports (exports.py) and the city report
+(city.py). Every figure starts from the scoped querysets of surveys.selectors.administrators, with the
+filters (``Filters``) the pages share, and hides small groups by surveys.suppression."""
 
 from __future__ import annotations
 
-from surveys.selectors.administrators import (
-    ADMIN_FIRM_DEFAULT_SORT,
-    ADMIN_FIRM_SORTS,
-    AdminAnswerRow,
-    Filters,
-    admin_firm,
-    admin_firm_list,
-    admin_firm_rounds,
-    admin_firm_sort,
-    admin_round,
-    admin_round_answers,
-    all_rounds_queryset,
-    dimension_results,
-    firm_queryset,
-    firms_with_round,
-    round_labels,
-    round_queryset,
-    submission_years,
-)
-from surveys.suppression import (
-    min_group_size,
-    share,
-    shown_count,
-    suppress_partition,
-)
-
+from ..selectors.administrators import Filters
 from .aggregates import (
     BREAKDOWNS,
     FINGERPRINT_SECONDS,
@@ -78,9 +55,6 @@ from .histograms import (
 )
 
 __all__ = [
-    "ADMIN_FIRM_DEFAULT_SORT",
-    "ADMIN_FIRM_SORTS",
-    "AdminAnswerRow",
     "BREAKDOWNS",
     "Breakdown",
     "CityReportData",
@@ -105,13 +79,6 @@ __all__ = [
     "WEAK_ITEM_SCORE",
     "WeakItem",
     "WeakShareRow",
-    "admin_firm",
-    "admin_firm_list",
-    "admin_firm_rounds",
-    "admin_firm_sort",
-    "admin_round",
-    "admin_round_answers",
-    "all_rounds_queryset",
     "breakdown",
     "breakdown_page",
     "breakdown_title",
@@ -119,24 +86,14 @@ __all__ = [
     "city_report_data",
     "dashboard",
     "dimension_infos",
-    "dimension_results",
     "dimension_stats",
-    "firm_queryset",
-    "firms_with_round",
     "histogram_summary",
     "level_infos",
-    "min_group_size",
     "overview",
     "quantiles_from_histogram",
     "reference_questionnaire",
-    "round_labels",
     "round_labels_cached",
-    "round_queryset",
-    "share",
-    "shown_count",
-    "submission_years",
     "submissions_fingerprint",
-    "suppress_partition",
     "trend",
     "trend_page",
     "weak_items",

@@ -36,17 +36,6 @@ from django.db.models.functions import ExtractYear
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from surveys.analytics.histograms import histogram_summary
-from surveys.selectors.administrators import (
-    Filters,
-    all_rounds_queryset,
-    dimension_results,
-    firm_queryset,
-    round_labels,
-    round_queryset,
-)
-from surveys.suppression import min_group_size, share, shown_count, suppress_partition
-
 from .. import choices, selectors
 from ..choices import label_of
 from ..models import (
@@ -61,6 +50,16 @@ from ..models import (
     RecommendationRule,
 )
 from ..scopes import AdminScope
+from ..selectors.administrators import (
+    Filters,
+    all_rounds_queryset,
+    dimension_results,
+    firm_queryset,
+    round_labels,
+    round_queryset,
+)
+from ..suppression import min_group_size, share, shown_count, suppress_partition
+from .histograms import histogram_summary
 
 # A firm is "weak" in a problem area when its dimension score is below this (the questionnaire's
 # {dimension: Dx, below: 40} recommendation rules use the same line).

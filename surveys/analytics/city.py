@@ -6,7 +6,17 @@ from dataclasses import dataclass
 
 from django.db.models import Avg, Count, Q
 
-from surveys.analytics.aggregates import (
+from ..choices import label_of
+from ..models import (
+    Countermeasure,
+    Item,
+    Questionnaire,
+    RecommendationRule,
+)
+from ..scopes import AdminScope
+from ..selectors.administrators import Filters, dimension_results, round_queryset
+from ..suppression import share, shown_count, suppress_partition
+from .aggregates import (
     BREAKDOWNS,
     WEAK_DIMENSION_SCORE,
     CountermeasureRef,
@@ -24,17 +34,6 @@ from surveys.analytics.aggregates import (
     reference_questionnaire,
     weak_items,
 )
-from surveys.selectors.administrators import Filters, dimension_results, round_queryset
-from surveys.suppression import share, shown_count, suppress_partition
-
-from ..choices import label_of
-from ..models import (
-    Countermeasure,
-    Item,
-    Questionnaire,
-    RecommendationRule,
-)
-from ..scopes import AdminScope
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -24,11 +24,14 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from .. import analytics, charts, charts_admin, exports, scopes, selectors
+from .. import analytics, scopes, selectors, suppression
+from ..analytics.exports import DATASETS, audit_table, tables_for
 from ..audit.models import AuditEvent
 from ..audit.selectors import audit_events, audit_firm_name, audit_rows
 from ..audit.services import audit_event_record
 from ..models import Assessment, Enterprise
+from ..reports import charts, exports
+from ..reports.http import attachment
 from .forms import SEARCH_MAX_LENGTH, AuditFilterForm, FilterForm
 
 FIRMS_PER_PAGE = 50
@@ -80,7 +83,7 @@ def _context(request, form, filters, tab: str, **extra):
         "filters": filters,
         "query": filters.query_string(),
         "tab": tab,
-        "min_group_size": analytics.min_group_size(),
+        "min_group_size": suppression.min_group_size(),
         "hidden_fields": [],
         **extra,
     }
@@ -157,7 +160,7 @@ def _chart_drawing(name: str, scope, filters, request):
         board = analytics.dashboard(scope, filters)
         if name == "levels":
             cells = board.overview.levels
-            return charts_admin.count_bars(
+            return charts.count_bars(
                 [f"{c.code} {c.name}" for c in cells], [c.firms for c in cells], series_name=_("企业数")
             )
         stats = board.dimension_stats
@@ -178,7 +181,7 @@ def _chart_drawing(name: str, scope, filters, request):
     if name == "weaknesses":
         _total, items = analytics.weaknesses_page(scope, filters)
         items = items[:CHART_GROUPS]
-        return charts_admin.share_bars(
+        return charts.share_bars(
             [i.code for i in items], [i.share for i in items], series_name=_("选择0–1分或“不清楚”的企业占比（%）")
         )
     if name == "trend":
@@ -273,10 +276,12 @@ def _firm_page(request, enterprise: Enterprise, selected: Assessment | None):
         detail={"side": "manage", "contacts": request.admin_scope.can_view_contacts},
     )
     rounds = list(selectors.admin_firm_rounds(scope=request.admin_scope, enterprise=enterprise))
-    result = answers = None
+    report = None
     if selected is not None:
-        result = selectors.assessment_result(assessment=selected)
-        answers = selectors.admin_round_answers(assessment=selected)
+        # The same read model as the firm's results page and PDF, trimmed to the administrator's scope.
+        report = selectors.assessment_report(
+            assessment=selected, language=get_language() or "zh-hans", scope=request.admin_scope
+        )
     return render(
         request,
         "surveys/manage/firm.html",
@@ -286,8 +291,7 @@ def _firm_page(request, enterprise: Enterprise, selected: Assessment | None):
             "enterprise": enterprise,
             "rounds": rounds,
             "selected": selected,
-            "result": result,
-            "answers": answers,
+            "report": report,
             "back": request.GET.get("back", ""),
         },
     )
@@ -322,13 +326,13 @@ def round_detail(request, pk: int, round_pk: int):
 @administrator_required
 @require_GET
 def round_report(request, pk: int, round_pk: int):
-    from ..reports import content_disposition
-    from ..reports.manage import administrator_assessment_pdf
+    from ..reports import render_assessment_pdf
 
     assessment = _scoped_round(request, pk, round_pk)
-    filename, mimetype, data = administrator_assessment_pdf(
-        assessment=assessment, scope=request.admin_scope, language=get_language() or "zh-hans"
+    report = selectors.assessment_report(
+        assessment=assessment, language=get_language() or "zh-hans", scope=request.admin_scope
     )
+    filename, mimetype, data = render_assessment_pdf(report)
     audit_event_record(
         request=request,
         action=AuditEvent.DOWNLOAD,
@@ -336,10 +340,7 @@ def round_report(request, pk: int, round_pk: int):
         enterprise_id=assessment.enterprise_id,
         detail={"side": "manage", "contacts": request.admin_scope.can_view_contacts},
     )
-    response = HttpResponse(data, content_type=mimetype)
-    response["Content-Disposition"] = content_disposition(filename, ascii_fallback=f"report-{assessment.pk}.pdf")
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return attachment(data, filename=filename, content_type=mimetype, ascii_fallback=f"report-{assessment.pk}.pdf")
 
 
 # --- the audit log ----------------------------------------------------------------------------------
@@ -374,8 +375,6 @@ def audit_log(request):
 @require_GET
 def audit_export(request):
     _require_audit_reader(request)
-    from ..reports import content_disposition
-
     filters = AuditFilterForm(request.GET).filters()
     # Reading the log out of the application is itself an event of the log.
     audit_event_record(
@@ -385,13 +384,8 @@ def audit_export(request):
         detail={"filters": urlencode(filters.query_items()), "scope": request.admin_scope.label},
     )
     filename, fallback = exports.export_filename("audit", "csv")
-    response = StreamingHttpResponse(
-        exports.csv_chunks([exports.audit_table(filters)]), content_type=exports.CSV_MIMETYPE
-    )
-    response["Content-Disposition"] = content_disposition(filename, ascii_fallback=fallback)
-    response["Cache-Control"] = "private, no-store"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    chunks = exports.csv_chunks([audit_table(filters)])
+    return attachment(chunks, filename=filename, content_type=exports.CSV_MIMETYPE, ascii_fallback=fallback)
 
 
 # --- exports and the city report --------------------------------------------------------------------
@@ -400,13 +394,11 @@ def audit_export(request):
 @administrator_required
 @require_GET
 def export(request, dataset: str, fmt: str):
-    if dataset not in exports.DATASETS or fmt not in exports.FORMATS:
+    if dataset not in DATASETS or fmt not in exports.FORMATS:
         raise Http404
     _require_export(request)
-    from ..reports import content_disposition
-
     _form, filters, _levels = _filters(request)
-    tables = exports.tables_for(dataset, request.admin_scope, filters)
+    tables = tables_for(dataset, request.admin_scope, filters)
     audit_event_record(
         request=request,
         action=AuditEvent.EXPORT,
@@ -415,25 +407,20 @@ def export(request, dataset: str, fmt: str):
     )
     filename, fallback = exports.export_filename(dataset, fmt)
     if fmt == "csv":
-        response = StreamingHttpResponse(exports.csv_chunks(tables), content_type=exports.CSV_MIMETYPE)
+        content = exports.csv_chunks(tables)
     else:
         try:
-            handle = exports.xlsx_file(tables)
+            content = exports.xlsx_file(tables)
         except exports.TooManyRowsError:
             messages.error(request, _("数据行数超过 Excel 的上限（1,048,575 行）。请导出 CSV，或缩小筛选范围。"))
             return redirect(reverse("manage:dashboard") + "?" + filters.query_string())
-        response = FileResponse(handle, content_type=exports.XLSX_MIMETYPE)
-    response["Content-Disposition"] = content_disposition(filename, ascii_fallback=fallback)
-    response["Cache-Control"] = "private, no-store"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return attachment(content, filename=filename, content_type=exports.MIMETYPES[fmt], ascii_fallback=fallback)
 
 
 @administrator_required
 @require_GET
 def city_report(request):
     _require_export(request)
-    from ..reports import content_disposition
     from ..reports.city import city_report_pdf
 
     _form, filters, _levels = _filters(request)
@@ -446,8 +433,5 @@ def city_report(request):
         target="export:city_report.pdf",
         detail={"filters": filters.query_string(), "scope": request.admin_scope.label},
     )
-    response = HttpResponse(data, content_type=mimetype)
     stamp = timezone.localdate().strftime("%Y%m%d")
-    response["Content-Disposition"] = content_disposition(filename, ascii_fallback=f"jinan-city-report-{stamp}.pdf")
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return attachment(data, filename=filename, content_type=mimetype, ascii_fallback=f"jinan-city-report-{stamp}.pdf")

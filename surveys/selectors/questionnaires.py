@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from django.db.models import Prefetch
@@ -15,6 +16,7 @@ from ..models import (
     Item,
     Questionnaire,
 )
+from ..seeding import bilingual
 
 
 def questionnaire_get(*, version: str) -> Questionnaire:
@@ -41,37 +43,26 @@ def questionnaire_export(*, questionnaire: Questionnaire) -> dict[str, Any]:
     countermeasures = Countermeasure.objects.filter(questionnaire=questionnaire).prefetch_related("rules")
     return {
         "version": questionnaire.version,
-        "title_zh": questionnaire.title_zh,
-        "title_en": questionnaire.title_en,
-        "description_zh": questionnaire.description_zh,
-        "description_en": questionnaire.description_en,
+        **bilingual(partial(getattr, questionnaire), "title", "description"),
         "problems": [
-            {"code": p.code, "dimension": p.dimension.code, "text_zh": p.text_zh, "text_en": p.text_en}
+            {"code": p.code, "dimension": p.dimension.code, **bilingual(partial(getattr, p), "text")}
             for p in questionnaire.problems.select_related("dimension").order_by("position")
         ],
         "dimensions": [
             {
                 "code": d.code,
-                "name_zh": d.name_zh,
-                "name_en": d.name_en,
-                "problem_zh": d.problem_zh,
-                "problem_en": d.problem_en,
-                "description_zh": d.description_zh,
-                "description_en": d.description_en,
+                **bilingual(partial(getattr, d), "name", "problem", "description"),
                 "weight": float(d.weight),
                 "items": [
                     {
                         "code": i.code,
-                        "text_zh": i.text_zh,
-                        "text_en": i.text_en,
-                        "help_zh": i.help_zh,
-                        "help_en": i.help_en,
+                        **bilingual(partial(getattr, i), "text", "help"),
                         "weight": float(i.weight),
                         "allows_unknown": i.allows_unknown,
                         "allows_na": i.allows_na,
                         "covers": [p.code for p in sorted(i.covers.all(), key=lambda p: p.position)],
                         "options": [
-                            {"score": o.score, "label_zh": o.label_zh, "label_en": o.label_en}
+                            {"score": o.score, **bilingual(partial(getattr, o), "label")}
                             for o in sorted(i.options.all(), key=lambda o: o.score)
                         ],
                     }
@@ -83,10 +74,7 @@ def questionnaire_export(*, questionnaire: Questionnaire) -> dict[str, Any]:
         "levels": [
             {
                 "code": lv.code,
-                "name_zh": lv.name_zh,
-                "name_en": lv.name_en,
-                "description_zh": lv.description_zh,
-                "description_en": lv.description_en,
+                **bilingual(partial(getattr, lv), "name", "description"),
                 "min_index": float(lv.min_index),
             }
             for lv in questionnaire.levels.order_by("position")
@@ -95,19 +83,15 @@ def questionnaire_export(*, questionnaire: Questionnaire) -> dict[str, Any]:
         "countermeasures": [
             {
                 "code": c.code,
-                "title_zh": c.title_zh,
-                "title_en": c.title_en,
+                **bilingual(partial(getattr, c), "title", "description"),
                 "heading_zh": c.heading_zh,
-                "description_zh": c.description_zh,
-                "description_en": c.description_en,
                 "rules": [
                     {
                         "code": r.code,
                         "trigger": r.trigger,
                         "priority": r.priority,
                         "horizon": r.horizon,
-                        "text_zh": r.text_zh,
-                        "text_en": r.text_en,
+                        **bilingual(partial(getattr, r), "text"),
                     }
                     for r in sorted(c.rules.all(), key=lambda r: r.position)
                 ],
@@ -123,8 +107,7 @@ def _gate_export(gate: Gate) -> dict[str, Any]:
         "kind": gate.kind,
         "guards_level": gate.guards_level,
         **gate.params,
-        "reason_zh": gate.reason_zh,
-        "reason_en": gate.reason_en,
+        **bilingual(partial(getattr, gate), "reason"),
     }
 
 

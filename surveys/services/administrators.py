@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from surveys.services.errors import ServiceError
+from .errors import ServiceError
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import Group, User
+
+    from ..models import AdministratorScope
 
 
 @transaction.atomic
-def administrator_roles_ensure():
+def administrator_roles_ensure() -> dict[str, Group]:
     """Create (or repair) the two administrator groups with their permissions; idempotent.
 
     Returns {role: Group}. The permissions are listed in surveys/scopes.py (ROLE_PERMISSIONS).
@@ -43,7 +50,7 @@ def administrator_roles_ensure():
 
 
 @transaction.atomic
-def administrator_grant(*, user, role: str, districts: list[str] | tuple[str, ...] = ()):
+def administrator_grant(*, user: User, role: str, districts: list[str] | tuple[str, ...] = ()) -> AdministratorScope:
     """Make ``user`` a city (role "city") or district administrator (role "district", for ``districts``).
 
     A user holds one administrator role at a time: granting one removes the other.
@@ -69,7 +76,7 @@ def administrator_grant(*, user, role: str, districts: list[str] | tuple[str, ..
 
 
 @transaction.atomic
-def administrator_revoke(*, user) -> None:
+def administrator_revoke(*, user: User) -> None:
     from ..models import AdministratorScope
 
     groups = administrator_roles_ensure()

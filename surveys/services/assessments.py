@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-
-from surveys.services.errors import InvalidAnswersError, ServiceError
 
 from .. import scoring, selectors
 from ..models import (
@@ -22,6 +20,10 @@ from ..models import (
     Enterprise,
     Item,
 )
+from .errors import InvalidAnswersError, ServiceError
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 def default_round_label(*, enterprise: Enterprise) -> str:
@@ -34,7 +36,7 @@ def default_round_label(*, enterprise: Enterprise) -> str:
 
 
 @transaction.atomic
-def assessment_start(*, enterprise: Enterprise, user, label: str = "") -> Assessment:
+def assessment_start(*, enterprise: Enterprise, user: User, label: str = "") -> Assessment:
     """Open a new round, or return the firm's open draft: a firm never has two."""
     Enterprise.objects.select_for_update().filter(id=enterprise.id).first()
     draft = Assessment.objects.filter(enterprise=enterprise, status=Assessment.STATUS_DRAFT).first()
@@ -108,7 +110,9 @@ class _ItemRule(NamedTuple):
 
 
 @transaction.atomic
-def answers_save(*, assessment: Assessment, user, changes: list[AnswerChange], page: int | None = None) -> SaveOutcome:
+def answers_save(
+    *, assessment: Assessment, user: User, changes: list[AnswerChange], page: int | None = None
+) -> SaveOutcome:
     """Save answers with a per-answer version check: all or nothing.
 
     A change based on an older revision than the stored one, whose content differs from what is stored,
@@ -125,76 +129,87 @@ def answers_save(*, assessment: Assessment, user, changes: list[AnswerChange], p
     if page is not None and not 1 <= page <= len({item.dimension_id for item in items.values()}):
         page = None  # only a page the questionnaire has is remembered for resuming
     for change in changes:
-        item = items.get(change.item_code)
-        if item is None:
-            raise InvalidAnswersError(_("问卷中没有题目“%(code)s”。") % {"code": change.item_code})
-        value = change.value
-        allowed = (
-            (value is None)
-            or (type(value) is int and 0 <= value <= scoring.MAX_SCORE)
-            or (value == scoring.UNKNOWN and item.allows_unknown)
-            or (value == scoring.NOT_APPLICABLE and item.allows_na)
-        )
-        if not allowed:
-            raise InvalidAnswersError(_("题目 %(code)s 没有这个选项。") % {"code": item.code})
-        if len(change.note) > NOTE_MAX_LENGTH:
-            raise InvalidAnswersError(
-                _("题目 %(code)s 的备注超过 %(max)d 字。") % {"code": item.code, "max": NOTE_MAX_LENGTH}
-            )
-        if not _storable_text(change.note):
-            raise InvalidAnswersError(_("提交的数据无效，请刷新页面。"))
+        _check_change(change, items.get(change.item_code))
     code_of = {items[c.item_code].id: c.item_code for c in changes}
     existing = {
         code_of[answer.item_id]: answer
         for answer in Answer.objects.select_related("updated_by").filter(assessment=assessment, item_id__in=code_of)
     }
     outcome = SaveOutcome(total=len(items))
-    for change in changes:
-        current = existing.get(change.item_code)
-        current_revision = current.revision if current else 0
-        if change.base_revision != current_revision:
-            same = current is not None and current.value == change.value and current.note == change.note
-            if not same:
-                outcome.conflicts.append(
-                    AnswerConflict(
-                        item_code=change.item_code,
-                        theirs_value=current.value if current else None,
-                        theirs_note=current.note if current else "",
-                        revision=current_revision,
-                        updated_by=str(current.updated_by) if current and current.updated_by else "",
-                    )
-                )
-    if outcome.conflicts:
-        outcome.answered = _answered_count(assessment)
-        return outcome
-    for change in changes:
-        current = existing.get(change.item_code)
-        score = change.value if type(change.value) is int else None
-        special = change.value if isinstance(change.value, str) else ""
-        if current is None:
-            if change.value is None and not change.note:
-                continue
-            current = Answer(assessment=assessment, item_id=items[change.item_code].id, revision=0)
-        elif current.value == change.value and current.note == change.note:
-            outcome.revisions[change.item_code] = current.revision
-            continue
-        current.score, current.special, current.note = score, special, change.note
-        current.revision += 1
-        current.updated_by = user
-        # Field checks only: the relations were resolved above, and the unique and check constraints, which
-        # full_clean would test with a query each, are enforced by the database in this transaction.
-        current.full_clean(
-            exclude=["assessment", "item", "updated_by"], validate_unique=False, validate_constraints=False
-        )
-        current.save()
-        outcome.revisions[change.item_code] = current.revision
-    update_fields = ["updated_at"]
-    if page is not None:
-        assessment.last_page = page
-        update_fields.append("last_page")
-    assessment.save(update_fields=update_fields)
+    outcome.conflicts = [
+        conflict for change in changes if (conflict := _conflict(change, existing.get(change.item_code))) is not None
+    ]
+    if not outcome.conflicts:
+        for change in changes:
+            revision = _write_answer(assessment, items[change.item_code], change, existing.get(change.item_code), user)
+            if revision is not None:
+                outcome.revisions[change.item_code] = revision
+        update_fields = ["updated_at"]
+        if page is not None:
+            assessment.last_page = page
+            update_fields.append("last_page")
+        assessment.save(update_fields=update_fields)
     outcome.answered = _answered_count(assessment)
     return outcome
+
+
+def _check_change(change: AnswerChange, item: _ItemRule | None) -> None:
+    """Refuse (InvalidAnswersError) an item the questionnaire lacks, a value it does not offer, a bad note."""
+    if item is None:
+        raise InvalidAnswersError(_("问卷中没有题目“%(code)s”。") % {"code": change.item_code})
+    value = change.value
+    allowed = (
+        (value is None)
+        or (type(value) is int and 0 <= value <= scoring.MAX_SCORE)
+        or (value == scoring.UNKNOWN and item.allows_unknown)
+        or (value == scoring.NOT_APPLICABLE and item.allows_na)
+    )
+    if not allowed:
+        raise InvalidAnswersError(_("题目 %(code)s 没有这个选项。") % {"code": item.code})
+    if len(change.note) > NOTE_MAX_LENGTH:
+        raise InvalidAnswersError(
+            _("题目 %(code)s 的备注超过 %(max)d 字。") % {"code": item.code, "max": NOTE_MAX_LENGTH}
+        )
+    if not _storable_text(change.note):
+        raise InvalidAnswersError(_("提交的数据无效，请刷新页面。"))
+
+
+def _conflict(change: AnswerChange, current: Answer | None) -> AnswerConflict | None:
+    """The stored answer, if the change was based on an older revision and differs from it."""
+    current_revision = current.revision if current else 0
+    if change.base_revision == current_revision:
+        return None
+    if current is not None and current.value == change.value and current.note == change.note:
+        return None
+    return AnswerConflict(
+        item_code=change.item_code,
+        theirs_value=current.value if current else None,
+        theirs_note=current.note if current else "",
+        revision=current_revision,
+        updated_by=str(current.updated_by) if current and current.updated_by else "",
+    )
+
+
+def _write_answer(
+    assessment: Assessment, item: _ItemRule, change: AnswerChange, current: Answer | None, user: User
+) -> int | None:
+    """Store one change; the answer's revision afterwards, None when there is no answer (nor note) to keep."""
+    if current is None:
+        if change.value is None and not change.note:
+            return None
+        current = Answer(assessment=assessment, item_id=item.id, revision=0)
+    elif current.value == change.value and current.note == change.note:
+        return current.revision
+    current.score = change.value if type(change.value) is int else None
+    current.special = change.value if isinstance(change.value, str) else ""
+    current.note = change.note
+    current.revision += 1
+    current.updated_by = user
+    # Field checks only: the relations were resolved above, and the unique and check constraints, which
+    # full_clean would test with a query each, are enforced by the database in this transaction.
+    current.full_clean(exclude=["assessment", "item", "updated_by"], validate_unique=False, validate_constraints=False)
+    current.save()
+    return current.revision
 
 
 def _answered_count(assessment: Assessment) -> int:
@@ -202,7 +217,7 @@ def _answered_count(assessment: Assessment) -> int:
 
 
 @transaction.atomic
-def assessment_submit(*, assessment: Assessment, user, pledge: bool) -> Assessment:
+def assessment_submit(*, assessment: Assessment, user: User, pledge: bool) -> Assessment:
     """Score and freeze a draft. Two racing submissions give exactly one: the row lock serialises them."""
     if not pledge:
         raise ServiceError(_("提交前请确认真实性承诺。"))

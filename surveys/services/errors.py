@@ -20,7 +20,7 @@ class QuestionnaireInUseError(Exception):
 class ServiceError(Exception):
     """A refused action; ``message`` is shown to the user as it is (already translated)."""
 
-    def __init__(self, message):
+    def __init__(self, message: str):
         self.message = message
         super().__init__(str(message))
 

@@ -5,20 +5,22 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from surveys.services.errors import ServiceError
-
 from ..models import (
     Enterprise,
     Invitation,
     Membership,
 )
+from .errors import ServiceError
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 INVITATION_DAYS = 7
 
@@ -28,7 +30,7 @@ def _token_hash(token: str) -> str:
 
 
 @transaction.atomic
-def enterprise_register(*, user, enterprise_data: dict[str, Any]) -> Enterprise:
+def enterprise_register(*, user: User, enterprise_data: dict[str, Any]) -> Enterprise:
     """A new firm, with the signing-up user as its owner."""
     if Membership.objects.filter(user=user).exists():
         raise ServiceError(_("此账号已属于一家企业。"))
@@ -47,7 +49,7 @@ def account_signup(
     password: str,
     enterprise_data: dict[str, Any] | None = None,
     join_enterprise: Enterprise | None = None,
-):
+) -> User:
     """Create the user and either a new firm (owner) or a pending request to join one, all or nothing."""
     user = get_user_model().objects.create_user(username=username, email=email, password=password)
     if enterprise_data is not None:
@@ -58,7 +60,7 @@ def account_signup(
 
 
 @transaction.atomic
-def enterprise_update(*, user, enterprise: Enterprise, data: dict[str, Any]) -> Enterprise:
+def enterprise_update(*, user: User, enterprise: Enterprise, data: dict[str, Any]) -> Enterprise:
     """Change the firm's registered details: only its owner may (members read them)."""
     _require_owner(user, enterprise, message=_("只有企业负责人可以修改企业信息。"))
     for key, value in data.items():
@@ -69,7 +71,7 @@ def enterprise_update(*, user, enterprise: Enterprise, data: dict[str, Any]) -> 
 
 
 @transaction.atomic
-def membership_request(*, user, enterprise: Enterprise) -> Membership:
+def membership_request(*, user: User, enterprise: Enterprise) -> Membership:
     """Ask to join an existing firm; the owner approves."""
     if Membership.objects.filter(user=user).exists():
         raise ServiceError(_("此账号已属于一家企业。"))
@@ -78,14 +80,14 @@ def membership_request(*, user, enterprise: Enterprise) -> Membership:
     )
 
 
-def _require_owner(owner, enterprise: Enterprise, *, message: str | None = None) -> None:
+def _require_owner(owner: User, enterprise: Enterprise, *, message: str | None = None) -> None:
     membership = getattr(owner, "membership", None)
     if membership is None or membership.enterprise_id != enterprise.id or not membership.is_owner:
         raise ServiceError(message or _("只有企业负责人可以管理成员。"))
 
 
 @transaction.atomic
-def membership_approve(*, owner, membership: Membership) -> Membership:
+def membership_approve(*, owner: User, membership: Membership) -> Membership:
     _require_owner(owner, membership.enterprise)
     membership.status = Membership.STATUS_ACTIVE
     membership.save(update_fields=["status"])
@@ -93,7 +95,7 @@ def membership_approve(*, owner, membership: Membership) -> Membership:
 
 
 @transaction.atomic
-def membership_remove(*, owner, membership: Membership) -> None:
+def membership_remove(*, owner: User, membership: Membership) -> None:
     _require_owner(owner, membership.enterprise)
     if membership.user_id == owner.id:
         raise ServiceError(_("负责人不能移除自己。"))
@@ -101,7 +103,7 @@ def membership_remove(*, owner, membership: Membership) -> None:
 
 
 @transaction.atomic
-def invitation_create(*, owner, enterprise: Enterprise, email: str = "") -> str:
+def invitation_create(*, owner: User, enterprise: Enterprise, email: str = "") -> str:
     """A one-time link token; only its hash is stored. Returns the raw token for the link."""
     _require_owner(owner, enterprise)
     token = secrets.token_urlsafe(32)
@@ -123,7 +125,7 @@ def invitation_find(*, token: str) -> Invitation | None:
 
 
 @transaction.atomic
-def invitation_accept(*, token: str, user) -> Membership:
+def invitation_accept(*, token: str, user: User) -> Membership:
     invitation = (
         Invitation.objects.select_for_update()
         .select_related("enterprise")

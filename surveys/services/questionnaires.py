@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
-from django.db import transaction
-
-from surveys.services.errors import QuestionnaireInUseError
+from django.db import models, transaction
+from django.db.models import QuerySet
 
 from .. import selectors
 from ..models import (
@@ -24,14 +24,17 @@ from ..models import (
     Questionnaire,
     RecommendationRule,
 )
-from ..seeding import diff_definitions, gate_params
+from ..seeding import bilingual, diff_definitions, gate_params
+from .errors import QuestionnaireInUseError
+
+_M = TypeVar("_M", bound=models.Model)
 
 
 @dataclass
 class UpsertReport:
     version: str
     created_version: bool = False
-    counts: Counter = field(default_factory=Counter)  # ("created"|"updated"|"deleted", model) -> n
+    counts: Counter[tuple[str, str]] = field(default_factory=Counter)  # ("created"|"updated"|"deleted", model) -> n
 
     @property
     def changed(self) -> bool:
@@ -49,9 +52,9 @@ class _Syncer:
     def __init__(self, report: UpsertReport):
         self.report = report
 
-    def sync(self, model, lookup: dict[str, Any], values: dict[str, Any]):
-        obj = model.objects.filter(**lookup).first()
-        name = model._meta.model_name
+    def sync(self, model: type[_M], lookup: dict[str, Any], values: dict[str, Any]) -> _M:
+        obj = model._default_manager.filter(**lookup).first()
+        name = str(model._meta.model_name)  # always set on a concrete model
         if obj is None:
             obj = model(**lookup, **values)
             obj.full_clean(validate_unique=False, validate_constraints=False)
@@ -67,7 +70,7 @@ class _Syncer:
             self.report.counts["updated", name] += 1
         return obj
 
-    def delete_missing(self, queryset, keep_ids: set[int]) -> None:
+    def delete_missing(self, queryset: QuerySet[Any], keep_ids: set[int]) -> None:
         doomed = queryset.exclude(id__in=keep_ids)
         count = doomed.count()
         if count:
@@ -94,24 +97,41 @@ def questionnaire_upsert(*, definition: dict[str, Any], dry_run: bool = False) -
             raise QuestionnaireInUseError(version, changes)
 
     syncer = _Syncer(report)
-    if questionnaire is None:
-        report.created_version = True
-        questionnaire = Questionnaire.objects.create(
-            version=version,
-            title_zh=definition["title_zh"],
-            title_en=definition["title_en"],
-            description_zh=definition["description_zh"],
-            description_en=definition["description_en"],
-        )
-    else:
-        syncer.sync(
-            Questionnaire,
-            {"id": questionnaire.id},
-            {key: definition[key] for key in ("title_zh", "title_en", "description_zh", "description_en")},
-        )
+    questionnaire = _sync_questionnaire(syncer, questionnaire, definition)
+    dimensions = _sync_dimensions(syncer, questionnaire, definition["dimensions"])
+    problems = _sync_problems(syncer, questionnaire, definition["problems"], dimensions)
+    items = _sync_items(syncer, questionnaire, definition["dimensions"], dimensions, problems)
+    # Answers in drafts for items that no longer exist go with them (submitted versions never get here).
+    removed_items = Item.objects.filter(questionnaire=questionnaire).exclude(id__in=[i.id for i in items.values()])
+    Answer.objects.filter(item__in=removed_items).delete()
+    syncer.delete_missing(Item.objects.filter(questionnaire=questionnaire), {i.id for i in items.values()})
+    syncer.delete_missing(Problem.objects.filter(questionnaire=questionnaire), {p.id for p in problems.values()})
+    syncer.delete_missing(Dimension.objects.filter(questionnaire=questionnaire), {d.id for d in dimensions.values()})
+    _sync_coded_rows(syncer, Level, questionnaire, definition["levels"], _level_values)
+    _sync_coded_rows(syncer, Gate, questionnaire, definition["gates"], _gate_values)
+    _sync_countermeasures(syncer, questionnaire, definition["countermeasures"])
 
+    if dry_run:
+        transaction.set_rollback(True)
+    return report
+
+
+def _sync_questionnaire(
+    syncer: _Syncer, questionnaire: Questionnaire | None, definition: dict[str, Any]
+) -> Questionnaire:
+    texts = {key: definition[key] for key in ("title_zh", "title_en", "description_zh", "description_en")}
+    if questionnaire is None:
+        syncer.report.created_version = True
+        return Questionnaire.objects.create(version=definition["version"], **texts)
+    syncer.sync(Questionnaire, {"id": questionnaire.id}, texts)
+    return questionnaire
+
+
+def _sync_dimensions(
+    syncer: _Syncer, questionnaire: Questionnaire, dimensions_data: list[dict[str, Any]]
+) -> dict[str, Dimension]:
     dimensions: dict[str, Dimension] = {}
-    for position, dim in enumerate(definition["dimensions"], start=1):
+    for position, dim in enumerate(dimensions_data, start=1):
         dimensions[dim["code"]] = syncer.sync(
             Dimension,
             {"questionnaire": questionnaire, "code": dim["code"]},
@@ -124,9 +144,17 @@ def questionnaire_upsert(*, definition: dict[str, Any], dry_run: bool = False) -
                 },
             },
         )
+    return dimensions
 
+
+def _sync_problems(
+    syncer: _Syncer,
+    questionnaire: Questionnaire,
+    problems_data: list[dict[str, Any]],
+    dimensions: dict[str, Dimension],
+) -> dict[str, Problem]:
     problems: dict[str, Problem] = {}
-    for position, problem in enumerate(definition["problems"], start=1):
+    for position, problem in enumerate(problems_data, start=1):
         problems[problem["code"]] = syncer.sync(
             Problem,
             {"questionnaire": questionnaire, "code": problem["code"]},
@@ -137,10 +165,20 @@ def questionnaire_upsert(*, definition: dict[str, Any], dry_run: bool = False) -
                 "text_en": problem["text_en"],
             },
         )
+    return problems
 
+
+def _sync_items(
+    syncer: _Syncer,
+    questionnaire: Questionnaire,
+    dimensions_data: list[dict[str, Any]],
+    dimensions: dict[str, Dimension],
+    problems: dict[str, Problem],
+) -> dict[str, Item]:
+    """Items numbered through the questionnaire, with their options and the problems they cover."""
     items: dict[str, Item] = {}
     position = 0
-    for dim in definition["dimensions"]:
+    for dim in dimensions_data:
         for item_data in dim["items"]:
             position += 1
             item = syncer.sync(
@@ -163,55 +201,56 @@ def questionnaire_upsert(*, definition: dict[str, Any], dry_run: bool = False) -
                     {"item": item, "score": option["score"]},
                     {"label_zh": option["label_zh"], "label_en": option["label_en"]},
                 )
-            wanted = {problems[code].id for code in item_data["covers"]}
-            current_covers = set(item.covers.values_list("id", flat=True))
-            if wanted != current_covers:
-                item.covers.set(wanted)
-                report.counts["updated", "coverage"] += 1
+            _sync_coverage(syncer, item, {problems[code].id for code in item_data["covers"]})
+    return items
 
-    # Answers in drafts for items that no longer exist go with them (submitted versions never get here).
-    removed_items = Item.objects.filter(questionnaire=questionnaire).exclude(id__in=[i.id for i in items.values()])
-    Answer.objects.filter(item__in=removed_items).delete()
-    syncer.delete_missing(Item.objects.filter(questionnaire=questionnaire), {i.id for i in items.values()})
-    syncer.delete_missing(Problem.objects.filter(questionnaire=questionnaire), {p.id for p in problems.values()})
-    syncer.delete_missing(Dimension.objects.filter(questionnaire=questionnaire), {d.id for d in dimensions.values()})
 
-    kept = set()
-    for position, level in enumerate(definition["levels"], start=1):
-        kept.add(
-            syncer.sync(
-                Level,
-                {"questionnaire": questionnaire, "code": level["code"]},
-                {
-                    "position": position,
-                    "min_index": Decimal(str(level["min_index"])).quantize(Decimal("0.01")),
-                    **{key: level[key] for key in ("name_zh", "name_en", "description_zh", "description_en")},
-                },
-            ).id
-        )
-    syncer.delete_missing(Level.objects.filter(questionnaire=questionnaire), kept)
+def _sync_coverage(syncer: _Syncer, item: Item, wanted: set[int]) -> None:
+    if wanted != set(item.covers.values_list("id", flat=True)):
+        item.covers.set(wanted)
+        syncer.report.counts["updated", "coverage"] += 1
 
-    kept = set()
-    for position, gate in enumerate(definition["gates"], start=1):
-        kept.add(
-            syncer.sync(
-                Gate,
-                {"questionnaire": questionnaire, "code": gate["code"]},
-                {
-                    "position": position,
-                    "kind": gate["kind"],
-                    "guards_level": gate["guards_level"],
-                    "params": gate_params(gate),
-                    "reason_zh": gate["reason_zh"],
-                    "reason_en": gate["reason_en"],
-                },
-            ).id
-        )
-    syncer.delete_missing(Gate.objects.filter(questionnaire=questionnaire), kept)
 
+def _sync_coded_rows(
+    syncer: _Syncer,
+    model: type[Level] | type[Gate],
+    questionnaire: Questionnaire,
+    rows: list[dict[str, Any]],
+    values: Callable[[dict[str, Any]], dict[str, Any]],
+) -> None:
+    """Rows identified by (questionnaire, code), numbered in file order; rows no longer listed are deleted."""
+    kept = {
+        syncer.sync(
+            model, {"questionnaire": questionnaire, "code": row["code"]}, {"position": position, **values(row)}
+        ).id
+        for position, row in enumerate(rows, start=1)
+    }
+    syncer.delete_missing(model.objects.filter(questionnaire=questionnaire), kept)
+
+
+def _level_values(level: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "min_index": Decimal(str(level["min_index"])).quantize(Decimal("0.01")),
+        **bilingual(level.__getitem__, "name", "description"),
+    }
+
+
+def _gate_values(gate: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "kind": gate["kind"],
+        "guards_level": gate["guards_level"],
+        "params": gate_params(gate),
+        **bilingual(gate.__getitem__, "reason"),
+    }
+
+
+def _sync_countermeasures(
+    syncer: _Syncer, questionnaire: Questionnaire, countermeasures_data: list[dict[str, Any]]
+) -> None:
+    """Countermeasures and their rules; the rules are numbered through the questionnaire."""
     kept_cm, kept_rules = set(), set()
     rule_position = 0
-    for position, cm in enumerate(definition["countermeasures"], start=1):
+    for position, cm in enumerate(countermeasures_data, start=1):
         countermeasure = syncer.sync(
             Countermeasure,
             {"questionnaire": questionnaire, "code": cm["code"]},
@@ -240,7 +279,3 @@ def questionnaire_upsert(*, definition: dict[str, Any], dry_run: bool = False) -
             )
     syncer.delete_missing(RecommendationRule.objects.filter(questionnaire=questionnaire), kept_rules)
     syncer.delete_missing(Countermeasure.objects.filter(questionnaire=questionnaire), kept_cm)
-
-    if dry_run:
-        transaction.set_rollback(True)
-    return report

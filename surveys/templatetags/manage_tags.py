@@ -1,8 +1,8 @@
 """Template helpers of the administrators' pages: who sees the link, and how hidden figures read.
 
 ``{% load manage_tags %}`` then ``{% if user|is_administrator %}``, ``{{ value|figure }}`` (one decimal, or
-"不足10家" when the figure is hidden because it describes too few firms), ``{{ n|firms }}``,
-``{{ share|percent }}`` and ``{% query_with filters sort="name" %}`` for links that keep the filters.
+suppression.hidden_phrase(), "不足10家", when the figure is hidden because it describes too few firms),
+``{{ n|firms }}``, ``{{ share|percent }}`` and ``{% query_with filters sort="name" %}`` for links that keep the filters.
 """
 
 from __future__ import annotations
@@ -10,17 +10,12 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django import template
-from django.conf import settings
 from django.contrib.humanize.templatetags.humanize import intcomma
-from django.utils.translation import gettext as _
 
 from surveys import scopes
+from surveys.suppression import hidden_phrase
 
 register = template.Library()
-
-
-def hidden_text() -> str:
-    return _("不足%(n)d家") % {"n": settings.JINAN_MIN_GROUP_SIZE}
 
 
 @register.filter
@@ -31,28 +26,28 @@ def is_administrator(user) -> bool:
 @register.filter
 def figure(value, digits: int = 1) -> str:
     if value is None:
-        return hidden_text()
+        return hidden_phrase()
     return f"{float(value):.{int(digits)}f}"
 
 
 @register.filter
 def firms(value) -> str:
     if value is None:
-        return hidden_text()
+        return hidden_phrase()
     return intcomma(value)
 
 
 @register.filter
 def percent(value) -> str:
     if value is None:
-        return hidden_text()
+        return hidden_phrase()
     return f"{float(value):.1f}%"
 
 
 @register.filter
 def quartile(values, n: int) -> str:
     if not values:
-        return hidden_text()
+        return hidden_phrase()
     return f"{float(values[int(n)]):.1f}"
 
 

@@ -1,4 +1,5 @@
-"""The pure helpers of surveys/analytics.py: percentiles from histograms, suppression, filters."""
+"""The pure helpers behind the aggregates: percentiles from histograms (surveys/analytics/histograms.py),
+small-group suppression (surveys/suppression.py) and the filters."""
 
 import statistics
 
@@ -6,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from surveys import analytics
+from surveys import analytics, suppression
 
 
 @given(st.lists(st.integers(min_value=0, max_value=10_000), min_size=1, max_size=200))
@@ -40,21 +41,19 @@ def test_quantiles_of_nothing():
     ],
 )
 def test_suppress_partition(counts, hidden):
-    assert analytics.suppress_partition(counts) == hidden
+    assert suppression.suppress_partition(counts) == hidden
 
 
 def test_shown_count_and_share():
-    assert analytics.shown_count(9) is None
-    assert analytics.shown_count(10) == 10
-    assert analytics.shown_count(0) == 0
-    assert analytics.share(5, 100) is None
-    assert analytics.share(0, 100) == 0.0
-    assert analytics.share(50, 9) is None
-    assert analytics.share(25, 100) == 25.0
+    assert suppression.shown_count(9) is None
+    assert suppression.shown_count(10) == 10
+    assert suppression.shown_count(0) == 0
+    assert suppression.share(5, 100) is None
+    assert suppression.share(0, 100) == 0.0
+    assert suppression.share(50, 9) is None
+    assert suppression.share(25, 100) == 25.0
 
 
 def test_filters_round_trip_as_a_query_string():
     filters = analytics.Filters(district="370112", size_class="small", round_label="2026 T0", year=2026, level="L2")
     assert filters.query_string() == "district=370112&size=small&round=2026+T0&year=2026&level=L2"
-    assert analytics.Filters().is_empty
-    assert filters.enterprise_only == analytics.Filters(district="370112", size_class="small")

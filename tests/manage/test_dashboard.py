@@ -7,7 +7,7 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 
-from surveys import analytics, scopes
+from surveys import analytics, scopes, selectors
 from surveys.models import Answer, Assessment, DimensionResult, Enterprise
 
 from .conftest import DISTRICT_SCOPE
@@ -156,7 +156,7 @@ def test_filters_narrow_every_figure(demo_firms):
 def test_round_label_year_and_level_filters(demo_firms):
     scope = scopes.AdminScope.city_wide()
     rounds = Assessment.objects.filter(status="submitted")
-    label = analytics.round_labels(scope)[-1]
+    label = selectors.round_labels(scope)[-1]
     board = analytics.dashboard(scope, analytics.Filters(round_label=label))
     assert board.overview.submitted == rounds.filter(label=label).count()
     level = analytics.dashboard(scope, analytics.Filters(level="L2")).overview

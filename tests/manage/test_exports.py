@@ -1,4 +1,6 @@
-"""CSV and XLSX exports: scope, filters, streaming, UTF-8 with BOM, and formula injection (CWE-1236)."""
+"""CSV and XLSX exports: scope, filters, streaming, UTF-8 with BOM, and formula injection (CWE-1236).
+
+The tables come from surveys/analytics/exports.py, the writing from surveys/reports/exports.py."""
 
 import csv
 import io
@@ -9,8 +11,10 @@ from django.http import StreamingHttpResponse
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from surveys import analytics, exports, scopes
+from surveys import analytics, scopes
+from surveys.analytics import exports as tables
 from surveys.models import Dimension, Enterprise, Item
+from surveys.reports import exports
 
 from .conftest import DISTRICT_SCOPE, submitted_firm
 
@@ -108,7 +112,7 @@ def test_xlsx_keeps_payloads_as_text_and_numbers_as_numbers(client, city_admin, 
 
 
 def test_headers_are_neutralised_too():
-    table = exports.Table(title="=标题", headers=["=SUM(1)", "@x", "数值"], rows=[["-1 不是数字", -1.5, 3]])
+    table = tables.Table(title="=标题", headers=["=SUM(1)", "@x", "数值"], rows=[["-1 不是数字", -1.5, 3]])
     rows = list(csv.reader(io.StringIO("".join(exports.csv_chunks([table])).removeprefix(exports.BOM))))
     assert rows == [["'=SUM(1)", "'@x", "数值"], ["'-1 不是数字", "-1.5", "3"]]
     buffer = io.BytesIO()
@@ -187,13 +191,13 @@ def test_csv_is_streamed_from_an_iterator(city_admin, demo_firms, monkeypatch):
 
     monkeypatch.setattr(QuerySet, "iterator", spy)
     scope = scopes.administrator_scope(city_admin)
-    chunks = exports.csv_chunks(exports.tables_for("firms", scope, analytics.Filters()), rows_per_chunk=50)
+    chunks = exports.csv_chunks(tables.tables_for("firms", scope, analytics.Filters()), rows_per_chunk=50)
     assert next(chunks) == exports.BOM
     pieces = list(chunks)
     assert len(pieces) == 7  # header + 300 rows in pieces of 50 lines
     lines = sum(piece.count("\r\n") for piece in pieces)
     assert lines == 301
-    assert sizes == [exports.CHUNK_SIZE, exports.CHUNK_SIZE * 5]
+    assert sizes == [tables.CHUNK_SIZE, tables.CHUNK_SIZE * 5]
 
 
 def test_xlsx_refuses_more_rows_than_a_sheet_holds(client, city_admin, hostile_firms, monkeypatch):

@@ -7,6 +7,7 @@ from django.urls import reverse
 from pypdf import PdfReader
 
 from surveys.models import Assessment, Enterprise
+from surveys.reports.formatting import format_score
 from surveys.scopes import ROLE_CITY, ROLE_DISTRICT
 
 from .conftest import DISTRICT_SCOPE, make_admin, submitted_firm
@@ -100,7 +101,7 @@ def test_detail_shows_profile_rounds_answers_and_notes(client, city_admin, noted
     html = client.get(reverse("manage:firm", args=[enterprise.pk])).content.decode()
     assert enterprise.name in html and enterprise.uscc in html
     assert "王经理" in html and "13905310000" in html
-    assert assessment.label in html and str(assessment.index) in html
+    assert assessment.label in html and format_score(assessment.index) in html
     assert "数控设备 18 台" in html
     assert XSS not in html and "&lt;script&gt;" in html
     assert reverse("manage:round_report", args=[enterprise.pk, assessment.pk]) in html
@@ -130,20 +131,23 @@ def test_the_firm_pdf_for_an_administrator(client, city_admin, noted_firm):
 
 
 def test_a_district_administrators_firm_pdf_has_no_city_wide_comparisons(client, roles, questionnaire, noted_firm):
-    from surveys.reports import build_assessment_report
-    from surveys.reports.manage import administrator_assessment_pdf
+    from surveys.reports import render_assessment_pdf
     from surveys.scopes import administrator_scope
+    from surveys.selectors import assessment_report
 
     # Enough firms in the industry across the city for its comparison group to be shown to the firm.
     for n in range(11):
         submitted_firm(questionnaire, district="370102", seed=n)
     enterprise, assessment = noted_firm
-    firm_view = build_assessment_report(assessment=assessment, language="zh-hans")
+    firm_view = assessment_report(assessment=assessment, language="zh-hans")
     assert any(p.key == "industry" and p.shown for p in firm_view.peers)
     scope = administrator_scope(make_admin(ROLE_DISTRICT, DISTRICT_SCOPE))
-    _name, _mime, data = administrator_assessment_pdf(assessment=assessment, scope=scope, language="zh-hans")
+    report = assessment_report(assessment=assessment, language="zh-hans", scope=scope)
+    assert [p.key for p in report.peers] == ["district"]
+    assert all(len(d.peer_means) == 1 for d in report.dimensions)
+    _name, _mime, data = render_assessment_pdf(report)
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
     assert "济南全市" not in text
     city = administrator_scope(make_admin(ROLE_CITY))
-    _name, _mime, data = administrator_assessment_pdf(assessment=assessment, scope=city, language="zh-hans")
+    _name, _mime, data = render_assessment_pdf(assessment_report(assessment=assessment, language="zh-hans", scope=city))
     assert "济南全市" in "".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)

@@ -14,9 +14,10 @@ from django.test import override_settings
 
 from surveys import scoring, services
 from surveys.models import Item, Questionnaire
-from surveys.reports import AssessmentReport, assessment_pdf, build_assessment_report
-from surveys.seeding import read_definition
+from surveys.reports import render_assessment_pdf
+from surveys.selectors.results import AssessmentReport, assessment_report
 from surveys.services import AnswerChange
+from tests.conftest import load_seed as _load_seed
 from tests.model_factories import EnterpriseFactory, MembershipFactory
 
 SEED_PATH = "seeds/questionnaire-2026.1.yaml"
@@ -41,8 +42,7 @@ HOSTILE_ROUND = "R&D <1>"
 
 
 def load_seed() -> Questionnaire:
-    services.questionnaire_upsert(definition=read_definition(SEED_PATH))
-    return Questionnaire.objects.get(version=SEED_VERSION)
+    return _load_seed()  # the seed as questionnaire_upsert writes it, without its thousand queries each time
 
 
 def items_by_dimension(questionnaire: Questionnaire) -> dict[str, list[Item]]:
@@ -142,7 +142,7 @@ def rendered(django_db_setup, django_db_blocker) -> Rendered:
     """The seed, 12 peers, the realistic firm and the hostile one, reported and rendered, then rolled back.
 
     Building 14 submitted firms through the services takes seconds; the report tree is plain data (the
-    point of reports/context.py), so it is built once and the database is left as it was.
+    point of the read model, surveys/selectors/results.py), so it is built once and the database is left as it was.
     """
     with (
         django_db_blocker.unblock(),
@@ -152,19 +152,21 @@ def rendered(django_db_setup, django_db_blocker) -> Rendered:
         questionnaire = load_seed()
         create_peer_firms(questionnaire)
         firm = create_firm_round(questionnaire)
+        report_zh = assessment_report(assessment=firm, language="zh-hans")
+        report_en = assessment_report(assessment=firm, language="en")
         result = {
-            "report_zh": build_assessment_report(assessment=firm, language="zh-hans"),
-            "report_en": build_assessment_report(assessment=firm, language="en"),
-            "pdf_zh": assessment_pdf(assessment=firm, language="zh-hans"),
-            "pdf_en": assessment_pdf(assessment=firm, language="en"),
+            "report_zh": report_zh,
+            "report_en": report_en,
+            "pdf_zh": render_assessment_pdf(report_zh),
+            "pdf_en": render_assessment_pdf(report_en),
             "uscc": firm.enterprise.uscc,
             "item_codes": list(
                 Item.objects.filter(questionnaire=questionnaire).order_by("position").values_list("code", flat=True)
             ),
         }
         hostile = create_hostile_round(questionnaire)
-        result["hostile_report"] = build_assessment_report(assessment=hostile, language="zh-hans")
-        result["hostile_pdf"] = assessment_pdf(assessment=hostile, language="zh-hans")
+        result["hostile_report"] = assessment_report(assessment=hostile, language="zh-hans")
+        result["hostile_pdf"] = render_assessment_pdf(result["hostile_report"])
         transaction.set_rollback(True)
     return Rendered(**result)
 

@@ -1,13 +1,12 @@
-"""surveys/reports/context.py: a submitted round becomes a plain, localized dataclass tree."""
+"""surveys/selectors/results.py: a submitted round becomes a plain, localized dataclass tree (its read model)."""
 
 import dataclasses
 
 import pytest
 
 from surveys.models import Assessment
-from surveys.reports import ReportNotAvailable, build_assessment_report
-from surveys.reports.context import AssessmentReport
 from surveys.seeding import read_definition
+from surveys.selectors.results import AssessmentReport, ReportNotAvailable, assessment_report
 
 from .conftest import FIRM_NAME, FIRM_ROUND, PEER_COUNT, SEED_PATH, UNKNOWN_DIMENSION
 
@@ -145,14 +144,14 @@ def test_english_report_uses_the_english_content(rendered):
 
 @pytest.mark.django_db
 def test_language_codes_are_normalized(firm_round):
-    assert build_assessment_report(assessment=firm_round, language="en-us").language == "en"
-    assert build_assessment_report(assessment=firm_round, language="zh-Hans").language == "zh-hans"
-    assert build_assessment_report(assessment=firm_round, language="").language == "zh-hans"
+    assert assessment_report(assessment=firm_round, language="en-us").language == "en"
+    assert assessment_report(assessment=firm_round, language="zh-Hans").language == "zh-hans"
+    assert assessment_report(assessment=firm_round, language="").language == "zh-hans"
 
 
 @pytest.mark.django_db
 def test_a_draft_has_no_report(draft_round):
     with pytest.raises(ReportNotAvailable):
-        build_assessment_report(assessment=draft_round, language="zh-hans")
+        assessment_report(assessment=draft_round, language="zh-hans")
     # Views that turn a missing round into a 404 handle a draft the same way.
     assert issubclass(ReportNotAvailable, Assessment.DoesNotExist)

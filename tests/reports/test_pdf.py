@@ -9,18 +9,16 @@ from io import BytesIO
 import pytest
 from pypdf import PdfReader
 
-from surveys.fonts import TTF_FONT_NAME, pdf_font
 from surveys.models import Questionnaire
 from surveys.reports import (
-    ReportNotAvailable,
     ascii_filename,
-    assessment_pdf,
     content_disposition,
     render_assessment_pdf,
     report_filename,
 )
-from surveys.reports.context import ActionPeriod
+from surveys.reports.fonts import TTF_FONT_NAME, pdf_font
 from surveys.seeding import read_definition
+from surveys.selectors.results import ActionPeriod, ReportNotAvailable, assessment_report
 
 from .conftest import (
     FIRM_NAME,
@@ -185,7 +183,7 @@ def test_long_notes_split_across_pages_inside_the_tables(rendered):
 @pytest.mark.django_db
 def test_a_draft_has_no_pdf(draft_round):
     with pytest.raises(ReportNotAvailable):
-        assessment_pdf(assessment=draft_round, language="zh-hans")
+        render_assessment_pdf(assessment_report(assessment=draft_round, language="zh-hans"))
 
 
 def test_the_package_scenario_left_the_database_empty(rendered, db):

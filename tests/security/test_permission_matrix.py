@@ -339,6 +339,25 @@ def normalised(response, text: str, url: str) -> str:
     return f"{response.status_code} {location} {body}"
 
 
+def leaked_firms(world, role: str, probe, obj: str, text: str) -> list[str]:
+    """What a response shows of the firms the role is not entitled to (it must show nothing)."""
+    allowed = set(world.entitled(role))
+    if probe.reveals_own and obj == "own":
+        allowed.add(world.own(role).key)
+    flat = squeeze(text)
+    return [
+        f"shows firm {key}'s {marker!r}"
+        for key in sorted({"A", "B"} - allowed)
+        for marker in world.firm(key).markers
+        if squeeze(marker) in flat
+    ]
+
+
+def should_look_missing(probe, role_index: int) -> bool:
+    """The table expects a foreign object to answer like a missing one for this role."""
+    return "foreign" in probe.expect and probe.expect["foreign"][role_index] == probe.expect["missing"][role_index]
+
+
 # --- the tests --------------------------------------------------------------------------------------
 
 
@@ -386,22 +405,11 @@ def test_permission_matrix(world):
                         exc = getattr(response, "exc_info", None)
                         failures.append(f"{where}: expected {expected}, got {got}{' ' + repr(exc[1]) if exc else ''}")
                     bodies.setdefault(obj, normalised(response, text, url))
-                    # No response may show a firm the role is not entitled to.
-                    allowed = set(world.entitled(role))
-                    if probe.reveals_own and obj == "own":
-                        allowed.add(world.own(role).key)
-                    flat = squeeze(text)
-                    for key in {"A", "B"} - allowed:
-                        for marker in world.firm(key).markers:
-                            if squeeze(marker) in flat:
-                                leaks.append(f"{where}: shows firm {key}'s {marker!r}")
+                    leaks += [f"{where}: {leak}" for leak in leaked_firms(world, role, probe, obj, text)]
                     if response.status_code == 200 and world.own(role).key in world.entitled(role):
-                        seen_own_marker += squeeze(world.own(role).enterprise.name) in flat
+                        seen_own_marker += squeeze(world.own(role).enterprise.name) in squeeze(text)
             # A foreign object answers exactly like a missing one (where the table says they should).
-            alike = (
-                "foreign" in probe.expect and probe.expect["foreign"][role_index] == probe.expect["missing"][role_index]
-            )
-            if alike and bodies.get("foreign") != bodies.get("missing"):
+            if should_look_missing(probe, role_index) and bodies.get("foreign") != bodies.get("missing"):
                 failures.append(f"{name} as {role}: a foreign object does not answer exactly like a missing one")
     print(
         f"\nfigure: permission matrix: {len(MATRIX)} URL names, {len(ROLES)} roles, {cells} cells, "

@@ -359,7 +359,8 @@ def test_stored_xss_payloads_never_execute(settings):
     }
 
     problems: list[str] = []
-    html_pages = pdfs = field_values = 0
+    rendered: Counter = Counter()  # "html" pages, "pdf"s and "export"s checked
+    field_values = 0
     firms = []
     for n, payload in enumerate(PAYLOADS, start=2):
         # Each payload goes through one of the two PDF paths (same renderer; the administrators' adds contacts).
@@ -370,39 +371,63 @@ def test_stored_xss_payloads_never_execute(settings):
         stored += [answer.note for answer in assessment.answers.exclude(note="")]
         stored += [m.user.username for m in enterprise.memberships.select_related("user")]
         field_values += len(stored)
-        # Django's admin, as superuser: change pages and changelists searched for the payload.
-        admin_pages = {
-            "admin: firm change": root.get(reverse("admin:surveys_enterprise_change", args=[enterprise.pk])),
-            "admin: round change": root.get(reverse("admin:surveys_assessment_change", args=[assessment.pk])),
-            "admin: firms searched": root.get(reverse("admin:surveys_enterprise_changelist"), {"q": payload}),
-            "admin: rounds searched": root.get(reverse("admin:surveys_assessment_changelist"), {"q": payload[:32]}),
-        }
-        for key, response in admin_pages.items():
-            assert response.status_code == 200, key
-            pages[key] = (response["Content-Type"], response.content)
+        pages.update(_admin_pages(root, enterprise, assessment, payload))
         for key, (kind, content) in pages.items():
             where = f"payload {payload!r} on {key}"
             if "html" in kind:
-                html_pages += 1
-                reference = baseline.get(key)
-                if reference is None:  # the admin pages: their own baseline is the benign firm's page
-                    reference = _admin_baseline(root, key, baseline_firm)
-                    baseline[key] = reference
-                found = html_problems(content.decode(), reference, stored + [payload], may_drop=key == REFLECTED_NEXT)
+                rendered["html"] += 1
+                if key not in baseline:  # the admin pages: their own baseline is the benign firm's page
+                    baseline[key] = _admin_baseline(root, key, baseline_firm)
+                found = html_problems(
+                    content.decode(), baseline[key], stored + [payload], may_drop=key == REFLECTED_NEXT
+                )
                 problems += [f"{where}: {p}" for p in found]
             elif kind.startswith("application/pdf"):
-                pdfs += 1
-                problems += [f"{where}: {p}" for p in pdf_problems(content, [enterprise.name, assessment.label])]
-                if "contact" in key and visible(enterprise.contact_name) not in visible(pdf_text(content, COVER_PAGES)):
-                    problems.append(f"{where}: the contact person is not in the PDF")
+                rendered["pdf"] += 1
+                problems += [f"{where}: {p}" for p in _firm_pdf_problems(key, content, enterprise, assessment)]
 
+    problems += _firm_list_problems(lists, list_baselines, firms, rendered)
+    labels = [a.label for a in Assessment.objects.filter(enterprise__in=firms, status="submitted")]
+    problems += _aggregate_problems(city_client, aggregate_baselines, labels, rendered)
+    problems += _export_problems(city_client, firms, labels, rendered)
+    print(
+        f"\nfigure: stored XSS: {len(PAYLOADS)} payloads in {field_values} stored field values, rendered on "
+        f"{rendered['html']} HTML pages, {rendered['pdf']} PDFs and {rendered['export']} exports: "
+        f"{len(problems)} executable injections or missing payloads"
+    )
+    assert not problems, "\n".join(problems[:60])
+
+
+def _admin_pages(root: Client, enterprise: Enterprise, assessment: Assessment, payload: str) -> dict:
+    """Django's admin, as superuser: change pages and changelists searched for the payload."""
+    responses = {
+        "admin: firm change": root.get(reverse("admin:surveys_enterprise_change", args=[enterprise.pk])),
+        "admin: round change": root.get(reverse("admin:surveys_assessment_change", args=[assessment.pk])),
+        "admin: firms searched": root.get(reverse("admin:surveys_enterprise_changelist"), {"q": payload}),
+        "admin: rounds searched": root.get(reverse("admin:surveys_assessment_changelist"), {"q": payload[:32]}),
+    }
+    for key, response in responses.items():
+        assert response.status_code == 200, key
+    return {key: (response["Content-Type"], response.content) for key, response in responses.items()}
+
+
+def _firm_pdf_problems(key: str, content: bytes, enterprise: Enterprise, assessment: Assessment) -> list[str]:
+    problems = pdf_problems(content, [enterprise.name, assessment.label])
+    if "contact" in key and visible(enterprise.contact_name) not in visible(pdf_text(content, COVER_PAGES)):
+        problems.append("the contact person is not in the PDF")
+    return problems
+
+
+def _firm_list_problems(lists: dict, list_baselines: dict, firms: list[Enterprise], rendered: Counter) -> list[str]:
+    """Lists of all firms: nothing executable, and every payload firm shown (else the check is vacuous)."""
+    problems = []
     every = []
     for firm in firms:
         every += [firm.name, firm.contact_name] + [m.user.username for m in firm.memberships.select_related("user")]
     for key, (c, url) in lists.items():
         response = c.get(url)
         assert response.status_code == 200, key
-        html_pages += 1
+        rendered["html"] += 1
         content = response.content.decode()
         problems += [f"{key}: {p}" for p in html_problems(content, list_baselines[key], every)]
         scan = scan_html(content)
@@ -410,22 +435,28 @@ def test_stored_xss_payloads_never_execute(settings):
         shown = [f for f in firms if f.name in readable or f.memberships.first().user.username in readable]
         if len(shown) < len(firms):
             problems.append(f"{key}: shows {len(shown)} of {len(firms)} payload firms")
+    return problems
 
-    labels = [a.label for a in Assessment.objects.filter(enterprise__in=firms, status="submitted")]
+
+def _aggregate_problems(client: Client, baselines: dict, labels: list[str], rendered: Counter) -> list[str]:
+    problems = []
     for key, (name, args, query) in AGGREGATES.items():
-        response = city_client.get(reverse(name, args=args), query)
+        response = client.get(reverse(name, args=args), query)
         assert response.status_code == 200, key
-        html_pages += 1
+        rendered["html"] += 1
         content = response.content.decode()
-        problems += [f"{key}: {p}" for p in executable_problems(content, aggregate_baselines[key])]
+        problems += [f"{key}: {p}" for p in executable_problems(content, baselines[key])]
         if key.startswith("manage: trend (round labels)"):
             readable = scan_html(content).text
             missing = [label for label in labels if label not in readable]
             if missing:
                 problems.append(f"{key}: {len(missing)} payload labels not shown (vacuous check)")
+    return problems
 
-    # Exports hold every firm at once: payloads as text, never as formulas.
-    exports = 0
+
+def _export_problems(client: Client, firms: list[Enterprise], labels: list[str], rendered: Counter) -> list[str]:
+    """Exports hold every firm at once: payloads as text, never as formulas."""
+    problems = []
     names = [firm.name for firm in firms]
     contacts = [firm.contact_name for firm in firms]
     notes = list(
@@ -433,21 +464,16 @@ def test_stored_xss_payloads_never_execute(settings):
     )
     for dataset, values in (("firms", names + contacts + labels), ("answers", names + labels + notes)):
         for fmt in ("csv", "xlsx"):
-            response = city_client.get(reverse("manage:export", args=[dataset, fmt]))
+            response = client.get(reverse("manage:export", args=[dataset, fmt]))
             assert response.status_code == 200
             data = b"".join(response.streaming_content) if response.streaming else response.content
-            exports += 1
+            rendered["export"] += 1
             if fmt == "csv":
                 cells = [cell for row in csv.reader(io.StringIO(data.decode("utf-8-sig"))) for cell in row]
             else:
                 cells = xlsx_text(data).split("\n")
             problems += table_problems(cells, values, f"{dataset}.{fmt}")
-    print(
-        f"\nfigure: stored XSS: {len(PAYLOADS)} payloads in {field_values} stored field values, rendered on "
-        f"{html_pages} HTML pages, {pdfs} PDFs and {exports} exports: {len(problems)} executable injections "
-        "or missing payloads"
-    )
-    assert not problems, "\n".join(problems[:60])
+    return problems
 
 
 def _admin_baseline(root: Client, key: str, firm: Enterprise) -> dict:

@@ -188,20 +188,31 @@ class Command(BaseCommand):
         definition = scoring.Definition.from_dict(read_definition(SEED_PATH))
         answer_sets = synthetic_answers(definition, firms)
         self.stdout.write(f"scoring engine ({len(definition.items)} items, {firms} synthetic firms, one core)")
-        encode = median_time(lambda: scoring.encode_answers(definition, answer_sets), max(3, repeat // 2))
-        matrix = scoring.encode_answers(definition, answer_sets)
-        batch = median_time(lambda: scoring.score_batch(definition, matrix), repeat)
-        sample = answer_sets[:2000]
+        # The goal is the submission's budget of 1 ms per firm (scoring runs inside the submitting request),
+        # held over the whole population rather than a sample: a full rescore of every firm runs in a
+        # command, where a minute for 60,000 firms is acceptable. (The numpy batch engine that met "< 1 s"
+        # was a second copy of the rules used by nothing but this benchmark; it is gone.)
+        runs = max(3, repeat // 2)
+
+        def score_all() -> None:
+            for answers in answer_sets:
+                scoring.score(definition, answers)
+
+        everyone = median_time(score_all, runs)
         per_firm = []
-        for answers in sample:
+        for answers in answer_sets[:2000]:
             start = time.perf_counter()
             scoring.score(definition, answers)
             per_firm.append(time.perf_counter() - start)
         one = statistics.median(per_firm)
-        self.line(f"batch engine: score {firms} firms (median of {repeat})", f"{batch:.3f} s", "< 1 s", batch < 1)
-        self.line(f"encode {firms} answer dicts into the matrix", f"{encode:.3f} s", "-", True)
-        self.line("single-firm engine: one firm (median of 2000)", f"{one * 1000:.3f} ms", "< 1 ms", one < 0.001)
-        self.line(f"  ratio: single engine × {firms} ÷ batch engine", f"{one * firms / batch:.1f}×", "-", True)
+        self.line(
+            f"score {firms} firms one by one (median of {runs})",
+            f"{everyone:.2f} s",
+            f"< {firms / 1000:g} s",
+            everyone < firms * 0.001,
+        )
+        self.line("  = per firm", f"{everyone / firms * 1e6:.0f} µs", "< 1 ms", everyone < firms * 0.001)
+        self.line(f"one firm (median of {len(per_firm)} timed singly)", f"{one * 1000:.3f} ms", "< 1 ms", one < 0.001)
 
 
 # --- web: questionnaire page vs a trivial view, and submissions, under gunicorn ---------------------

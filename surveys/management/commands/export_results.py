@@ -6,8 +6,10 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import translation
 
-from surveys import analytics, exports, scopes
+from surveys import analytics, scopes
+from surveys.analytics.exports import DATASETS, tables_for
 from surveys.choices import DISTRICTS, INDUSTRIES, LEADING_CHAINS, SIZE_CLASSES
+from surveys.reports import exports
 
 
 def _codes(pairs):
@@ -22,7 +24,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--format", dest="fmt", choices=exports.FORMATS, required=True)
-        parser.add_argument("--dataset", choices=exports.DATASETS, default="firms")
+        parser.add_argument("--dataset", choices=DATASETS, default="firms")
         parser.add_argument("--out", required=True, help="file to write ('-' for standard output, CSV only)")
         parser.add_argument("--district", choices=_codes(DISTRICTS), default="")
         parser.add_argument("--industry", choices=_codes(INDUSTRIES), default="")
@@ -36,24 +38,7 @@ class Command(BaseCommand):
         parser.add_argument("--language", default="zh-hans", choices=["zh-hans", "en"])
 
     def handle(self, *args, fmt, dataset, out, user, with_contacts, language, **options):
-        if user:
-            account = get_user_model().objects.filter(username=user).first()
-            scope = scopes.administrator_scope(account)
-            if scope is None:
-                raise CommandError(f"{user!r} is not an administrator")
-            if not scope.can_export:
-                raise CommandError(f"{user!r} may not export")
-            if with_contacts and not scope.can_view_contacts:
-                raise CommandError(f"{user!r} may not see contact details")
-            if not with_contacts:
-                scope = scopes.AdminScope(
-                    all_districts=scope.all_districts,
-                    districts=scope.districts,
-                    can_view_contacts=False,
-                    can_export=True,
-                )
-        else:
-            scope = scopes.AdminScope.city_wide(contacts=with_contacts)
+        scope = _export_scope(user, with_contacts)
         if options["district"] and not scope.allows_district(options["district"]):
             raise CommandError(f"district {options['district']} is outside {user!r}'s scope")
         filters = analytics.Filters(
@@ -66,20 +51,41 @@ class Command(BaseCommand):
             level=options["level"],
         )
         with translation.override(language):
-            tables = exports.tables_for(dataset, scope, filters)
-            if fmt == "csv":
-                if out == "-":
-                    exports.write_csv(tables, sys.stdout)
-                else:
-                    with open(out, "w", encoding="utf-8", newline="") as stream:
-                        exports.write_csv(tables, stream)
-            else:
-                if out == "-":
-                    raise CommandError("XLSX needs --out FILE")
-                try:
-                    with open(out, "wb") as stream:
-                        exports.write_xlsx(tables, stream)
-                except exports.TooManyRowsError as exc:
-                    raise CommandError(f"{exc}: more rows than one XLSX sheet holds; use --format csv") from exc
+            _write(tables_for(dataset, scope, filters), fmt, out)
         if out != "-":
             self.stderr.write(f"wrote {out}")
+
+
+def _export_scope(username: str, with_contacts: bool) -> scopes.AdminScope:
+    """The named administrator's scope, checked for the export (and contacts if asked); else the whole city."""
+    if not username:
+        return scopes.AdminScope.city_wide(contacts=with_contacts)
+    scope = scopes.administrator_scope(get_user_model().objects.filter(username=username).first())
+    if scope is None:
+        raise CommandError(f"{username!r} is not an administrator")
+    if not scope.can_export:
+        raise CommandError(f"{username!r} may not export")
+    if with_contacts and not scope.can_view_contacts:
+        raise CommandError(f"{username!r} may not see contact details")
+    if with_contacts:
+        return scope
+    return scopes.AdminScope(
+        all_districts=scope.all_districts, districts=scope.districts, can_view_contacts=False, can_export=True
+    )
+
+
+def _write(tables, fmt: str, out: str) -> None:
+    if fmt == "csv":
+        if out == "-":
+            exports.write_csv(tables, sys.stdout)
+        else:
+            with open(out, "w", encoding="utf-8", newline="") as stream:
+                exports.write_csv(tables, stream)
+        return
+    if out == "-":
+        raise CommandError("XLSX needs --out FILE")
+    try:
+        with open(out, "wb") as stream:
+            exports.write_xlsx(tables, stream)
+    except exports.TooManyRowsError as exc:
+        raise CommandError(f"{exc}: more rows than one XLSX sheet holds; use --format csv") from exc

@@ -169,12 +169,25 @@ class VirtualFirm:
         pk = int(match.group(1))
         self.page(location)
         revisions: dict[str, int] = {}
-        # Autosave: items chosen one by one, some changed again, as questionnaire.js sends them.
+        if not self.autosave(pk, revisions, deadline) or not self.save_pages(pk, revisions, deadline):
+            return
+        if not self.pause(deadline):
+            return
+        self.page(f"/assessments/{pk}/review/")
+        status, location, data = self.form(f"/assessments/{pk}/review/", {"pledge": "on"}, kind="submit")
+        if status == 302 and location.endswith(f"/assessments/{pk}/results/"):
+            with self.stats.lock:
+                self.stats.submitted.add(pk)
+        else:
+            self.fail("submission", status, data)
+
+    def autosave(self, pk: int, revisions: dict[str, int], deadline: float) -> bool:
+        """Items chosen one by one, some changed again, as questionnaire.js sends them; False once time is up."""
         chosen = self.rnd.sample(self.items, self.rnd.randint(self.autosaves // 2, self.autosaves))
         chosen += [self.rnd.choice(chosen) for _ in range(self.rnd.randint(0, len(chosen) // 3))]
         for item in chosen:
             if not self.pause(deadline):
-                return
+                return False
             value, note = self.rnd.choice(item.values), self.rnd.choice(NOTES)
             payload = {"item": item.code, "value": value, "note": note, "revision": revisions.get(item.code, 0)}
             payload["page"] = item.page
@@ -191,11 +204,15 @@ class VirtualFirm:
             revisions[item.code] = json.loads(data)["revision"]
             with self.stats.lock:
                 self.stats.sent[pk, item.code] = (value, note)
-        # Complete the round with each page's Save button (the no-JavaScript path): every item of the page.
+        return True
+
+    def save_pages(self, pk: int, revisions: dict[str, int], deadline: float) -> bool:
+        """Complete the round with each page's Save button (the no-JavaScript path): every item of the page.
+        False once time is up."""
         pages = sorted({item.page for item in self.items})
         for number in pages:
             if not self.pause(deadline):
-                return
+                return False
             fields, answers = {"action": "review" if number == pages[-1] else "next"}, {}
             for item in (i for i in self.items if i.page == number):
                 previous = self.stats.sent.get((pk, item.code))
@@ -211,15 +228,7 @@ class VirtualFirm:
             with self.stats.lock:
                 for code, sent in answers.items():
                     self.stats.sent[pk, code] = sent
-        if not self.pause(deadline):
-            return
-        self.page(f"/assessments/{pk}/review/")
-        status, location, data = self.form(f"/assessments/{pk}/review/", {"pledge": "on"}, kind="submit")
-        if status == 302 and location.endswith(f"/assessments/{pk}/results/"):
-            with self.stats.lock:
-                self.stats.submitted.add(pk)
-        else:
-            self.fail("submission", status, data)
+        return True
 
 
 class Command(BaseCommand):

@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from surveys import selectors
 from surveys.models import Assessment
-from surveys.reports import assessment_pdf
+from surveys.reports import render_assessment_pdf
 from surveys.uscc import normalize as normalize_uscc
 
 LANGUAGES = ("zh-hans", "en")
@@ -44,7 +44,8 @@ class Command(BaseCommand):
                 raise CommandError(NO_SUBMITTED_ROUND.format(uscc=uscc))
             assessment = max(submitted, key=lambda a: (a.submitted_at, a.id))
         language = lang or (settings.LANGUAGE_CODE if settings.LANGUAGE_CODE in LANGUAGES else "zh-hans")
-        filename, _mimetype, data = assessment_pdf(assessment=assessment, language=language)
+        report = selectors.assessment_report(assessment=assessment, language=language)
+        filename, _mimetype, data = render_assessment_pdf(report)
         path = Path(out)
         try:
             path.write_bytes(data)

