@@ -1,6 +1,6 @@
 """Firm-facing views. Thin by design: validate with a form, call one service or selector, respond.
 
-Every view that shows a firm's data goes through ``firm_member_required``/``_member_assessment``: another
+Every view that shows a firm's data goes through ``enterprise_member_required``/``_member_assessment``: another
 firm's round answers 404 exactly like a missing one.
 """
 
@@ -35,10 +35,12 @@ from .forms import (
     parse_revision,
 )
 from .models import Assessment, Dimension, Membership
+from .reports import attachment, render_assessment_pdf
+from .reports.charts import chart_drawings, drawing_to_svg
 from .services import AnswerChange, InvalidAnswersError, ServiceError
 
 
-def firm_member_required(view):
+def enterprise_member_required(view):
     """Logged in and an active member of a firm; others are sent where they can go on."""
 
     @wraps(view)
@@ -63,7 +65,7 @@ def _object_id(raw) -> int | None:
 
 def _member_assessment(request, pk: int) -> Assessment:
     try:
-        # firm_member_required has loaded the membership: its firm is not looked up a second time.
+        # enterprise_member_required has loaded the membership: its firm is not looked up a second time.
         membership = getattr(request, "membership", None)
         return selectors.assessment_for_user(
             user=request.user, assessment_id=pk, enterprise=membership.enterprise if membership else None
@@ -158,7 +160,7 @@ def invitation(request, token: str):
 # --- the firm ---------------------------------------------------------------------------------------
 
 
-@firm_member_required
+@enterprise_member_required
 def firm(request):
     enterprise = request.membership.enterprise
     return render(
@@ -175,7 +177,7 @@ def firm(request):
     )
 
 
-@firm_member_required
+@enterprise_member_required
 @require_http_methods(["GET", "POST"])
 def firm_profile(request):
     enterprise = request.membership.enterprise
@@ -198,7 +200,7 @@ def firm_profile(request):
     return render(request, "surveys/profile.html", {"form": form, "enterprise": enterprise, "can_edit": can_edit})
 
 
-@firm_member_required
+@enterprise_member_required
 @require_http_methods(["GET", "POST"])
 def firm_members(request):
     enterprise = request.membership.enterprise
@@ -240,7 +242,7 @@ def firm_members(request):
     )
 
 
-@firm_member_required
+@enterprise_member_required
 @require_POST
 def round_start(request):
     form = RoundStartForm(request.POST)
@@ -260,7 +262,7 @@ def round_start(request):
 # --- the questionnaire ------------------------------------------------------------------------------
 
 
-@firm_member_required
+@enterprise_member_required
 def assessment_resume(request, pk: int):
     assessment = _member_assessment(request, pk)
     if assessment.is_draft:
@@ -304,7 +306,7 @@ def _page_context(assessment, page, *, posted=None, conflicts=None, field_errors
     return {"assessment": assessment, "page": page, "rows": rows, "progress": page.progress}
 
 
-@firm_member_required
+@enterprise_member_required
 @require_http_methods(["GET", "POST"])
 def assessment_page(request, pk: int, number: int):
     assessment = _member_assessment(request, pk)
@@ -365,7 +367,7 @@ def _after_page_save(request, pk: int, number: int, count: int):
     return redirect("surveys:page", pk=pk, number=number)
 
 
-@firm_member_required
+@enterprise_member_required
 @require_POST
 def assessment_autosave(request, pk: int):
     """One answer saved as the user clicks (JSON); the same version check as the page form."""
@@ -423,7 +425,7 @@ def assessment_autosave(request, pk: int):
     )
 
 
-@firm_member_required
+@enterprise_member_required
 @require_http_methods(["GET", "POST"])
 def assessment_review(request, pk: int):
     assessment = _member_assessment(request, pk)
@@ -450,7 +452,7 @@ def assessment_review(request, pk: int):
 # --- results ----------------------------------------------------------------------------------------
 
 
-@firm_member_required
+@enterprise_member_required
 def assessment_results(request, pk: int):
     assessment = _member_assessment(request, pk)
     if assessment.is_draft:
@@ -466,8 +468,6 @@ def _chart_images(report: selectors.AssessmentReport) -> dict[str, str]:
     """The report's radar and bars as data: URIs, drawn by the same code as the PDF's."""
     import base64
 
-    from .reports.charts import chart_drawings, drawing_to_svg
-
     drawings = chart_drawings(report)
     images = {}
     for kind in ("radar", "bars"):
@@ -476,12 +476,10 @@ def _chart_images(report: selectors.AssessmentReport) -> dict[str, str]:
     return images
 
 
-@firm_member_required
+@enterprise_member_required
 @require_GET
 def assessment_report(request, pk: int):
     assessment = _member_assessment(request, pk)
-    from .reports import attachment, render_assessment_pdf
-
     try:
         report = selectors.assessment_report(assessment=assessment, language=get_language() or "zh-hans")
     except selectors.ReportNotAvailable as exc:

@@ -23,6 +23,7 @@ from .aggregates import (
     Trend,
     TrendRow,
     WeakItem,
+    assessment_labels_cached,
     breakdown,
     breakdown_page,
     breakdown_title,
@@ -33,7 +34,6 @@ from .aggregates import (
     level_infos,
     overview,
     reference_questionnaire,
-    round_labels_cached,
     submissions_fingerprint,
     trend,
     trend_page,
@@ -41,10 +41,12 @@ from .aggregates import (
     weaknesses_page,
 )
 from .city import (
+    CityReport,
     CityReportData,
     CountermeasureSummary,
     ProblemArea,
     WeakShareRow,
+    city_report,
     city_report_data,
 )
 from .histograms import (
@@ -55,6 +57,8 @@ from .histograms import (
 )
 
 __all__ = [
+    "CityReport",
+    "city_report",
     "BREAKDOWNS",
     "Breakdown",
     "CityReportData",
@@ -92,7 +96,7 @@ __all__ = [
     "overview",
     "quantiles_from_histogram",
     "reference_questionnaire",
-    "round_labels_cached",
+    "assessment_labels_cached",
     "submissions_fingerprint",
     "trend",
     "trend_page",

@@ -5,7 +5,7 @@ DimensionResult.score) with a few GROUP BY queries; Python only reshapes the han
 (pandas where a pivot helps). Raw answers are read only for the item-level weaknesses, and then as one
 COUNT … GROUP BY item.
 
-Every queryset starts from surveys.scopes (:func:`round_queryset`, :func:`firm_queryset`): nothing here
+Every queryset starts from surveys.scopes (:func:`assessment_queryset`, :func:`enterprise_queryset`): nothing here
 can reach a firm outside the administrator's scope.
 
 Small groups (settings.JINAN_MIN_GROUP_SIZE, 10 by default). A number that describes fewer than that many
@@ -52,11 +52,11 @@ from ..models import (
 from ..scopes import AdminScope
 from ..selectors.administrators import (
     Filters,
-    all_rounds_queryset,
+    all_assessments_queryset,
+    assessment_labels,
+    assessment_queryset,
     dimension_results,
-    firm_queryset,
-    round_labels,
-    round_queryset,
+    enterprise_queryset,
 )
 from ..suppression import min_group_size, share, shown_count, suppress_partition
 from .histograms import histogram_summary
@@ -148,8 +148,10 @@ class Overview:
 
 def overview(scope: AdminScope, filters: Filters, *, levels: list[LevelInfo]) -> Overview:
     """Firms, submissions, index mean and quartiles, level distribution: a count and one GROUP BY (index, level)."""
-    registered = firm_queryset(scope, filters).count()
-    histogram = list(round_queryset(scope, filters).values_list("index", "level").annotate(n=Count("id")).order_by())
+    registered = enterprise_queryset(scope, filters).count()
+    histogram = list(
+        assessment_queryset(scope, filters).values_list("index", "level").annotate(n=Count("id")).order_by()
+    )
     total = sum(n for _index, _level, n in histogram)
     summary = histogram_summary((index, n) for index, _level, n in histogram if index is not None)
     counts = {lv.code: 0 for lv in levels}
@@ -193,7 +195,7 @@ def dimension_stats(scope: AdminScope, filters: Filters, *, dimensions: list[Dim
     scores take few distinct values) from which every figure follows exactly.
     """
     rows = (
-        DimensionResult.objects.filter(assessment__in=round_queryset(scope, filters))
+        DimensionResult.objects.filter(assessment__in=assessment_queryset(scope, filters))
         .values_list("dimension__code", "score", "insufficient_data")
         .annotate(n=Count("id"))
         .order_by()
@@ -253,7 +255,7 @@ def breakdown(
     """Firms, mean index and (optionally) mean dimension scores per district, industry, size or chain."""
     attribute, labels = BREAKDOWNS[key]
     group = f"enterprise__{attribute}"
-    rounds = round_queryset(scope, filters)
+    rounds = assessment_queryset(scope, filters)
     index_rows = {row[group]: row for row in rounds.values(group).annotate(n=Count("id"), mean=Avg("index")).order_by()}
     hidden = suppress_partition({k: row["n"] for k, row in index_rows.items()})
     codes = [d.code for d in dimensions]
@@ -334,7 +336,7 @@ def weak_items(scope: AdminScope, filters: Filters, *, limit: int | None = 15) -
 
     Returns (rounds counted, items by frequency). One COUNT … GROUP BY over the answers of the selected rounds.
     """
-    rounds = round_queryset(scope, filters)
+    rounds = assessment_queryset(scope, filters)
     per_version = dict(rounds.values_list("questionnaire_id").annotate(n=Count("id")).order_by())
     total = sum(per_version.values())
     if shown_count(total) is None:
@@ -417,7 +419,7 @@ def trend(
     with_years: bool = True,
 ) -> Trend:
     """Mean index (and dimension means) per round label and per submission year, over every submitted round."""
-    rounds = all_rounds_queryset(scope, filters)
+    rounds = all_assessments_queryset(scope, filters)
     minimum = min_group_size()
     label_rows = list(rounds.values("label").annotate(n=Count("id"), mean=Avg("index")).order_by("label"))
     shown = [row for row in label_rows if row["n"] >= minimum]
@@ -552,8 +554,8 @@ def weaknesses_page(scope: AdminScope, filters: Filters) -> tuple[int | None, li
     return _cached("weaknesses", scope, filters, lambda: weak_items(scope, filters, limit=None))
 
 
-def round_labels_cached(scope: AdminScope) -> list[str]:
-    return _cached("labels", scope, Filters(), lambda: round_labels(scope))
+def assessment_labels_cached(scope: AdminScope) -> list[str]:
+    return _cached("labels", scope, Filters(), lambda: assessment_labels(scope))
 
 
 def trend_page(scope: AdminScope, filters: Filters) -> tuple[list[DimensionInfo], Trend]:

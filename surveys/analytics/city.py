@@ -5,8 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db.models import Avg, Count, Q
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import override
 
-from ..choices import label_of
+from ..choices import label_of, normalize_language
 from ..models import (
     Countermeasure,
     Item,
@@ -14,8 +17,8 @@ from ..models import (
     RecommendationRule,
 )
 from ..scopes import AdminScope
-from ..selectors.administrators import Filters, dimension_results, round_queryset
-from ..suppression import share, shown_count, suppress_partition
+from ..selectors.administrators import Filters, assessment_queryset, dimension_results
+from ..suppression import hidden_label, min_group_size, share, shown_count, suppress_partition
 from .aggregates import (
     BREAKDOWNS,
     WEAK_DIMENSION_SCORE,
@@ -128,7 +131,7 @@ def _weak_shares(scope: AdminScope, filters: Filters, key: str) -> dict[str, lis
     attribute, labels = BREAKDOWNS[key]
     group = f"assessment__enterprise__{attribute}"
     rows = list(
-        dimension_results(round_queryset(scope, filters))
+        dimension_results(assessment_queryset(scope, filters))
         .values(group, "dimension__code")
         .annotate(n=Count("id"), weak=Count("id", filter=Q(score__lt=WEAK_DIMENSION_SCORE)), mean=Avg("score"))
         .order_by()
@@ -171,3 +174,42 @@ def _countermeasures_by_dimension(questionnaire: Questionnaire | None) -> dict[s
         if code:
             found.setdefault(code, []).append(_cm_ref(rule.countermeasure))
     return {code: _unique_countermeasures(refs) for code, refs in found.items()}
+
+
+@dataclass(frozen=True)
+class CityReport:
+    """Everything the city PDF shows, localized: the renderer (surveys/reports/city.py) only lays it out."""
+
+    language: str
+    title: str
+    subtitle: str
+    scope_label: str
+    filters: list[tuple[str, str]]
+    generated_on: str
+    disclaimer: str
+    footer_note: str
+    hidden_text: str
+    data: CityReportData
+
+
+def city_report(*, scope: AdminScope, filters: Filters, language: str) -> CityReport:
+    """The city report's figures for the scope and filters, with its texts in ``language``."""
+    language = normalize_language(language)
+    with override(language):
+        data = city_report_data(scope, filters)
+        return CityReport(
+            language=language,
+            title=_("济南市制造业企业数实融合自评估汇总报告"),
+            subtitle=_("按论文提出的五个问题领域和四项对策汇总"),
+            scope_label=data.scope_label,
+            filters=filters.describe(),
+            generated_on=formats.date_format(timezone.localdate(), "Y-m-d"),
+            disclaimer=_(
+                "本报告汇总的是企业在线填写的自评估结果，不是工信部、智能制造能力成熟度（CMMM）或山东省的官方评定，"
+                "也未经核实。少于 %(n)d 家企业的分组和单元格不显示数据（记为“<%(n)d”），以免推断出个别企业的结果。"
+            )
+            % {"n": min_group_size()},
+            footer_note=_("根据企业自评估汇总，不是官方评定"),
+            hidden_text=hidden_label(),
+            data=data,
+        )

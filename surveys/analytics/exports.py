@@ -24,7 +24,7 @@ from ..audit.selectors import audit_events, audit_rows_iter
 from ..choices import DISTRICTS, INDUSTRIES, LEADING_CHAINS, SIZE_CLASSES, ZONES
 from ..models import Answer, Dimension, DimensionResult
 from ..scopes import AdminScope
-from ..selectors.administrators import Filters, firms_with_round, round_queryset
+from ..selectors.administrators import Filters, assessment_queryset, enterprises_with_selected_assessment
 from ..suppression import hidden_label
 from .aggregates import (
     BREAKDOWNS,
@@ -65,7 +65,7 @@ def firms_table(scope: AdminScope, filters: Filters) -> Table:  # noqa: C901 (ab
     """
     dimensions = dimension_infos(reference_questionnaire())
     codes = [d.code for d in dimensions]
-    firms = firms_with_round(scope, filters)
+    firms = enterprises_with_selected_assessment(scope, filters)
     contacts = scope.can_view_contacts
     columns = ["uscc", "name", "district", "zone", "industry", "size_class", "above_designated_size", "leading_chain"]
     if contacts:
@@ -99,7 +99,7 @@ def firms_table(scope: AdminScope, filters: Filters) -> Table:  # noqa: C901 (ab
             firms.order_by(F("selected__id").asc(nulls_last=True), "id").values_list(*columns).iterator(CHUNK_SIZE)
         )
         results = iter(
-            DimensionResult.objects.filter(assessment__in=round_queryset(scope, filters))
+            DimensionResult.objects.filter(assessment__in=assessment_queryset(scope, filters))
             .order_by("assessment_id")
             .values_list("assessment_id", "dimension_id", "score", "insufficient_data")
             .iterator(CHUNK_SIZE * 5)
@@ -149,7 +149,7 @@ def firms_table(scope: AdminScope, filters: Filters) -> Table:  # noqa: C901 (ab
 
 def answers_table(scope: AdminScope, filters: Filters) -> Table:
     """One row per answer of the selected rounds, notes included."""
-    answers = Answer.objects.filter(assessment__in=round_queryset(scope, filters))
+    answers = Answer.objects.filter(assessment__in=assessment_queryset(scope, filters))
     columns = [
         "assessment__enterprise__uscc",
         "assessment__enterprise__name",

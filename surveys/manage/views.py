@@ -30,7 +30,8 @@ from ..audit.models import AuditEvent
 from ..audit.selectors import audit_events, audit_firm_name, audit_rows
 from ..audit.services import audit_event_record
 from ..models import Assessment, Enterprise
-from ..reports import charts, exports
+from ..reports import charts, exports, render_assessment_pdf
+from ..reports.city import render_city_pdf
 from ..reports.http import attachment
 from .forms import SEARCH_MAX_LENGTH, AuditFilterForm, FilterForm
 
@@ -72,7 +73,7 @@ def _require_audit_reader(request) -> None:
 def _filters(request) -> tuple[FilterForm, analytics.Filters, list[analytics.LevelInfo]]:
     scope = request.admin_scope
     levels = analytics.level_infos(analytics.reference_questionnaire())
-    form = FilterForm(request.GET, scope=scope, levels=levels, labels=analytics.round_labels_cached(scope))
+    form = FilterForm(request.GET, scope=scope, levels=levels, labels=analytics.assessment_labels_cached(scope))
     return form, form.filters(), levels
 
 
@@ -212,8 +213,10 @@ def firm_list(request):
     form, filters, _levels = _filters(request)
     # NUL can be in no firm name (PostgreSQL text refuses it), so it is dropped rather than searched for.
     search = (request.GET.get("q") or "").replace("\x00", "").strip()[:SEARCH_MAX_LENGTH]
-    sort = selectors.admin_firm_sort(request.GET.get("sort", ""))
-    firms = selectors.admin_firm_list(scope=request.admin_scope, filters=filters, search=search, sort=sort)
+    sort = selectors.enterprise_list_sort(request.GET.get("sort", ""))
+    firms = selectors.enterprise_list_for_administrator(
+        scope=request.admin_scope, filters=filters, search=search, sort=sort
+    )
     page = Paginator(firms, FIRMS_PER_PAGE).get_page(request.GET.get("page"))
     # (sort key, heading, the classes that hide the column on narrow screens)
     columns = [
@@ -254,19 +257,19 @@ def firm_list(request):
             sort=sort,
             headers=headers,
             show_search=True,
-            hidden_fields=[("sort", sort)] if sort != selectors.ADMIN_FIRM_DEFAULT_SORT else [],
+            hidden_fields=[("sort", sort)] if sort != selectors.ENTERPRISE_LIST_DEFAULT_SORT else [],
         ),
     )
 
 
-def _scoped_firm(request, pk: int) -> Enterprise:
+def _scoped_enterprise(request, pk: int) -> Enterprise:
     try:
-        return selectors.admin_firm(scope=request.admin_scope, enterprise_id=pk)
+        return selectors.enterprise_for_administrator(scope=request.admin_scope, enterprise_id=pk)
     except Enterprise.DoesNotExist as exc:
         raise Http404 from exc
 
 
-def _firm_page(request, enterprise: Enterprise, selected: Assessment | None):
+def _enterprise_page(request, enterprise: Enterprise, selected: Assessment | None):
     # Administrators reading one firm's data (and, with the permission, its contact person) leave a trace.
     audit_event_record(
         request=request,
@@ -275,7 +278,7 @@ def _firm_page(request, enterprise: Enterprise, selected: Assessment | None):
         enterprise_id=enterprise.pk,
         detail={"side": "manage", "contacts": request.admin_scope.can_view_contacts},
     )
-    rounds = list(selectors.admin_firm_rounds(scope=request.admin_scope, enterprise=enterprise))
+    rounds = list(selectors.assessment_list_for_administrator(scope=request.admin_scope, enterprise=enterprise))
     report = None
     if selected is not None:
         # The same read model as the firm's results page and PDF, trimmed to the administrator's scope.
@@ -300,18 +303,20 @@ def _firm_page(request, enterprise: Enterprise, selected: Assessment | None):
 @administrator_required
 @require_GET
 def firm_detail(request, pk: int):
-    enterprise = _scoped_firm(request, pk)
+    enterprise = _scoped_enterprise(request, pk)
     latest = (
-        selectors.admin_firm_rounds(scope=request.admin_scope, enterprise=enterprise)
+        selectors.assessment_list_for_administrator(scope=request.admin_scope, enterprise=enterprise)
         .filter(status=Assessment.STATUS_SUBMITTED)
         .first()
     )
-    return _firm_page(request, enterprise, latest)
+    return _enterprise_page(request, enterprise, latest)
 
 
-def _scoped_round(request, pk: int, round_pk: int) -> Assessment:
+def _scoped_assessment(request, pk: int, round_pk: int) -> Assessment:
     try:
-        return selectors.admin_round(scope=request.admin_scope, enterprise_id=pk, assessment_id=round_pk)
+        return selectors.assessment_for_administrator(
+            scope=request.admin_scope, enterprise_id=pk, assessment_id=round_pk
+        )
     except Assessment.DoesNotExist as exc:
         raise Http404 from exc
 
@@ -319,16 +324,14 @@ def _scoped_round(request, pk: int, round_pk: int) -> Assessment:
 @administrator_required
 @require_GET
 def round_detail(request, pk: int, round_pk: int):
-    enterprise = _scoped_firm(request, pk)
-    return _firm_page(request, enterprise, _scoped_round(request, pk, round_pk))
+    enterprise = _scoped_enterprise(request, pk)
+    return _enterprise_page(request, enterprise, _scoped_assessment(request, pk, round_pk))
 
 
 @administrator_required
 @require_GET
 def round_report(request, pk: int, round_pk: int):
-    from ..reports import render_assessment_pdf
-
-    assessment = _scoped_round(request, pk, round_pk)
+    assessment = _scoped_assessment(request, pk, round_pk)
     report = selectors.assessment_report(
         assessment=assessment, language=get_language() or "zh-hans", scope=request.admin_scope
     )
@@ -421,12 +424,9 @@ def export(request, dataset: str, fmt: str):
 @require_GET
 def city_report(request):
     _require_export(request)
-    from ..reports.city import city_report_pdf
-
     _form, filters, _levels = _filters(request)
-    filename, mimetype, data = city_report_pdf(
-        scope=request.admin_scope, filters=filters, language=get_language() or "zh-hans"
-    )
+    report = analytics.city_report(scope=request.admin_scope, filters=filters, language=get_language() or "zh-hans")
+    filename, mimetype, data = render_city_pdf(report)
     audit_event_record(
         request=request,
         action=AuditEvent.EXPORT,

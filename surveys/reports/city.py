@@ -7,30 +7,30 @@ the items behind it and the countermeasures it calls for; then the four counterm
 the problem areas that call for them. All figures come from surveys.analytics for the administrator's
 scope and filters, with small groups hidden. Every page says that the figures are self-assessments.
 
-``city_report_pdf`` is the entry point; ``build_city_report`` (the figures from surveys.analytics, inside the
-target language) and ``render_city_pdf`` (plain data in, bytes out) are separate so that the renderer can be
-tested on plain data. The page, palette, styles and tables are those of every report (surveys/reports/base.py).
+``render_city_pdf`` takes the plain, localized data that ``surveys.analytics.city_report`` reads and only lays
+it out. The page, palette, styles and tables are those of every report (surveys/reports/base.py).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, PageBreak, Spacer, Table, TableStyle
 from reportlab.platypus.flowables import HRFlowable
 
-from surveys import analytics
-from surveys.choices import PDF_LANGUAGE, normalize_language
-from surveys.scopes import AdminScope
-from surveys.suppression import hidden_label, min_group_size
+from surveys.choices import PDF_LANGUAGE
+from surveys.suppression import min_group_size
 
 from . import base, charts
 from .base import heading, para, table
 from .fonts import pdf_font_name
+
+if TYPE_CHECKING:
+    from surveys.analytics import CityReport, CountermeasureRef, DimensionStats, ProblemArea
 
 # The city report's title and headings are set a little differently from the firm's.
 STYLE_OVERRIDES = {
@@ -41,47 +41,6 @@ STYLE_OVERRIDES = {
 CHINESE_NUMBERS = "一二三四五六七八九十"
 TOP_INDUSTRIES = 10
 WEAK_ITEMS_NAMED = 3
-
-
-@dataclass(frozen=True)
-class CityReport:
-    language: str
-    title: str
-    subtitle: str
-    scope_label: str
-    filters: list[tuple[str, str]]
-    generated_on: str
-    disclaimer: str
-    footer_note: str
-    hidden_text: str
-    data: analytics.CityReportData
-
-
-def build_city_report(*, scope: AdminScope, filters: analytics.Filters, language: str) -> CityReport:
-    language = normalize_language(language)
-    with override(language):
-        data = analytics.city_report_data(scope, filters)
-        return CityReport(
-            language=language,
-            title=_("济南市制造业企业数实融合自评估汇总报告"),
-            subtitle=_("按论文提出的五个问题领域和四项对策汇总"),
-            scope_label=data.scope_label,
-            filters=filters.describe(),
-            generated_on=formats.date_format(timezone.localdate(), "Y-m-d"),
-            disclaimer=_(
-                "本报告汇总的是企业在线填写的自评估结果，不是工信部、智能制造能力成熟度（CMMM）或山东省的官方评定，"
-                "也未经核实。少于 %(n)d 家企业的分组和单元格不显示数据（记为“<%(n)d”），以免推断出个别企业的结果。"
-            )
-            % {"n": min_group_size()},
-            footer_note=_("根据企业自评估汇总，不是官方评定"),
-            hidden_text=hidden_label(),
-            data=data,
-        )
-
-
-def city_report_pdf(*, scope: AdminScope, filters: analytics.Filters, language: str) -> tuple[str, str, bytes]:
-    """``(filename, mimetype, bytes)`` of the city report for the scope and filters."""
-    return render_city_pdf(build_city_report(scope=scope, filters=filters, language=language))
 
 
 # --- rendering --------------------------------------------------------------------------------------
@@ -238,97 +197,100 @@ def _group_table(title: str, rows, hidden: str, styles) -> list:
     return table(body, (37, 14, 14, 19), styles)
 
 
-def _countermeasure_line(cm: analytics.CountermeasureRef, language: str) -> str:
+def _countermeasure_line(cm: CountermeasureRef, language: str) -> str:
     if language.startswith("en"):
         return f"{cm.code} {cm.title} ({cm.heading})"
     return f"{cm.heading}（{cm.code}）"
 
 
-def _problem_areas(report: CityReport, styles) -> list:  # noqa: C901 (above the complexity limit; to be split by the file's owner)
-    data, hidden = report.data, report.hidden_text
+def _problem_areas(report: CityReport, styles) -> list:
     story = heading(_("二、五个问题领域的普遍程度"), styles)
-    for n, area in enumerate(data.problem_areas):
-        s = area.stats
-        number = CHINESE_NUMBERS[n] if n < len(CHINESE_NUMBERS) else str(n + 1)
+    for n, area in enumerate(report.data.problem_areas):
         if n:
             story.append(PageBreak())
-        story += heading(f"（{number}）{s.info.problem}", styles, 2)
-        story.append(
-            para(_("对应维度：%(dimension)s") % {"dimension": f"{s.info.code} {s.info.name}"}, styles["muted"])
+        number = CHINESE_NUMBERS[n] if n < len(CHINESE_NUMBERS) else str(n + 1)
+        story += heading(f"（{number}）{area.stats.info.problem}", styles, 2)
+        story += _area_summary(area.stats, report.hidden_text, styles)
+        story += _area_groups(area, report.hidden_text, styles)
+        story += _area_items_and_countermeasures(area, report, styles)
+    return story
+
+
+def _area_summary(s: DimensionStats, hidden: str, styles) -> list:
+    story = [para(_("对应维度：%(dimension)s") % {"dimension": f"{s.info.code} {s.info.name}"}, styles["muted"])]
+    if s.firms is None:
+        text = _("有有效得分的企业不足 %(n)d 家，不显示本领域的统计。") % {"n": min_group_size()}
+    else:
+        text = _(
+            "在 %(firms)s 家有有效得分的企业中，%(share)s 的企业本维度得分低于 40 分；"
+            "平均分 %(mean)s，中位数 %(median)s。"
+        ) % {
+            "firms": _count(s.firms, hidden),
+            "share": _pct(s.weak_share, hidden),
+            "mean": _num(s.mean, hidden),
+            "median": hidden if not s.quartiles else f"{s.quartiles[1]:.1f}",
+        }
+    story.append(para(text, styles["body"]))
+    return story
+
+
+def _area_groups(area: ProblemArea, hidden: str, styles) -> list:
+    """The area's weak share by district (chart) and the district and industry tables side by side."""
+    story: list = []
+    shown = [r for r in area.by_district if r.firms is not None]
+    if shown:
+        chart = charts.share_bars(
+            [r.label for r in shown],
+            [r.weak_share for r in shown],
+            series_name=_("得分低于40分的企业占比（%），按区县"),
         )
-        if s.firms is None:
-            story.append(
-                para(_("有有效得分的企业不足 %(n)d 家，不显示本领域的统计。") % {"n": min_group_size()}, styles["body"])
-            )
-        else:
-            story.append(
-                para(
-                    _(
-                        "在 %(firms)s 家有有效得分的企业中，%(share)s 的企业本维度得分低于 40 分；"
-                        "平均分 %(mean)s，中位数 %(median)s。"
-                    )
-                    % {
-                        "firms": _count(s.firms, hidden),
-                        "share": _pct(s.weak_share, hidden),
-                        "mean": _num(s.mean, hidden),
-                        "median": hidden if not s.quartiles else f"{s.quartiles[1]:.1f}",
-                    },
-                    styles["body"],
-                )
-            )
-        shown = [r for r in area.by_district if r.firms is not None]
-        if shown:
-            chart = charts.scaled(
-                charts.share_bars(
-                    [r.label for r in shown],
-                    [r.weak_share for r in shown],
-                    series_name=_("得分低于40分的企业占比（%），按区县"),
-                ),
-                0.75,
-            )
-            story.append(_chart(chart))
-        tables = []
-        if area.by_district:
-            tables.append(_group_table(_("区县"), area.by_district, hidden, styles))
-        if area.by_industry:
-            tables.append(_group_table(_("行业"), area.by_industry[:TOP_INDUSTRIES], hidden, styles))
-        if tables:
-            side_by_side = Table([tables], colWidths=[base.TEXT_WIDTH / 2] * len(tables), hAlign="LEFT")
-            side_by_side.setStyle(
-                TableStyle(
-                    [
-                        ("FONTNAME", (0, 0), (-1, -1), styles["cell"].fontName),
-                        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                        ("LEFTPADDING", (0, 0), (-1, -1), 0),
-                        ("RIGHTPADDING", (0, 0), (-1, -1), 3 * mm),
-                    ]
-                )
-            )
-            story.append(Spacer(1, 2 * mm))
-            story.append(side_by_side)
-            notes = []
-            if area.by_industry:
-                notes.append(_("行业按企业数列出前 %(n)d 个。") % {"n": TOP_INDUSTRIES})
-            if area.hidden_industries:
-                notes.append(
-                    _("另有 %(count)d 个行业的企业不足 %(n)d 家，未列出。")
-                    % {"count": area.hidden_industries, "n": min_group_size()}
-                )
-            if notes:
-                story.append(para(" ".join(notes), styles["muted"]))
-        if area.weak_items:
-            rows = [(_("题号"), _("最常见的薄弱题目（选择0–1分或“不清楚”）"), _("企业占比"))]
-            rows += [(i.code, i.text, _pct(i.share, hidden)) for i in area.weak_items[:WEAK_ITEMS_NAMED]]
-            story.append(Spacer(1, 2 * mm))
-            story.append(table(rows, (16, 134, 24), styles))
-        block = [para(_("本领域对应的对策"), styles["h3"])]
-        if area.countermeasures:
-            block += [
-                para(f"• {_countermeasure_line(cm, report.language)}", styles["bullet"]) for cm in area.countermeasures
+        story.append(_chart(charts.scaled(chart, 0.75)))
+    tables = []
+    if area.by_district:
+        tables.append(_group_table(_("区县"), area.by_district, hidden, styles))
+    if area.by_industry:
+        tables.append(_group_table(_("行业"), area.by_industry[:TOP_INDUSTRIES], hidden, styles))
+    if not tables:
+        return story
+    side_by_side = Table([tables], colWidths=[base.TEXT_WIDTH / 2] * len(tables), hAlign="LEFT")
+    side_by_side.setStyle(
+        TableStyle(
+            [
+                ("FONTNAME", (0, 0), (-1, -1), styles["cell"].fontName),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 3 * mm),
             ]
-        else:
-            block.append(para(_("问卷中没有指向本领域的建议规则。"), styles["muted"]))
-        story.append(KeepTogether(block))
+        )
+    )
+    story += [Spacer(1, 2 * mm), side_by_side]
+    notes = []
+    if area.by_industry:
+        notes.append(_("行业按企业数列出前 %(n)d 个。") % {"n": TOP_INDUSTRIES})
+    if area.hidden_industries:
+        notes.append(
+            _("另有 %(count)d 个行业的企业不足 %(n)d 家，未列出。")
+            % {"count": area.hidden_industries, "n": min_group_size()}
+        )
+    if notes:
+        story.append(para(" ".join(notes), styles["muted"]))
+    return story
+
+
+def _area_items_and_countermeasures(area: ProblemArea, report: CityReport, styles) -> list:
+    story: list = []
+    if area.weak_items:
+        rows = [(_("题号"), _("最常见的薄弱题目（选择0–1分或“不清楚”）"), _("企业占比"))]
+        rows += [(i.code, i.text, _pct(i.share, report.hidden_text)) for i in area.weak_items[:WEAK_ITEMS_NAMED]]
+        story += [Spacer(1, 2 * mm), table(rows, (16, 134, 24), styles)]
+    block = [para(_("本领域对应的对策"), styles["h3"])]
+    if area.countermeasures:
+        block += [
+            para(f"• {_countermeasure_line(cm, report.language)}", styles["bullet"]) for cm in area.countermeasures
+        ]
+    else:
+        block.append(para(_("问卷中没有指向本领域的建议规则。"), styles["muted"]))
+    story.append(KeepTogether(block))
     return story
 
 

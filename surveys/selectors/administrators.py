@@ -22,7 +22,7 @@ from ..scopes import AdminScope, scoped_assessments, scoped_enterprises
 from ..suppression import min_group_size
 
 # The firm list sorts by these keys only (a leading "-" reverses); anything else falls back to the name.
-ADMIN_FIRM_SORTS = {
+ENTERPRISE_LIST_SORTS = {
     "name": "name",
     "uscc": "uscc",
     "district": "district",
@@ -35,25 +35,25 @@ ADMIN_FIRM_SORTS = {
 }
 
 
-ADMIN_FIRM_DEFAULT_SORT = "name"
+ENTERPRISE_LIST_DEFAULT_SORT = "name"
 
 
-def admin_firm_sort(sort: str) -> str:
+def enterprise_list_sort(sort: str) -> str:
     """The sort key if it is allowed, else the default: the list never orders by a user-supplied field."""
     key = (sort or "").removeprefix("-")
-    return sort if key in ADMIN_FIRM_SORTS else ADMIN_FIRM_DEFAULT_SORT
+    return sort if key in ENTERPRISE_LIST_SORTS else ENTERPRISE_LIST_DEFAULT_SORT
 
 
-def admin_firm_list(
-    *, scope: AdminScope, filters: Filters, search: str = "", sort: str = ADMIN_FIRM_DEFAULT_SORT
+def enterprise_list_for_administrator(
+    *, scope: AdminScope, filters: Filters, search: str = "", sort: str = ENTERPRISE_LIST_DEFAULT_SORT
 ) -> QuerySet[Enterprise]:
     """Firms in scope matching the filters and a search by name or USCC, each with its selected round."""
-    firms = firms_with_round(scope, filters)
+    firms = enterprises_with_selected_assessment(scope, filters)
     search = (search or "").strip()
     if search:
         firms = firms.filter(Q(name__icontains=search) | Q(uscc__startswith=search.upper()))
-    sort = admin_firm_sort(sort)
-    field_name = ADMIN_FIRM_SORTS[sort.removeprefix("-")]
+    sort = enterprise_list_sort(sort)
+    field_name = ENTERPRISE_LIST_SORTS[sort.removeprefix("-")]
     expression = F(field_name).desc(nulls_last=True) if sort.startswith("-") else F(field_name).asc(nulls_last=True)
     return firms.annotate(
         round_id=F("selected__id"),
@@ -64,11 +64,11 @@ def admin_firm_list(
     ).order_by(expression, "id")
 
 
-def admin_firm(*, scope: AdminScope, enterprise_id: int) -> Enterprise:
+def enterprise_for_administrator(*, scope: AdminScope, enterprise_id: int) -> Enterprise:
     return scoped_enterprises(scope).get(id=enterprise_id)
 
 
-def admin_firm_rounds(*, scope: AdminScope, enterprise: Enterprise) -> QuerySet[Assessment]:
+def assessment_list_for_administrator(*, scope: AdminScope, enterprise: Enterprise) -> QuerySet[Assessment]:
     return (
         scoped_assessments(scope)
         .filter(enterprise_id=enterprise.id)
@@ -77,7 +77,7 @@ def admin_firm_rounds(*, scope: AdminScope, enterprise: Enterprise) -> QuerySet[
     )
 
 
-def admin_round(*, scope: AdminScope, enterprise_id: int, assessment_id: int) -> Assessment:
+def assessment_for_administrator(*, scope: AdminScope, enterprise_id: int, assessment_id: int) -> Assessment:
     """A submitted round of a firm in scope (drafts are the firm's work in progress: DoesNotExist)."""
     return (
         scoped_assessments(scope)
@@ -142,7 +142,7 @@ def _enterprise_condition(filters: Filters, prefix: str = "") -> Q:
     return condition
 
 
-def firm_queryset(scope: AdminScope, filters: Filters) -> QuerySet[Enterprise]:
+def enterprise_queryset(scope: AdminScope, filters: Filters) -> QuerySet[Enterprise]:
     """The firms in scope that match the firm filters (district, industry, size, chain)."""
     return scoped_enterprises(scope).filter(_enterprise_condition(filters))
 
@@ -164,7 +164,7 @@ def _round_filters_condition(filters: Filters, prefix: str) -> Q:
     return condition
 
 
-def round_queryset(scope: AdminScope, filters: Filters) -> QuerySet[Assessment]:
+def assessment_queryset(scope: AdminScope, filters: Filters) -> QuerySet[Assessment]:
     """One submitted round per firm in scope: the latest, or the one with the chosen label."""
     return scoped_assessments(scope).filter(
         _selected_round_condition(filters, ""),
@@ -174,20 +174,20 @@ def round_queryset(scope: AdminScope, filters: Filters) -> QuerySet[Assessment]:
     )
 
 
-def firms_with_round(scope: AdminScope, filters: Filters) -> QuerySet[Enterprise]:
+def enterprises_with_selected_assessment(scope: AdminScope, filters: Filters) -> QuerySet[Enterprise]:
     """The firms matching the filters, each joined (LEFT JOIN as ``selected``) to its selected round.
 
     Without a filter on the round, firms that have not submitted yet are included (their round fields are
     NULL); a round label, year or level keeps only the firms with such a round.
     """
     condition = Q(assessments__status=Assessment.STATUS_SUBMITTED) & _selected_round_condition(filters, "assessments__")
-    firms = firm_queryset(scope, filters).annotate(selected=FilteredRelation("assessments", condition=condition))
+    firms = enterprise_queryset(scope, filters).annotate(selected=FilteredRelation("assessments", condition=condition))
     if filters.round_label or filters.year is not None or filters.level:
         firms = firms.filter(selected__id__isnull=False)
     return firms.filter(_round_filters_condition(filters, "selected__"))
 
 
-def all_rounds_queryset(scope: AdminScope, filters: Filters) -> QuerySet[Assessment]:
+def all_assessments_queryset(scope: AdminScope, filters: Filters) -> QuerySet[Assessment]:
     """Every submitted round of the firms in scope matching the firm filters (for change across rounds)."""
     return scoped_assessments(scope).filter(
         _enterprise_condition(filters, "enterprise__"), status=Assessment.STATUS_SUBMITTED
@@ -199,7 +199,7 @@ def dimension_results(rounds: QuerySet[Assessment]) -> QuerySet[DimensionResult]
     return DimensionResult.objects.filter(assessment__in=rounds, insufficient_data=False, score__isnull=False)
 
 
-def round_labels(scope: AdminScope) -> list[str]:
+def assessment_labels(scope: AdminScope) -> list[str]:
     """Round labels used by at least the minimum number of firms in scope (newest first), for the filter."""
     rows = (
         scoped_assessments(scope)

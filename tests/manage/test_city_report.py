@@ -9,7 +9,7 @@ from pypdf import PdfReader
 
 from surveys import analytics, scopes
 from surveys.models import Countermeasure, Dimension
-from surveys.reports.city import build_city_report, city_report_pdf, render_city_pdf
+from surveys.reports.city import render_city_pdf
 
 pytestmark = pytest.mark.django_db
 
@@ -21,8 +21,8 @@ def pages_text(data: bytes) -> list[str]:
 
 
 def test_the_report_follows_the_five_problems_and_four_countermeasures(demo_firms, questionnaire):
-    _name, mimetype, data = city_report_pdf(
-        scope=scopes.AdminScope.city_wide(), filters=analytics.Filters(), language="zh-hans"
+    _name, mimetype, data = render_city_pdf(
+        analytics.city_report(scope=scopes.AdminScope.city_wide(), filters=analytics.Filters(), language="zh-hans")
     )
     assert mimetype == "application/pdf" and data.startswith(b"%PDF")
     pages = pages_text(data)
@@ -38,7 +38,7 @@ def test_the_report_follows_the_five_problems_and_four_countermeasures(demo_firm
 
 def test_the_numbers_in_the_report_are_the_dashboards(demo_firms):
     scope = scopes.AdminScope.city_wide()
-    report = build_city_report(scope=scope, filters=analytics.Filters(), language="zh-hans")
+    report = analytics.city_report(scope=scope, filters=analytics.Filters(), language="zh-hans")
     board = analytics.dashboard(scope, analytics.Filters())
     assert report.data.overview == board.overview
     assert report.data.dimension_stats == board.dimension_stats
@@ -75,7 +75,7 @@ def test_a_district_administrators_report_names_only_their_districts(client, dis
 
 
 def test_small_groups_are_hidden_in_the_report(small_city):
-    report = build_city_report(
+    report = analytics.city_report(
         scope=scopes.AdminScope.city_wide(), filters=analytics.Filters(district="370102"), language="zh-hans"
     )
     assert report.data.overview.submitted is None
@@ -85,8 +85,8 @@ def test_small_groups_are_hidden_in_the_report(small_city):
 
 
 def test_the_report_embeds_its_cjk_font(demo_firms, tmp_path):
-    _name, _mime, data = city_report_pdf(
-        scope=scopes.AdminScope.city_wide(), filters=analytics.Filters(), language="zh-hans"
+    _name, _mime, data = render_city_pdf(
+        analytics.city_report(scope=scopes.AdminScope.city_wide(), filters=analytics.Filters(), language="zh-hans")
     )
     path = tmp_path / "city.pdf"
     path.write_bytes(data)
@@ -100,8 +100,8 @@ def test_the_report_embeds_its_cjk_font(demo_firms, tmp_path):
 
 
 def test_english_report(demo_firms):
-    _name, _mime, data = city_report_pdf(
-        scope=scopes.AdminScope.city_wide(), filters=analytics.Filters(), language="en"
+    _name, _mime, data = render_city_pdf(
+        analytics.city_report(scope=scopes.AdminScope.city_wide(), filters=analytics.Filters(), language="en")
     )
     assert data.startswith(b"%PDF")
     assert PdfReader(io.BytesIO(data)).metadata is not None

@@ -156,7 +156,7 @@ def test_filters_narrow_every_figure(demo_firms):
 def test_round_label_year_and_level_filters(demo_firms):
     scope = scopes.AdminScope.city_wide()
     rounds = Assessment.objects.filter(status="submitted")
-    label = selectors.round_labels(scope)[-1]
+    label = selectors.assessment_labels(scope)[-1]
     board = analytics.dashboard(scope, analytics.Filters(round_label=label))
     assert board.overview.submitted == rounds.filter(label=label).count()
     level = analytics.dashboard(scope, analytics.Filters(level="L2")).overview

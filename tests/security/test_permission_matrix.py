@@ -130,13 +130,13 @@ def submitted(*, draft_is_missing=False):
     return args
 
 
-def admin_firm(world, role, obj):
+def enterprise_for_administrator(world, role, obj):
     if obj == "missing":
         return [[MISSING]]
     return [[firm_of(world, role, obj).enterprise.pk]]
 
 
-def admin_round(world, role, obj):
+def assessment_for_administrator(world, role, obj):
     if obj == "missing":
         own, other = world.own(role), world.foreign(role)
         return [
@@ -269,10 +269,14 @@ MATRIX: dict[str, list[Probe]] = {
     "manage:trend": [Probe("GET", no_args, {"-": ADMIN_OK})],
     "manage:chart": [Probe("GET", chart_names, {"own": ADMIN_OK, "missing": ADMIN_404})],
     "manage:firms": [Probe("GET", no_args, {"-": ADMIN_OK})],
-    "manage:firm": [Probe("GET", admin_firm, {"own": ADMIN_OK, "foreign": ADMIN_FOREIGN, "missing": ADMIN_404})],
-    "manage:round": [Probe("GET", admin_round, {"own": ADMIN_OK, "foreign": ADMIN_FOREIGN, "missing": ADMIN_404})],
+    "manage:firm": [
+        Probe("GET", enterprise_for_administrator, {"own": ADMIN_OK, "foreign": ADMIN_FOREIGN, "missing": ADMIN_404})
+    ],
+    "manage:round": [
+        Probe("GET", assessment_for_administrator, {"own": ADMIN_OK, "foreign": ADMIN_FOREIGN, "missing": ADMIN_404})
+    ],
     "manage:round_report": [
-        Probe("GET", admin_round, {"own": ADMIN_OK, "foreign": ADMIN_FOREIGN, "missing": ADMIN_404})
+        Probe("GET", assessment_for_administrator, {"own": ADMIN_OK, "foreign": ADMIN_FOREIGN, "missing": ADMIN_404})
     ],
     "manage:export": [Probe("GET", export_args, {"own": ADMIN_OK, "missing": ADMIN_404})],
     "manage:city_report": [Probe("GET", no_args, {"-": ADMIN_OK})],
