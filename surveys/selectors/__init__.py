@@ -31,7 +31,7 @@ from .assessments import (
     assessment_page,
     assessment_progress,
 )
-from .firms import (
+from .enterprises import (
     active_enterprise_for_user,
     enterprise_by_uscc,
     enterprise_members,

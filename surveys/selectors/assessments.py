@@ -17,7 +17,7 @@ from ..models import (
     Item,
     Option,
 )
-from .firms import active_enterprise_for_user
+from .enterprises import active_enterprise_for_user
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User

@@ -18,12 +18,7 @@ from .assessments import (
     assessment_submit,
     default_round_label,
 )
-from .errors import (
-    InvalidAnswersError,
-    QuestionnaireInUseError,
-    ServiceError,
-)
-from .firms import (
+from .enterprises import (
     INVITATION_DAYS,
     account_signup,
     enterprise_register,
@@ -34,6 +29,11 @@ from .firms import (
     membership_approve,
     membership_remove,
     membership_request,
+)
+from .errors import (
+    InvalidAnswersError,
+    QuestionnaireInUseError,
+    ServiceError,
 )
 from .questionnaires import (
     UpsertReport,

@@ -1,4 +1,4 @@
-"""Writes of firms, accounts, memberships and invitations."""
+"""Writes of enterprises (firms), accounts, memberships and invitations."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Reads of firms (the Enterprise model) and their members."""
+"""Reads of enterprises (firms) and their members."""
 
 from __future__ import annotations
 
