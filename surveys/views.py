@@ -160,20 +160,23 @@ def invitation(request, token: str):
 # --- the firm ---------------------------------------------------------------------------------------
 
 
+def _render_for_member(request, template: str, **context):
+    """A page of the member's firm: the firm and the member's membership, plus the page's own context."""
+    return render(
+        request, template, {"enterprise": request.membership.enterprise, "membership": request.membership, **context}
+    )
+
+
 @enterprise_member_required
 def firm(request):
     enterprise = request.membership.enterprise
-    return render(
+    return _render_for_member(
         request,
         "surveys/firm.html",
-        {
-            "enterprise": enterprise,
-            "membership": request.membership,
-            "rounds": selectors.assessment_list_for_enterprise(enterprise=enterprise),
-            "draft": selectors.assessment_draft(enterprise=enterprise),
-            "start_form": RoundStartForm(),
-            "questionnaire": selectors.questionnaire_current(),
-        },
+        rounds=selectors.assessment_list_for_enterprise(enterprise=enterprise),
+        draft=selectors.assessment_draft(enterprise=enterprise),
+        start_form=RoundStartForm(),
+        questionnaire=selectors.questionnaire_current(),
     )
 
 
@@ -229,16 +232,12 @@ def firm_members(request):
         except ServiceError as exc:
             messages.error(request, exc.message)
             return redirect("surveys:members")
-    return render(
+    return _render_for_member(
         request,
         "surveys/members.html",
-        {
-            "enterprise": enterprise,
-            "membership": request.membership,
-            "members": selectors.enterprise_members(enterprise=enterprise),
-            "invite_form": invite_form,
-            "invite_link": invite_link,
-        },
+        members=selectors.enterprise_members(enterprise=enterprise),
+        invite_form=invite_form,
+        invite_link=invite_link,
     )
 
 

@@ -98,8 +98,14 @@ def questionnaire_upsert(*, definition: dict[str, Any], dry_run: bool = False) -
 
     syncer = _Syncer(report)
     questionnaire = _sync_questionnaire(syncer, questionnaire, definition)
-    dimensions = _sync_dimensions(syncer, questionnaire, definition["dimensions"])
-    problems = _sync_problems(syncer, questionnaire, definition["problems"], dimensions)
+    dimensions = _sync_by_code(syncer, Dimension, questionnaire, definition["dimensions"], _dimension_values)
+    problems = _sync_by_code(
+        syncer,
+        Problem,
+        questionnaire,
+        definition["problems"],
+        lambda problem: {"dimension": dimensions[problem["dimension"]], **bilingual(problem.__getitem__, "text")},
+    )
     items = _sync_items(syncer, questionnaire, definition["dimensions"], dimensions, problems)
     # Answers in drafts for items that no longer exist go with them (submitted versions never get here).
     removed_items = Item.objects.filter(questionnaire=questionnaire).exclude(id__in=[i.id for i in items.values()])
@@ -125,47 +131,6 @@ def _sync_questionnaire(
         return Questionnaire.objects.create(version=definition["version"], **texts)
     syncer.sync(Questionnaire, {"id": questionnaire.id}, texts)
     return questionnaire
-
-
-def _sync_dimensions(
-    syncer: _Syncer, questionnaire: Questionnaire, dimensions_data: list[dict[str, Any]]
-) -> dict[str, Dimension]:
-    dimensions: dict[str, Dimension] = {}
-    for position, dim in enumerate(dimensions_data, start=1):
-        dimensions[dim["code"]] = syncer.sync(
-            Dimension,
-            {"questionnaire": questionnaire, "code": dim["code"]},
-            {
-                "position": position,
-                "weight": Decimal(str(dim["weight"])),
-                **{
-                    key: dim[key]
-                    for key in ("name_zh", "name_en", "problem_zh", "problem_en", "description_zh", "description_en")
-                },
-            },
-        )
-    return dimensions
-
-
-def _sync_problems(
-    syncer: _Syncer,
-    questionnaire: Questionnaire,
-    problems_data: list[dict[str, Any]],
-    dimensions: dict[str, Dimension],
-) -> dict[str, Problem]:
-    problems: dict[str, Problem] = {}
-    for position, problem in enumerate(problems_data, start=1):
-        problems[problem["code"]] = syncer.sync(
-            Problem,
-            {"questionnaire": questionnaire, "code": problem["code"]},
-            {
-                "position": position,
-                "dimension": dimensions[problem["dimension"]],
-                "text_zh": problem["text_zh"],
-                "text_en": problem["text_en"],
-            },
-        )
-    return problems
 
 
 def _sync_items(
@@ -211,6 +176,22 @@ def _sync_coverage(syncer: _Syncer, item: Item, wanted: set[int]) -> None:
         syncer.report.counts["updated", "coverage"] += 1
 
 
+def _sync_by_code(
+    syncer: _Syncer,
+    model: type[_M],
+    questionnaire: Questionnaire,
+    rows: list[dict[str, Any]],
+    values: Callable[[dict[str, Any]], dict[str, Any]],
+) -> dict[str, _M]:
+    """Rows identified by (questionnaire, code), numbered in file order: {code: row}."""
+    return {
+        row["code"]: syncer.sync(
+            model, {"questionnaire": questionnaire, "code": row["code"]}, {"position": position, **values(row)}
+        )
+        for position, row in enumerate(rows, start=1)
+    }
+
+
 def _sync_coded_rows(
     syncer: _Syncer,
     model: type[Level] | type[Gate],
@@ -218,14 +199,16 @@ def _sync_coded_rows(
     rows: list[dict[str, Any]],
     values: Callable[[dict[str, Any]], dict[str, Any]],
 ) -> None:
-    """Rows identified by (questionnaire, code), numbered in file order; rows no longer listed are deleted."""
-    kept = {
-        syncer.sync(
-            model, {"questionnaire": questionnaire, "code": row["code"]}, {"position": position, **values(row)}
-        ).id
-        for position, row in enumerate(rows, start=1)
-    }
+    """As _sync_by_code; rows no longer listed are deleted."""
+    kept = {obj.id for obj in _sync_by_code(syncer, model, questionnaire, rows, values).values()}
     syncer.delete_missing(model.objects.filter(questionnaire=questionnaire), kept)
+
+
+def _dimension_values(dimension: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "weight": Decimal(str(dimension["weight"])),
+        **bilingual(dimension.__getitem__, "name", "problem", "description"),
+    }
 
 
 def _level_values(level: dict[str, Any]) -> dict[str, Any]:
