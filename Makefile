@@ -9,9 +9,18 @@ SEED := seeds/questionnaire-2026.1.yaml
 DEMO_FIRMS ?= 300
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Where the settings keep the SQLite file, static files and media (JINAN_VAR_DIR, README "Configuration");
+# `make run` keeps seed_demo's output there too.
+VAR_DIR := $(or $(JINAN_VAR_DIR),var)
 # Debian packages the app and its tests use: gettext (compilemessages), a CJK TrueType font for PDFs,
 # poppler (pdffonts/pdftoppm in the report tests).
 SYSTEM_PACKAGES := gettext fonts-wqy-microhei poppler-utils
+# Commands from the Debian packages of the same name, installed unless found on the PATH. `make test` adds
+# what the browser tests (tests/e2e) need: Chromium (driven by Playwright; never `playwright install`) and
+# npm (axe-core).
+SYSTEM_COMMANDS :=
+# pytest-xdist workers for `make test` (auto: one per core; 0 runs everything in one process).
+PYTEST_WORKERS ?= auto
 
 # Local development runs with DEBUG on and a throwaway key; production sets its own (README).
 export DJANGO_DEBUG ?= 1
@@ -30,31 +39,36 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt $(VENV)/.runtime
 
 system-deps:
 	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	for c in $(SYSTEM_COMMANDS); do command -v $$c >/dev/null || dpkg -s $$c >/dev/null 2>&1 || missing="$$missing $$c"; done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    echo "installing:$$missing"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
-	  else echo "warning: please install:$$missing (PDFs fall back to a non-embedded font)"; fi; \
+	  else echo "warning: please install:$$missing (without them PDFs fall back to a non-embedded font and the browser tests are skipped)"; fi; \
 	fi
 
 messages: $(VENV)/.runtime
 	$(MANAGE) compilemessages --ignore=.venv --ignore=var --ignore=node_modules --verbosity 0
 
 migrate: $(VENV)/.runtime
-	mkdir -p var
+	mkdir -p $(VAR_DIR)
 	$(MANAGE) migrate --noinput --verbosity 0
 	$(MANAGE) load_questionnaire $(SEED)
 	$(MANAGE) setup_roles >/dev/null
 
-# seed_demo's progress and logins go to var/seed_demo.log, so that the logins can be printed right under
-# the URL, the last thing before the server's own start-up lines.
+# seed_demo's progress and logins go to $(VAR_DIR)/seed_demo.log, so that the logins can be printed right
+# under the URL, the last thing before the server's own start-up lines. Only its "Seeding N demo firms" line
+# is shown as it comes: seed_demo --if-empty writes it when it does seed, i.e. while there are no firms yet.
+# (sh has no pipefail: the JSON summary, written last, tells whether it succeeded.) The banner is printed
+# once, by make; runserver keeps its autoreloader, whose restarts print only the server's own lines.
 run: system-deps messages migrate
-	@echo "seeding demo data (first run only; log in var/seed_demo.log)"
-	@$(MANAGE) seed_demo --firms $(DEMO_FIRMS) --if-empty >var/seed_demo.json 2>var/seed_demo.log \
-	  || { cat var/seed_demo.log; exit 1; }
-	@echo "demo data: $$(cat var/seed_demo.json)"
+	@rm -f $(VAR_DIR)/seed_demo.json
+	@$(MANAGE) seed_demo --firms $(DEMO_FIRMS) --if-empty 2>&1 >$(VAR_DIR)/seed_demo.json \
+	  | tee $(VAR_DIR)/seed_demo.log | sed -un 's|^Seeding .*|& (first run only; log in $(VAR_DIR)/seed_demo.log)|p'
+	@test -s $(VAR_DIR)/seed_demo.json || { cat $(VAR_DIR)/seed_demo.log; exit 1; }
+	@echo "demo data: $$(cat $(VAR_DIR)/seed_demo.json)"
 	@echo ""
 	@echo "  jinan_assess is running at http://$(HOST):$(PORT)/"
-	@sed -n '/^Demo logins/,$$p' var/seed_demo.log | sed 's/^/  /'
+	@sed -n '/^Demo logins/,$$p' $(VAR_DIR)/seed_demo.log | sed 's/^/  /'
 	@echo "  Sign up as a new firm at http://$(HOST):$(PORT)/signup/"
 	@echo ""
 	@$(MANAGE) runserver $(HOST):$(PORT)
@@ -62,16 +76,20 @@ run: system-deps messages migrate
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	@# The files are listed in pyproject.toml ([tool.mypy]); django-stubs imports the settings, which need these.
+	DJANGO_DEBUG=0 DJANGO_SECRET_KEY=mypy-only-not-secret $(VENV)/bin/mypy
 
 format: $(VENV)/.dev
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
+test: SYSTEM_COMMANDS += chromium npm
 test: system-deps $(VENV)/.dev messages lint
 	@# axe-core for the accessibility tests (tests/e2e); without npm those tests say what is missing.
 	@test -f node_modules/axe-core/axe.min.js || ! command -v npm >/dev/null || npm ci --no-audit --no-fund --silent
 	DJANGO_DEBUG=0 DJANGO_SECRET_KEY=test-only-not-secret $(MANAGE) makemigrations --check --dry-run --verbosity 1
-	DJANGO_DEBUG=0 DJANGO_SECRET_KEY=test-only-not-secret $(VENV)/bin/pytest $(PYTEST_ARGS)
+	@# The test environment (DEBUG off, a throwaway key) comes from pyproject.toml (pytest-env).
+	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 # The benchmarks run on PostgreSQL with 60,000 demo firms (seeded once, about two minutes, then reused).
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/jinan_bench
@@ -99,5 +117,8 @@ loadtest: $(VENV)/.runtime messages
 	@pg_isready -h 127.0.0.1 -p 5432 -q || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql | head -n1) main start
 	$(LOAD_ENV) $(MANAGE) loadtest $(LOAD_ARGS)
 
+# Everything the targets above create (all of it git-ignored): the venv, the SQLite database and collected
+# files, test artifacts (screenshots, axe reports), npm's axe-core, caches and the compiled catalogues.
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) var artifacts node_modules .pytest_cache .ruff_cache .mypy_cache .hypothesis
+	find . -path ./.git -prune -o -name __pycache__ -type d -prune -exec rm -rf {} + -o -name '*.mo' -type f -exec rm -f {} +

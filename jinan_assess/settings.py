@@ -29,10 +29,11 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
 
-# A development key is only acceptable while DEBUG is on; production must provide its own.
+# A development key is only acceptable while DEBUG is on; production must provide its own (no switch turns
+# this off: a server with DEBUG off and the published development key would sign sessions anyone can forge).
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 if not SECRET_KEY:
-    if not DEBUG and not env_bool("JINAN_ALLOW_INSECURE_KEY", False):
+    if not DEBUG:
         from django.core.exceptions import ImproperlyConfigured
 
         raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off.")
@@ -173,11 +174,14 @@ CSRF_COOKIE_SECURE = HTTPS
 SECURE_HSTS_SECONDS = 31_536_000 if HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SECURE_HSTS_PRELOAD = HTTPS
-if env_bool("DJANGO_BEHIND_PROXY", False):
+JINAN_BEHIND_PROXY = env_bool("DJANGO_BEHIND_PROXY", False)
+if JINAN_BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True  # the autosave script reads the token from the form, not the cookie
+# A refused token gets the site's page (JSON for the autosave), not Django's bare English one.
+CSRF_FAILURE_VIEW = "surveys.responses.csrf_failure"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -193,12 +197,18 @@ JINAN_SESSION_IDLE_SECONDS = int(os.environ.get("JINAN_SESSION_IDLE_SECONDS", st
 JINAN_SESSION_ABSOLUTE_SECONDS = int(os.environ.get("JINAN_SESSION_ABSOLUTE_SECONDS", str(12 * 3600)))
 SESSION_COOKIE_AGE = JINAN_SESSION_ABSOLUTE_SECONDS
 
-# Login throttling (django-axes): 5 failures within 15 minutes lock the account, and separately the client
-# address (password spraying), for 15 minutes. The locked response is the ordinary failed-login page, so it
-# reveals neither the lock nor whether the user exists.
+# Login throttling (django-axes; README "Logins and lockouts"). 5 failures within 15 minutes lock one account
+# *from one address* for 15 minutes: an attacker elsewhere cannot lock the owner (or the city administrator)
+# out, and one colleague's typos do not lock a shared office address. An address that fails against 20
+# different accounts within those 15 minutes (password spraying) is refused for every account
+# (surveys.login_throttle.LoginThrottle: axes counts every parameter group against the one failure limit).
+# The refusal is the ordinary failed-login page: it reveals neither the lock nor whether the user exists.
 AXES_FAILURE_LIMIT = int(os.environ.get("JINAN_LOGIN_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("JINAN_LOGIN_COOLOFF_MINUTES", "15")))
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+JINAN_LOGIN_ADDRESS_ACCOUNT_LIMIT = int(os.environ.get("JINAN_LOGIN_ADDRESS_ACCOUNT_LIMIT", "20"))
+AXES_HANDLER = "surveys.login_throttle.LoginThrottle"
+AXES_CLIENT_IP_CALLABLE = "surveys.audit.services.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "surveys.auth_views.locked_out"
 AXES_USERNAME_CALLABLE = "surveys.auth_views.axes_username"
@@ -217,9 +227,27 @@ JINAN_MIN_GROUP_SIZE = int(os.environ.get("JINAN_MIN_GROUP_SIZE", "10"))
 # Administrators' dashboard figures are cached this long (0: off); a new submission shows at once.
 JINAN_DASHBOARD_CACHE_SECONDS = int(os.environ.get("JINAN_DASHBOARD_CACHE_SECONDS", "60"))
 
+# One line per event, on the console (stderr). Django's own "django" handlers (a console handler while DEBUG is
+# on, mail to ADMINS) are replaced by propagation to the root handler: otherwise every 4xx/5xx line, its
+# traceback and the autoreloader's start line are printed twice with DEBUG on. runserver's request lines
+# ("django.server") keep their own handler. django-axes logs four INFO lines per login and a WARNING per
+# failure, repeating the audit log's one line ("jinan.audit"); it is kept to its errors, and a lockout is
+# logged once by surveys.login_throttle ("jinan.auth").
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "django.server": {"()": "django.utils.log.ServerFormatter", "format": "[{server_time}] {message}", "style": "{"}
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"},
+        "django.server": {"class": "logging.StreamHandler", "formatter": "django.server"},
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
+    "loggers": {
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        # Configuring "django" resets its children: runserver's request lines get Django's own setup back.
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+        "axes": {"handlers": [], "level": "ERROR", "propagate": True},
+    },
 }

@@ -13,6 +13,12 @@ def healthz(request):
     return HttpResponse("ok", content_type="text/plain")
 
 
+# Errors in the site's look and language (JSON for JSON requests): surveys/responses.py.
+handler400 = "surveys.responses.bad_request"
+handler403 = "surveys.responses.permission_denied"
+handler404 = "surveys.responses.page_not_found"
+handler500 = "surveys.responses.server_error"
+
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -6,6 +6,8 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
+from .views import landing_url
+
 LOGIN_TEMPLATE = "surveys/auth/login.html"
 
 # One message for a wrong password, an unknown user and a locked account: it must not tell them apart.
@@ -20,6 +22,10 @@ class LoginView(auth_views.LoginView):
     template_name = LOGIN_TEMPLATE
     authentication_form = LoginForm
     redirect_authenticated_user = True
+
+    def get_default_redirect_url(self):
+        """Without a ``next``: administrators to /manage/, members to their firm, both to the choice."""
+        return landing_url(self.request.user)
 
 
 def locked_out(request, original_response=None, credentials=None, *args, **kwargs):

@@ -5,42 +5,19 @@ from __future__ import annotations
 import re
 
 from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Layout
 from django import forms
 from django.contrib.auth import get_user_model, password_validation
 from django.core.validators import MaxLengthValidator
+from django.template.loader import render_to_string
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from . import scoring, selectors, uscc
+from . import scoring, selectors, services, uscc
 from .models import Enterprise
 from .services import NOTE_MAX_LENGTH, AnswerChange, InvalidAnswersError
 
 PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(-\d{1,6})?)$")
-
-USCC_ERRORS = {
-    uscc.ERR_LENGTH: _("统一社会信用代码应为18位，当前为 %(length)d 位。"),
-    uscc.ERR_CHARACTERS: _(
-        "统一社会信用代码含有不允许的字符：%(chars)s。代码只使用数字和除 I、O、S、V、Z 以外的大写字母，"
-        "请核对（例如字母 O 与数字 0）。"
-    ),
-    uscc.ERR_AREA_DIGITS: _("统一社会信用代码第3–8位（登记机关行政区划码）必须全部是数字。"),
-    uscc.ERR_CHECK: _("统一社会信用代码第18位校验码不正确，请逐位核对营业执照上的代码。"),
-}
-USCC_WARNINGS = {
-    uscc.WARN_PREFIX: _("代码前两位不是“9x”（工商登记的企业），请确认主体类型。"),
-    uscc.WARN_AREA: _("代码中的登记机关不在济南市（3701/3712），已按在济经营企业接受。"),
-    uscc.WARN_ORG_CHECK: _("代码第17位（组织机构代码校验位）与规则不符，请再核对一次。"),
-}
-
-
-def uscc_check_messages(raw: str) -> tuple[str, list[str], list[str]]:
-    """(normalised code, errors, warnings) as messages for the user."""
-    result = uscc.validate(raw)
-    errors = []
-    for code in result.errors:
-        errors.append(
-            str(USCC_ERRORS[code]) % {"length": len(result.code), "chars": "、".join(result.bad_characters) or "-"}
-        )
-    return result.code, errors, [str(USCC_WARNINGS[w]) for w in result.warnings]
 
 
 class CrispyMixin:
@@ -51,7 +28,104 @@ class CrispyMixin:
         self.helper.disable_csrf = True
 
 
-class EnterpriseForm(CrispyMixin, forms.ModelForm):
+# --- the USCC: one kind of box, one check, warnings confirmed before the code is used ----------------
+
+
+def uscc_widget() -> forms.TextInput:
+    """A USCC box. No maxlength: the browser would cut a pasted code (spaces, separators, a 19th character)
+    and register what the user never typed. surveys/static/surveys/uscc.js normalises a paste and on blur
+    with the server's rule (``data-uscc-separators``); the server normalises again and checks."""
+    return forms.TextInput(
+        attrs={
+            "data-uscc-separators": uscc.client_pattern(),
+            "autocomplete": "off",
+            "autocapitalize": "characters",
+            "spellcheck": "false",
+        }
+    )
+
+
+class UsccField(forms.CharField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("widget", uscc_widget())
+        super().__init__(**kwargs)
+
+
+class CodeConfirmInput(forms.CheckboxInput):
+    """A checkbox whose value is the code it confirms: ticked for one code, it confirms no other (a code
+    changed after the tick is checked, and warned about, afresh)."""
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs)
+        self.code = ""
+
+    def value_from_datadict(self, data, files, name):
+        value = data.get(name, "")
+        return value if isinstance(value, str) else ""
+
+    def get_context(self, name, value, attrs):
+        context = super(forms.CheckboxInput, self).get_context(name, self.code, attrs)
+        if self.code and value == self.code:
+            context["widget"]["attrs"]["checked"] = True
+        return context
+
+
+class UsccWarnings:
+    """Crispy layout object: the warnings about the entered code, right below its box."""
+
+    def __init__(self, warnings: list[str], html_id: str):
+        self.warnings = warnings
+        self.html_id = html_id
+
+    def render(self, form, context, **kwargs):
+        return render_to_string("surveys/_uscc_warnings.html", {"warnings": self.warnings, "html_id": self.html_id})
+
+
+class UsccConfirmMixin:
+    """A form with a ``uscc`` field and a ``uscc_confirm`` checkbox (left out of the layout until needed).
+
+    A code that breaks a hard rule is an error. A valid code with a warning to confirm (surveys.uscc:
+    inner check failed, an individual business, a cooperative, not an enterprise) shows the warnings and the
+    checkbox below the box, and the form stays invalid until the box is ticked for that very code."""
+
+    uscc_report: services.UsccReport | None = None
+
+    def _uscc_layout(self, names: list[str]) -> None:
+        self.helper.layout = Layout(*[name for name in names if name != "uscc_confirm"])
+
+    def _uscc_check(self, raw: str) -> services.UsccReport:
+        report = services.uscc_report(raw)
+        if report.errors:
+            raise forms.ValidationError(report.errors)
+        self.uscc_report = report
+        return report
+
+    def _uscc_confirm(self, cleaned: dict) -> None:
+        report = self.uscc_report
+        confirmed = cleaned.pop("uscc_confirm", "")
+        if report is None or not report.needs_confirmation or "uscc" not in cleaned:
+            return
+        field, bound = self.fields["uscc_confirm"], self["uscc_confirm"]
+        field.widget.code = report.code
+        bound.label = gettext("我已核对营业执照，代码 %(code)s 无误，仍使用此代码。") % {"code": report.code}
+        warnings_id = f"{bound.auto_id}_warnings"
+        field.widget.attrs["aria-describedby"] = warnings_id
+        position = list(self.helper.layout.fields).index("uscc") + 1
+        self.helper.layout.fields[position:position] = [UsccWarnings(report.warnings, warnings_id), "uscc_confirm"]
+        if confirmed != report.code:
+            self.add_error("uscc_confirm", gettext("请核对上面的提示。如代码与营业执照上的一致，请勾选此项后再提交。"))
+
+
+def confirm_field() -> forms.Field:
+    # A plain Field: no validator of its own (its value is only ever compared with the code), so it never
+    # has an error of its own while it is left out of the page.
+    return forms.Field(required=False, widget=CodeConfirmInput(), label=_("代码无误"))
+
+
+class EnterpriseForm(UsccConfirmMixin, CrispyMixin, forms.ModelForm):
+    uscc = UsccField(label=_("统一社会信用代码"), help_text=_("18位，见营业执照。"))
+    uscc_confirm = confirm_field()
+
     class Meta:
         model = Enterprise
         fields = [
@@ -67,18 +141,24 @@ class EnterpriseForm(CrispyMixin, forms.ModelForm):
             "contact_phone",
         ]
         help_texts = {
-            "uscc": _("18位，见营业执照。"),
             "contact_phone": _("手机号或座机（如 0531-88888888）。仅本企业成员和授权管理员可见。"),
             "contact_name": _("仅本企业成员和授权管理员可见。"),
         }
 
     def __init__(self, *args, check_duplicates: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
-        self.uscc_warnings: list[str] = []
         self.check_duplicates = check_duplicates
         if self.instance.pk:
-            # The code identifies the firm; changing it is an administrator's job.
+            # The code identifies the firm: it is corrected on its own page, by the owner or a city administrator.
             self.fields["uscc"].disabled = True
+            self.fields["uscc"].help_text = _("此代码不能在此修改，更正方法见本页下方。")
+            del self.fields["uscc_confirm"]
+        else:
+            self._uscc_layout(list(self.fields))
+
+    @property
+    def uscc_warnings(self) -> list[str]:
+        return self.uscc_report.warnings if self.uscc_report else []
 
     def clean_name(self):
         name = " ".join(self.cleaned_data["name"].split())
@@ -89,15 +169,10 @@ class EnterpriseForm(CrispyMixin, forms.ModelForm):
     def clean_uscc(self):
         if self.instance.pk:
             return self.instance.uscc
-        code, errors, warnings = uscc_check_messages(self.cleaned_data.get("uscc", ""))
-        if errors:
-            raise forms.ValidationError(errors)
-        if self.check_duplicates and selectors.enterprise_by_uscc(uscc=code):
-            raise forms.ValidationError(
-                _("该统一社会信用代码的企业已注册。如您是该企业员工，请选择“申请加入已注册企业”，由企业负责人审批。")
-            )
-        self.uscc_warnings = warnings
-        return code
+        report = self._uscc_check(self.cleaned_data.get("uscc", ""))
+        if self.check_duplicates and selectors.enterprise_by_uscc(uscc=report.code):
+            raise forms.ValidationError(services.USCC_TAKEN)
+        return report.code
 
     def clean_contact_phone(self):
         phone = "".join(self.cleaned_data["contact_phone"].split())
@@ -105,12 +180,49 @@ class EnterpriseForm(CrispyMixin, forms.ModelForm):
             raise forms.ValidationError(_("请填写有效的手机号（11位）或带区号的座机号。"))
         return phone
 
+    def clean(self):
+        cleaned = super().clean()
+        if not self.instance.pk:
+            self._uscc_confirm(cleaned)
+        return cleaned
+
+
+class UsccCorrectionForm(UsccConfirmMixin, CrispyMixin, forms.Form):
+    """Correcting a firm's mistyped code (the owner's page and the city administrator's)."""
+
+    uscc = UsccField(label=_("正确的统一社会信用代码"), help_text=_("18位，见营业执照。"))
+    uscc_confirm = confirm_field()
+
+    def __init__(self, *args, enterprise: Enterprise, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.enterprise = enterprise
+        self._uscc_layout(list(self.fields))
+
+    def clean_uscc(self):
+        report = self._uscc_check(self.cleaned_data.get("uscc", ""))
+        if report.code == self.enterprise.uscc:
+            raise forms.ValidationError(_("新代码与当前代码相同，无需更正。"))
+        other = selectors.enterprise_by_uscc(uscc=report.code)
+        if other is not None and other.pk != self.enterprise.pk:
+            raise forms.ValidationError(_("该统一社会信用代码已被另一家已注册企业使用，不能更正为此代码。"))
+        return report.code
+
+    def clean(self):
+        cleaned = super().clean()
+        self._uscc_confirm(cleaned)
+        return cleaned
+
 
 class AccountForm(CrispyMixin, forms.Form):
     username = forms.CharField(label=_("用户名"), max_length=150)
     email = forms.EmailField(label=_("电子邮箱"), help_text=_("用于找回密码。"))
     password1 = forms.CharField(label=_("密码"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
     password2 = forms.CharField(label=_("确认密码"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The rules beside the box from the start, in the user's language (Django's validators' own texts).
+        self.fields["password1"].help_text = password_validation.password_validators_help_text_html()
 
     def clean_username(self):
         # The name as it will be stored: create_user() applies NFKC, so "ｗａｎｇ" is "wang" and must be
@@ -146,16 +258,16 @@ class SignupModeForm(forms.Form):
         widget=forms.RadioSelect,
         initial=MODE_NEW,
     )
-    join_uscc = forms.CharField(label=_("要加入企业的统一社会信用代码"), max_length=40, required=False)
+    join_uscc = UsccField(label=_("要加入企业的统一社会信用代码"), required=False)
 
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("mode") == self.MODE_JOIN:
-            code, errors, _warnings = uscc_check_messages(cleaned.get("join_uscc", ""))
-            if errors:
-                self.add_error("join_uscc", errors)
+            report = services.uscc_report(cleaned.get("join_uscc", ""))
+            if report.errors:
+                self.add_error("join_uscc", report.errors)
             else:
-                enterprise = selectors.enterprise_by_uscc(uscc=code)
+                enterprise = selectors.enterprise_by_uscc(uscc=report.code)
                 if enterprise is None:
                     self.add_error("join_uscc", _("没有以该代码注册的企业。请核对代码，或选择“注册新企业”。"))
                 cleaned["join_enterprise"] = enterprise

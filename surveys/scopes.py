@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 
 from .choices import DISTRICTS
 from .models import AdministratorScope, Assessment, Enterprise
+from .text import join_list
 
 PERM_ALL = "surveys.view_all_firms"
 PERM_DISTRICT = "surveys.view_district_firms"
@@ -78,7 +79,7 @@ class AdminScope:
             return str(_("济南全市"))
         if not self.districts:
             return str(_("未分配区县"))
-        return "、".join(str(label) for code, label in DISTRICTS if code in self.districts)
+        return join_list(label for code, label in DISTRICTS if code in self.districts)
 
 
 def administrator_scope(user) -> AdminScope | None:

@@ -10,6 +10,7 @@ urlpatterns = [
     path("invite/<str:token>/", views.invitation, name="invitation"),
     path("firm/", views.firm, name="firm"),
     path("firm/profile/", views.firm_profile, name="profile"),
+    path("firm/profile/uscc/", views.firm_profile_uscc, name="profile_uscc"),
     path("firm/members/", views.firm_members, name="members"),
     path("rounds/start/", views.round_start, name="round_start"),
     path("assessments/<int:pk>/", views.assessment_resume, name="assessment"),

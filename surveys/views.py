@@ -11,7 +11,7 @@ from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth import login
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.db import transaction
 from django.http import Http404, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -30,6 +30,7 @@ from .forms import (
     RoundStartForm,
     SignupModeForm,
     SubmitForm,
+    UsccCorrectionForm,
     page_changes,
     parse_answer_value,
     parse_revision,
@@ -37,25 +38,47 @@ from .forms import (
 from .models import Assessment, Dimension, Membership
 from .reports import attachment, render_assessment_pdf
 from .reports.charts import chart_drawings, drawing_to_svg
+from .responses import json_endpoint, json_error, wants_json
+from .scopes import administrator_scope
 from .services import AnswerChange, InvalidAnswersError, ServiceError
+from .text import without_final_stop
 
 
 def enterprise_member_required(view):
-    """Logged in and an active member of a firm; others are sent where they can go on."""
+    """Logged in and an active member of a firm; others are sent where they can go on (administrators without
+    a firm to /manage/), or, from a JSON endpoint, get a JSON error: 401 when not logged in, 403 otherwise."""
 
     @wraps(view)
-    @login_required
     def wrapper(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return json_error(401) if wants_json(request) else redirect_to_login(request.get_full_path())
         membership = selectors.membership_for_user(user=request.user)
-        if membership is None:
-            messages.info(request, _("您的账号还没有关联企业。"))
-            return redirect("surveys:home")
-        if not membership.is_active_member:
-            return render(request, "surveys/pending.html", {"membership": membership})
+        if membership is None or not membership.is_active_member:
+            if wants_json(request):
+                return json_error(403, _("您的账号不是本企业的成员，或加入申请尚待审批。"))
+            if membership is not None:
+                return render(request, "surveys/pending.html", {"membership": membership})
+            # The home page says what an account without a firm can do (and sends administrators on).
+            return redirect(landing_url(request.user))
         request.membership = membership
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def landing_url(user) -> str:
+    """Where a user starts (after login, and from the home page): administrators at /manage/, members at
+    their firm, users who are both on the home page, which offers both; everyone else on the home page."""
+    if not user.is_authenticated:
+        return reverse("surveys:home")
+    membership = selectors.membership_for_user(user=user)
+    member = membership is not None and membership.is_active_member
+    administrator = administrator_scope(user) is not None
+    if administrator and membership is None:
+        return reverse("manage:dashboard")
+    if member and not administrator:
+        return reverse("surveys:firm")
+    return reverse("surveys:home")
 
 
 def _object_id(raw) -> int | None:
@@ -75,9 +98,11 @@ def _member_assessment(request, pk: int) -> Assessment:
 
 
 def home(request):
-    membership = selectors.membership_for_user(user=request.user)
-    if membership is not None and membership.is_active_member:
-        return redirect("surveys:firm")
+    """The introduction for visitors; users who have one place to go are sent there (landing_url), users who
+    are both a firm's member and an administrator choose here."""
+    landing = landing_url(request.user)
+    if landing != request.path:
+        return redirect(landing)
     questionnaire = selectors.questionnaire_current()
     return render(
         request,
@@ -85,7 +110,8 @@ def home(request):
         {
             "questionnaire": questionnaire,
             "item_count": questionnaire.items.count() if questionnaire else 0,
-            "membership": membership,
+            "membership": selectors.membership_for_user(user=request.user),
+            "is_administrator": administrator_scope(request.user) is not None,
         },
     )
 
@@ -104,20 +130,29 @@ def signup(request):
         wants_new = request.POST.get("mode-mode") != SignupModeForm.MODE_JOIN
         valid = account.is_valid() & mode.is_valid() & (enterprise.is_valid() if wants_new else True)
         if valid:
-            user = services.account_signup(
-                username=account.cleaned_data["username"],
-                email=account.cleaned_data["email"],
-                password=account.cleaned_data["password1"],
-                enterprise_data=enterprise.cleaned_data if wants_new else None,
-                join_enterprise=None if wants_new else mode.cleaned_data["join_enterprise"],
-            )
+            try:
+                user = services.account_signup(
+                    username=account.cleaned_data["username"],
+                    email=account.cleaned_data["email"],
+                    password=account.cleaned_data["password1"],
+                    enterprise_data=enterprise.cleaned_data if wants_new else None,
+                    join_enterprise=None if wants_new else mode.cleaned_data["join_enterprise"],
+                )
+            except ServiceError as exc:  # e.g. the same code registered meanwhile: nothing was created
+                messages.error(request, exc.message)
+                return render(
+                    request, "surveys/signup.html", {"account": account, "mode": mode, "enterprise": enterprise}
+                )
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            for warning in enterprise.uscc_warnings if wants_new else []:
-                messages.warning(request, warning)
+            # Warnings to confirm were shown and confirmed before the account existed; notes (an area outside
+            # Jinan) are said once, now.
+            report = enterprise.uscc_report if wants_new else None
+            if report is not None and not report.needs_confirmation:
+                for warning in report.warnings:
+                    messages.warning(request, warning)
             if wants_new:
                 messages.success(request, _("注册成功。现在可以开始第一轮自评估。"))
-            else:
-                messages.info(request, _("已向企业负责人发送加入申请，审批后即可参与填报。"))
+            # A request to join: the home page shows that it awaits the owner's approval (said once, there).
             return redirect("surveys:home")
     return render(request, "surveys/signup.html", {"account": account, "mode": mode, "enterprise": enterprise})
 
@@ -200,7 +235,45 @@ def firm_profile(request):
             return redirect("surveys:profile")
         messages.success(request, _("企业信息已保存。"))
         return redirect("surveys:firm")
-    return render(request, "surveys/profile.html", {"form": form, "enterprise": enterprise, "can_edit": can_edit})
+    report = services.uscc_report(enterprise.uscc)
+    return render(
+        request,
+        "surveys/profile.html",
+        {
+            "form": form,
+            "enterprise": enterprise,
+            "can_edit": can_edit,
+            "uscc_warnings": report.warnings if report.needs_confirmation else [],
+        },
+    )
+
+
+@enterprise_member_required
+@require_http_methods(["GET", "POST"])
+def firm_profile_uscc(request):
+    """The owner corrects a mistyped code (members are told who can)."""
+    enterprise = request.membership.enterprise
+    if not request.membership.is_owner:
+        messages.error(request, _("只有本企业负责人或市级管理员可以更正此代码。如代码有误，请联系本企业的负责人。"))
+        return redirect("surveys:profile")
+    form = UsccCorrectionForm(
+        request.POST if request.method == "POST" else None, enterprise=enterprise, prefix="correct"
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.enterprise_uscc_correct(
+                user=request.user, enterprise=enterprise, uscc_raw=form.cleaned_data["uscc"], request=request
+            )
+        except ServiceError as exc:
+            form.add_error("uscc", exc.message)
+        else:
+            messages.success(request, _("统一社会信用代码已更正为 %(code)s。") % {"code": form.cleaned_data["uscc"]})
+            return redirect("surveys:profile")
+    return render(
+        request,
+        "surveys/uscc_correct.html",
+        {"form": form, "enterprise": enterprise, "back_url": reverse("surveys:profile"), "manage": False},
+    )
 
 
 @enterprise_member_required
@@ -294,8 +367,9 @@ def _page_context(assessment, page, *, posted=None, conflicts=None, field_errors
                 # deliberate overwrite, not a silent one.
                 "revision": conflict.revision if conflict else view.revision,
                 "conflict": conflict,
-                "theirs_label": selectors.answer_label(
-                    view.item, {o.score: o for o in view.options}, conflict.theirs_value
+                # Quoted inside a sentence: without its own full stop.
+                "theirs_label": without_final_stop(
+                    selectors.answer_label(view.item, {o.score: o for o in view.options}, conflict.theirs_value)
                 )
                 if conflict
                 else "",
@@ -336,7 +410,13 @@ def assessment_page(request, pk: int, number: int):
         messages.error(request, exc.message)
         return redirect("surveys:results", pk=pk)
     if not outcome.ok:
-        messages.error(request, _("同事在您编辑期间修改了部分答案。您的输入已保留，请对照下方提示决定后再保存。"))
+        if all(conflict.same_account for conflict in outcome.conflicts):
+            messages.error(
+                request,
+                _("您在另一个标签页或窗口中修改了部分答案。本页的输入已保留，请对照下方提示决定后再保存。"),
+            )
+        else:
+            messages.error(request, _("同事在您编辑期间修改了部分答案。您的输入已保留，请对照下方提示决定后再保存。"))
         page = selectors.assessment_page(assessment=assessment, number=number)
         return render(
             request,
@@ -366,8 +446,8 @@ def _after_page_save(request, pk: int, number: int, count: int):
     return redirect("surveys:page", pk=pk, number=number)
 
 
+@json_endpoint("POST")
 @enterprise_member_required
-@require_POST
 def assessment_autosave(request, pk: int):
     """One answer saved as the user clicks (JSON); the same version check as the page form."""
     assessment = _member_assessment(request, pk)
@@ -405,11 +485,9 @@ def assessment_autosave(request, pk: int):
                     "note": conflict.theirs_note,
                     "revision": conflict.revision,
                     "by": conflict.updated_by,
+                    "same_account": conflict.same_account,
                 },
-                "message": _(
-                    "同事刚刚修改了这道题（%(by)s）。您的选择尚未保存：请确认后再次选择，或刷新页面查看对方的答案。"
-                )
-                % {"by": conflict.updated_by or "-"},
+                "message": _conflict_message(conflict),
             },
             status=409,
         )
@@ -424,6 +502,17 @@ def assessment_autosave(request, pk: int):
     )
 
 
+def _conflict_message(conflict) -> str:
+    """Autosave's conflict message: the same account in another tab is not "a colleague"."""
+    if conflict.same_account:
+        return _(
+            "您刚刚在另一个标签页或窗口中修改了这道题。本页的选择尚未保存：请确认后再次选择，或刷新页面查看已保存的答案。"
+        )
+    return _("同事刚刚修改了这道题（%(by)s）。您的选择尚未保存：请确认后再次选择，或刷新页面查看对方的答案。") % {
+        "by": conflict.updated_by or "-"
+    }
+
+
 @enterprise_member_required
 @require_http_methods(["GET", "POST"])
 def assessment_review(request, pk: int):
@@ -432,12 +521,15 @@ def assessment_review(request, pk: int):
         if request.method == "POST":
             messages.info(request, _("本轮评估已提交，以下是结果。"))
         return redirect("surveys:results", pk=pk)
-    form = SubmitForm(request.POST or None)
+    # Bound on every POST (a POST without the pledge's field must show the pledge's error).
+    form = SubmitForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             services.assessment_submit(assessment=assessment, user=request.user, pledge=form.cleaned_data["pledge"])
         except ServiceError as exc:
-            messages.error(request, exc.message)
+            # Missing answers are listed by the review page itself: said once, there.
+            if not selectors.assessment_progress(assessment=assessment).unanswered:
+                messages.error(request, exc.message)
             return redirect("surveys:review", pk=pk)
         audit_event_record(
             request=request, action=AuditEvent.SUBMIT, target=f"assessment:{pk}", enterprise_id=assessment.enterprise_id

@@ -3,7 +3,7 @@ import which.
 
 The layers, lowest first (a module may import from its own layer and the ones below, never from above):
 
-0. pure code: choices, scoring, uscc
+0. pure code: choices, scoring, text (generated punctuation), uscc
 1. the database: models, seeding (validation of seed files), audit.models
 2. who may see what: scopes, suppression
 3. reads: selectors, audit.selectors
@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "surveys"
 
 LAYERS: list[tuple[int, tuple[str, ...]]] = [
-    (0, ("surveys.choices", "surveys.scoring", "surveys.uscc")),
+    (0, ("surveys.choices", "surveys.scoring", "surveys.text", "surveys.uscc")),
     (1, ("surveys.models", "surveys.seeding", "surveys.audit.models")),
     (2, ("surveys.scopes", "surveys.suppression")),
     (3, ("surveys.selectors", "surveys.audit.selectors")),
@@ -35,7 +35,7 @@ LAYERS: list[tuple[int, tuple[str, ...]]] = [
     (5, ("surveys.reports",)),
 ]
 TOP_LAYER = 6
-VIEW_MODULES = ("surveys.views", "surveys.auth_views", "surveys.manage.views")
+VIEW_MODULES = ("surveys.views", "surveys.auth_views", "surveys.manage.views", "surveys.responses")
 # QuerySet and model methods that write.
 WRITE_METHODS = {
     "save",

@@ -87,3 +87,17 @@ def test_the_seeded_tables_have_fresh_planner_statistics(questionnaire):
             cursor.execute("SELECT reltuples FROM pg_class WHERE relname = %s", [model._meta.db_table])
             # -1 means "never analysed": the planner would guess the size of the bulk-loaded table
             assert cursor.fetchone()[0] == model.objects.count(), model.__name__
+
+
+def test_seeding_is_announced_only_when_it_happens_and_the_logins_are_aligned(questionnaire):
+    """`make run` shows the "Seeding" line (first run only) and prints the login lines under the URL."""
+    import re
+
+    _out, first = run_seed("--firms", "5", "--if-empty")
+    assert first.splitlines()[0] == "Seeding 5 demo firms"
+    _out, again = run_seed("--firms", "5", "--if-empty")
+    assert "Seeding" not in again
+    lines = again.split("Demo logins", 1)[1].splitlines()[1:]
+    assert {"demo_owner", "district_admin", "admin"} <= {line.split()[0] for line in lines}
+    columns = {re.match(r"  \S+ {2,}", line).end() for line in lines}
+    assert len(columns) == 1, lines

@@ -147,7 +147,7 @@ def test_registered_uscc_gets_guidance_to_request_joining(client, enterprise):
 def test_warning_for_a_code_registered_outside_jinan_but_accepted(client, questionnaire):
     from surveys import uscc
 
-    outside = uscc.with_check_character("91110108MA01ABCDX")
+    outside = uscc.with_check_characters("91110108MA01ABCD")  # both checks pass: the area is only a note
     response = client.post(reverse("surveys:signup"), signup_data(**{"firm-uscc": outside}), follow=True)
     assert Enterprise.objects.filter(uscc=outside).exists()
     assert "不在济南市" in response.content.decode()

@@ -26,6 +26,7 @@ from ..models import Answer, Dimension, DimensionResult
 from ..scopes import AdminScope
 from ..selectors.administrators import Filters, assessment_queryset, enterprises_with_selected_assessment
 from ..suppression import hidden_label
+from ..text import join_list
 from .aggregates import (
     BREAKDOWNS,
     breakdown_page,
@@ -264,8 +265,8 @@ def aggregate_tables(scope: AdminScope, filters: Filters) -> list[Table]:
                     f"{i.dimension_code} {i.dimension_name}",
                     _figure(i.firms),
                     _figure(i.share),
-                    "、".join(i.rules),
-                    "；".join(f"{c.code} {c.title}" for c in i.countermeasures),
+                    join_list(i.rules),
+                    join_list((f"{c.code} {c.title}" for c in i.countermeasures), strong=True),
                 ]
                 for i in items
             ],

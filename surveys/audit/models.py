@@ -27,6 +27,7 @@ class AuditEvent(models.Model):
     DOWNLOAD = "download"
     EXPORT = "export"
     SUBMIT = "submit"
+    CORRECT = "correct"  # a correction of a firm's identifying data (its USCC), with old and new value in detail
     ACTION_CHOICES = [
         (LOGIN, _("登录")),
         (LOGIN_FAILED, _("登录失败")),
@@ -35,6 +36,7 @@ class AuditEvent(models.Model):
         (DOWNLOAD, _("下载")),
         (EXPORT, _("导出")),
         (SUBMIT, _("提交")),
+        (CORRECT, _("更正")),
     ]
 
     at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)

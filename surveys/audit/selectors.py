@@ -20,6 +20,8 @@ DETAIL_LABELS = {
     "contacts": gettext_lazy("含联系方式"),
     "filters": gettext_lazy("筛选条件"),
     "scope": gettext_lazy("范围"),
+    "uscc_old": gettext_lazy("原统一社会信用代码"),
+    "uscc_new": gettext_lazy("新统一社会信用代码"),
 }
 # Firms matched by a name search; more than this and the administrator should narrow the search.
 FIRM_MATCH_LIMIT = 500

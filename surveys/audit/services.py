@@ -13,12 +13,15 @@ logger = logging.getLogger("jinan.audit")
 
 
 def client_ip(request) -> str | None:
+    """The client's address, as the audit log and the login throttle record it. Behind the reverse proxy
+    (``DJANGO_BEHIND_PROXY``) that is the last X-Forwarded-For entry, the one the proxy appended itself; earlier
+    entries come from the client and could be forged at will. Otherwise REMOTE_ADDR."""
     if request is None:
         return None
-    if getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip() or None
+    if getattr(settings, "JINAN_BEHIND_PROXY", False):
+        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        if forwarded[-1]:
+            return forwarded[-1]
     return request.META.get("REMOTE_ADDR") or None
 
 
@@ -31,8 +34,11 @@ def audit_event_record(
     success: bool = True,
     detail: dict[str, Any] | None = None,
     username: str | None = None,
+    user=None,
 ) -> AuditEvent:
-    user = getattr(request, "user", None)
+    """One event. ``user`` defaults to the request's (``request`` may be None outside a request: no address)."""
+    if user is None:
+        user = getattr(request, "user", None)
     authenticated = user is not None and user.is_authenticated
     name = username if username is not None else (user.get_username() if authenticated else "")
     event = AuditEvent.objects.create(

@@ -14,6 +14,7 @@ urlpatterns = [
     path("charts/<slug:name>.svg", views.chart, name="chart"),
     path("firms/", views.firm_list, name="firms"),
     path("firms/<int:pk>/", views.firm_detail, name="firm"),
+    path("firms/<int:pk>/uscc/", views.firm_uscc, name="firm_uscc"),
     path("firms/<int:pk>/rounds/<int:round_pk>/", views.round_detail, name="round"),
     path("firms/<int:pk>/rounds/<int:round_pk>/report.pdf", views.round_report, name="round_report"),
     path("export/<slug:dataset>.<slug:fmt>", views.export, name="export"),

@@ -22,17 +22,19 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
-from .. import analytics, scopes, selectors, suppression
+from .. import analytics, scopes, selectors, services, suppression
 from ..analytics.exports import DATASETS, audit_table, tables_for
 from ..audit.models import AuditEvent
 from ..audit.selectors import audit_events, audit_firm_name, audit_rows
 from ..audit.services import audit_event_record
+from ..forms import UsccCorrectionForm
 from ..models import Assessment, Enterprise
 from ..reports import charts, exports, render_assessment_pdf
 from ..reports.city import render_city_pdf
 from ..reports.http import attachment
+from ..services import ServiceError
 from .forms import SEARCH_MAX_LENGTH, AuditFilterForm, FilterForm
 
 FIRMS_PER_PAGE = 50
@@ -279,6 +281,7 @@ def _enterprise_page(request, enterprise: Enterprise, selected: Assessment | Non
         detail={"side": "manage", "contacts": request.admin_scope.can_view_contacts},
     )
     rounds = list(selectors.assessment_list_for_administrator(scope=request.admin_scope, enterprise=enterprise))
+    uscc_check = services.uscc_report(enterprise.uscc)
     report = None
     if selected is not None:
         # The same read model as the firm's results page and PDF, trimmed to the administrator's scope.
@@ -296,6 +299,8 @@ def _enterprise_page(request, enterprise: Enterprise, selected: Assessment | Non
             "selected": selected,
             "report": report,
             "back": request.GET.get("back", ""),
+            "can_correct_uscc": request.admin_scope.all_districts,  # as enterprise_uscc_correct decides
+            "uscc_warnings": uscc_check.warnings if uscc_check.needs_confirmation else [],
         },
     )
 
@@ -310,6 +315,39 @@ def firm_detail(request, pk: int):
         .first()
     )
     return _enterprise_page(request, enterprise, latest)
+
+
+@administrator_required
+@require_http_methods(["GET", "POST"])
+def firm_uscc(request, pk: int):
+    """A city-wide administrator corrects a firm's mistyped code (district administrators: 403)."""
+    if not request.admin_scope.all_districts:
+        raise PermissionDenied
+    enterprise = _scoped_enterprise(request, pk)
+    form = UsccCorrectionForm(
+        request.POST if request.method == "POST" else None, enterprise=enterprise, prefix="correct"
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.enterprise_uscc_correct(
+                user=request.user, enterprise=enterprise, uscc_raw=form.cleaned_data["uscc"], request=request
+            )
+        except ServiceError as exc:
+            form.add_error("uscc", exc.message)
+        else:
+            messages.success(request, _("统一社会信用代码已更正为 %(code)s。") % {"code": form.cleaned_data["uscc"]})
+            return redirect("manage:firm", pk=enterprise.pk)
+    return render(
+        request,
+        "surveys/uscc_correct.html",
+        {
+            "form": form,
+            "enterprise": enterprise,
+            "back_url": reverse("manage:firm", args=[enterprise.pk]),
+            "manage": True,
+            "scope": request.admin_scope,
+        },
+    )
 
 
 def _scoped_assessment(request, pk: int, round_pk: int) -> Assessment:

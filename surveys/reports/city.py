@@ -24,6 +24,7 @@ from reportlab.platypus.flowables import HRFlowable
 
 from surveys.choices import PDF_LANGUAGE
 from surveys.suppression import min_group_size
+from surveys.text import in_brackets, is_chinese, with_note
 
 from . import base, charts
 from .base import heading, para, table
@@ -105,7 +106,7 @@ def _cover(report: CityReport, styles) -> list:
         (_("平均综合指数（0–100）"), _num(o.index.mean, hidden)),
         (
             _("中位数（四分位距）"),
-            hidden if not quartiles else f"{quartiles[1]:.1f}（{quartiles[0]:.1f}–{quartiles[2]:.1f}）",
+            hidden if not quartiles else with_note(f"{quartiles[1]:.1f}", f"{quartiles[0]:.1f}–{quartiles[2]:.1f}"),
         ),
     ]
     info_table = table([(_("项目"), _("内容")), *info], (45, 129), styles)
@@ -200,7 +201,14 @@ def _group_table(title: str, rows, hidden: str, styles) -> list:
 def _countermeasure_line(cm: CountermeasureRef, language: str) -> str:
     if language.startswith("en"):
         return f"{cm.code} {cm.title} ({cm.heading})"
-    return f"{cm.heading}（{cm.code}）"
+    return with_note(cm.heading, cm.code)
+
+
+def _area_heading(n: int, problem: str) -> str:
+    """The heading of problem area n: "（一）…" in Chinese, "(1) …" in English."""
+    if is_chinese() and n < len(CHINESE_NUMBERS):
+        return f"{in_brackets(CHINESE_NUMBERS[n])}{problem}"
+    return f"{in_brackets(n + 1)} {problem}"
 
 
 def _problem_areas(report: CityReport, styles) -> list:
@@ -208,8 +216,7 @@ def _problem_areas(report: CityReport, styles) -> list:
     for n, area in enumerate(report.data.problem_areas):
         if n:
             story.append(PageBreak())
-        number = CHINESE_NUMBERS[n] if n < len(CHINESE_NUMBERS) else str(n + 1)
-        story += heading(f"（{number}）{area.stats.info.problem}", styles, 2)
+        story += heading(_area_heading(n, area.stats.info.problem), styles, 2)
         story += _area_summary(area.stats, report.hidden_text, styles)
         story += _area_groups(area, report.hidden_text, styles)
         story += _area_items_and_countermeasures(area, report, styles)
@@ -309,7 +316,7 @@ def _countermeasures(report: CityReport, styles) -> list:
         block.append(para(summary.description, styles["body"]))
         if summary.dimensions:
             rows = [(_("针对的问题领域"), _("低于40分的企业占比"))]
-            rows += [(f"{d.problem}（{d.code}）", _pct(weak_share.get(d.code), hidden)) for d in summary.dimensions]
+            rows += [(with_note(d.problem, d.code), _pct(weak_share.get(d.code), hidden)) for d in summary.dimensions]
             block.append(Spacer(1, 1.5 * mm))
             block.append(table(rows, (124, 50), styles))
         story.append(KeepTogether(block))

@@ -13,12 +13,13 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from django.utils.translation import get_language, override
 from django.utils.translation import gettext as _
+from django.utils.translation import override
 from reportlab.lib.units import mm
 from reportlab.platypus import CondPageBreak, KeepTogether, NextPageTemplate, Spacer, Table, TableStyle
 from reportlab.platypus.flowables import HRFlowable
 
+from ..text import join_list, with_note
 from .base import (
     ACCENT,
     HEAD_FILL,
@@ -195,7 +196,7 @@ def _summary(report: AssessmentReport, styles) -> list:
                 )
             )
         rows = [(_("门槛"), _("原因"), _("相关题目"))]
-        rows += [(g.code, g.reason, _join(g.items) or "–") for g in report.gates]
+        rows += [(g.code, g.reason, join_list(g.items) or "–") for g in report.gates]
         story.append(table(rows, (28, 110, 36), styles))
     else:
         story.append(para(_("没有门槛限制等级：等级即按综合指数确定的等级。"), styles["body"]))
@@ -219,8 +220,8 @@ def _summary(report: AssessmentReport, styles) -> list:
                     para(
                         _("数据不足：%(names)s 选择“不清楚”的题目过多，得分不能反映真实水平，不按低分解读。")
                         % {
-                            "names": _join(
-                                f"{d.code} {d.name}（{_percent(d.unknown_share)}）"
+                            "names": join_list(
+                                with_note(f"{d.code} {d.name}", _percent(d.unknown_share))
                                 for d in report.insufficient_dimensions
                             )
                         },
@@ -287,14 +288,6 @@ def _charts(report: AssessmentReport, styles) -> list:
     return story
 
 
-def _join(parts, *, strong: bool = False) -> str:
-    """A list in the active language's punctuation: 、/； in Chinese, commas/semicolons in English."""
-    english = (get_language() or "").startswith("en")
-    if strong:
-        return ("; " if english else "；").join(parts)
-    return (", " if english else "、").join(parts)
-
-
 def _recommendation_label(row: RecommendationRow) -> str:
     return _("优先级：%(priority)s · %(horizon)s · 规则 %(rule)s") % {
         "priority": row.priority_label,
@@ -329,7 +322,7 @@ def _dimensions(report: AssessmentReport, styles) -> list:
             "na": d.not_applicable,
         }
         if d.peers:
-            facts += " " + _join((f"{v.label} {format_score(v.value)}" for v in d.peers), strong=True)
+            facts += " " + join_list((f"{v.label} {format_score(v.value)}" for v in d.peers), strong=True)
         block.append(Spacer(1, 1.5 * mm))
         block.append(para(facts, styles["body"]))
         story.append(KeepTogether(block))
@@ -360,7 +353,7 @@ def _dimensions(report: AssessmentReport, styles) -> list:
             story += [para(_answer_line(r), styles["bullet"]) for r in d.weakest]
         if d.unknown_items:
             story.append(para(_("选择“不清楚”的题目"), styles["h3"]))
-            story.append(para(_join(r.item_code for r in d.unknown_items), styles["body"]))
+            story.append(para(join_list(r.item_code for r in d.unknown_items), styles["body"]))
         if not (d.strongest or d.weakest or d.unknown_items):
             story.append(para(_("各题得分均为 2 分左右，没有特别突出的强项或短板。"), styles["body"]))
         if d.problems:
@@ -408,7 +401,7 @@ def _action_plan(report: AssessmentReport, styles) -> list:
             continue
         rows = [(_("优先级"), _("行动"), _("对策"), _("期限"), _("依据"))]
         for r in period.rows:
-            basis = r.rule_code + (" · " + _join(t.item_code for t in r.triggers) if r.triggers else "")
+            basis = r.rule_code + (" · " + join_list(t.item_code for t in r.triggers) if r.triggers else "")
             rows.append(
                 (
                     r.priority_label,

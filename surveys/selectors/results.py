@@ -107,6 +107,9 @@ class GateRow:
     code: str
     reason: str
     items: list[str]  # the item codes that made it fail
+    # The gate guards the level just above the final one: it alone explains the level. The other failed gates
+    # guard higher levels that this one already rules out, and would repeat its explanation on the page.
+    sets_level: bool = True
 
 
 @dataclass(frozen=True)
@@ -321,11 +324,7 @@ def _build(assessment: Assessment, language: str, scope: AdminScope | None) -> A
         provisional_level_code=provisional.code,
         provisional_level_name=provisional.name,
         levels=[LevelRow(lv.code, lv.name, float(lv.min_index)) for lv in levels],
-        gates=[
-            GateRow(g["code"], gates[g["code"]].reason, list(g["items"]))
-            for g in stored["gates"]
-            if g["code"] in stored["capped_by"] and g["code"] in gates
-        ],
+        gates=_gate_rows(stored, gates, _next_level_code(levels, level.code)),
         top_priorities=recommendations[:3],
         dimensions=sections,
         peers=peers,
@@ -343,6 +342,22 @@ def _build(assessment: Assessment, language: str, scope: AdminScope | None) -> A
         ),
         footer_note=_("自评估结果，非工信部（MIIT）、CMMM 或山东省官方评定"),
     )
+
+
+def _gate_rows(stored: dict[str, Any], gates: dict[str, Gate], next_level: str | None) -> list[GateRow]:
+    """The gates that capped the level, in definition order; those guarding ``next_level`` set it (all of
+    them do when a stored result predates the guarded level's code)."""
+    capped = [g for g in stored["gates"] if g["code"] in stored["capped_by"] and g["code"] in gates]
+    setting = {g["code"] for g in capped if g.get("guards_level") == next_level} or {g["code"] for g in capped}
+    return [
+        GateRow(g["code"], gates[g["code"]].reason, list(g["items"]), sets_level=g["code"] in setting) for g in capped
+    ]
+
+
+def _next_level_code(levels: list[Level], code: str) -> str | None:
+    """The code of the level after ``code`` (levels in order), None for the highest."""
+    codes = [lv.code for lv in levels]
+    return codes[codes.index(code) + 1] if code in codes[:-1] else None
 
 
 def _stored_score(value: Any) -> float:

@@ -20,15 +20,20 @@ from .assessments import (
 )
 from .enterprises import (
     INVITATION_DAYS,
+    USCC_TAKEN,
+    UsccReport,
     account_signup,
     enterprise_register,
     enterprise_update,
+    enterprise_uscc_correct,
     invitation_accept,
     invitation_create,
     invitation_find,
     membership_approve,
     membership_remove,
     membership_request,
+    uscc_corrector,
+    uscc_report,
 )
 from .errors import (
     InvalidAnswersError,
@@ -49,7 +54,9 @@ __all__ = [
     "QuestionnaireInUseError",
     "SaveOutcome",
     "ServiceError",
+    "USCC_TAKEN",
     "UpsertReport",
+    "UsccReport",
     "account_signup",
     "administrator_grant",
     "administrator_revoke",
@@ -60,6 +67,7 @@ __all__ = [
     "default_round_label",
     "enterprise_register",
     "enterprise_update",
+    "enterprise_uscc_correct",
     "invitation_accept",
     "invitation_create",
     "invitation_find",
@@ -67,4 +75,6 @@ __all__ = [
     "membership_remove",
     "membership_request",
     "questionnaire_upsert",
+    "uscc_corrector",
+    "uscc_report",
 ]

@@ -20,6 +20,7 @@ from ..models import (
     Enterprise,
     Item,
 )
+from ..text import join_list
 from .errors import InvalidAnswersError, ServiceError
 
 if TYPE_CHECKING:
@@ -66,6 +67,8 @@ class AnswerConflict:
     theirs_note: str
     revision: int
     updated_by: str
+    # The stored answer was saved by the same account (another tab or window), not by a colleague.
+    same_account: bool = False
 
 
 @dataclass
@@ -137,7 +140,9 @@ def answers_save(
     }
     outcome = SaveOutcome(total=len(items))
     outcome.conflicts = [
-        conflict for change in changes if (conflict := _conflict(change, existing.get(change.item_code))) is not None
+        conflict
+        for change in changes
+        if (conflict := _conflict(change, existing.get(change.item_code), user)) is not None
     ]
     if not outcome.conflicts:
         for change in changes:
@@ -174,7 +179,7 @@ def _check_change(change: AnswerChange, item: _ItemRule | None) -> None:
         raise InvalidAnswersError(_("提交的数据无效，请刷新页面。"))
 
 
-def _conflict(change: AnswerChange, current: Answer | None) -> AnswerConflict | None:
+def _conflict(change: AnswerChange, current: Answer | None, user: User) -> AnswerConflict | None:
     """The stored answer, if the change was based on an older revision and differs from it."""
     current_revision = current.revision if current else 0
     if change.base_revision == current_revision:
@@ -187,6 +192,7 @@ def _conflict(change: AnswerChange, current: Answer | None) -> AnswerConflict | 
         theirs_note=current.note if current else "",
         revision=current_revision,
         updated_by=str(current.updated_by) if current and current.updated_by else "",
+        same_account=current is not None and current.updated_by_id is not None and current.updated_by_id == user.pk,
     )
 
 
@@ -228,7 +234,7 @@ def assessment_submit(*, assessment: Assessment, user: User, pledge: bool) -> As
         result = scoring.score(definition, answers, final=True)
     except scoring.IncompleteAnswersError as exc:
         raise ServiceError(
-            _("还有 %(count)d 题未作答：%(codes)s。") % {"count": len(exc.missing), "codes": "、".join(exc.missing)}
+            _("还有 %(count)d 题未作答：%(codes)s。") % {"count": len(exc.missing), "codes": join_list(exc.missing)}
         ) from exc
     now = timezone.now()
     Assessment.objects.filter(enterprise_id=assessment.enterprise_id, is_latest=True).update(is_latest=False)

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from .. import scopes, uscc
+from ..audit.models import AuditEvent
+from ..audit.services import audit_event_record
 from ..models import (
     Enterprise,
     Invitation,
@@ -21,8 +26,73 @@ from .errors import ServiceError
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
+    from django.http import HttpRequest
 
 INVITATION_DAYS = 7
+
+# --- the USCC: messages in the user's language for surveys.uscc's rules ------------------------------
+
+USCC_ERRORS = {
+    uscc.ERR_CHARACTERS: gettext_lazy(
+        "统一社会信用代码含有不允许的字符：%(chars)s。代码只使用数字和除 I、O、S、V、Z 以外的大写字母，"
+        "请核对（例如字母 O 与数字 0）。"
+    ),
+    uscc.ERR_AREA_DIGITS: gettext_lazy("统一社会信用代码第3–8位（登记机关行政区划码）必须全部是数字。"),
+    uscc.ERR_CHECK: gettext_lazy("统一社会信用代码第18位校验码不正确，请逐位核对营业执照上的代码。"),
+}
+USCC_TOO_SHORT = gettext_lazy("统一社会信用代码应为18位，去掉空格和分隔符后只有 %(length)d 位。请核对是否漏输了字符。")
+USCC_TOO_LONG = gettext_lazy(
+    "统一社会信用代码应为18位，去掉空格和分隔符后有 %(length)d 位，多了 %(extra)d 位。请核对是否多输入或多粘贴了字符。"
+)
+USCC_WARNINGS = {
+    uscc.WARN_PREFIX: gettext_lazy(
+        "代码前两位“%(prefix)s”不是企业的登记类型（企业的代码以“91”开头）。本评估面向企业，请核对代码和主体类型。"
+    ),
+    uscc.WARN_INDIVIDUAL: gettext_lazy(
+        "代码前两位“92”表示个体工商户。本评估面向企业（企业的代码以“91”开头），请核对代码和主体类型。"
+    ),
+    uscc.WARN_COOPERATIVE: gettext_lazy(
+        "代码前两位“93”表示农民专业合作社。本评估面向企业（企业的代码以“91”开头），请核对代码和主体类型。"
+    ),
+    uscc.WARN_AREA: gettext_lazy("代码中的登记机关不在济南市（3701/3712），已按在济经营企业接受。"),
+    uscc.WARN_ORG_CHECK: gettext_lazy("代码第17位（组织机构代码校验位）与规则不符，请再核对一次。"),
+}
+USCC_TAKEN = gettext_lazy(
+    "该统一社会信用代码的企业已注册。如您是该企业员工，请选择“申请加入已注册企业”，由企业负责人审批。"
+)
+
+
+@dataclass(frozen=True)
+class UsccReport:
+    """A code as the user entered it, checked: the normalised code and the messages in the user's language."""
+
+    code: str
+    errors: list[str]
+    warnings: list[str]
+    needs_confirmation: bool  # valid, with a warning the user confirms before the code is registered
+
+
+def uscc_report(raw: str) -> UsccReport:
+    """surveys.uscc's check of ``raw`` (normalised first, never cut) with its messages."""
+    result = uscc.validate(raw)
+    errors = []
+    for error in result.errors:
+        if error == uscc.ERR_LENGTH:
+            length = len(result.code)
+            message = USCC_TOO_LONG if length > uscc.LENGTH else USCC_TOO_SHORT
+            errors.append(str(message) % {"length": length, "extra": length - uscc.LENGTH})
+        else:
+            errors.append(str(USCC_ERRORS[error]) % {"chars": "、".join(result.bad_characters) or "-"})
+    warnings = [str(USCC_WARNINGS[w]) % {"prefix": result.code[:2]} for w in result.warnings]
+    return UsccReport(result.code, errors, warnings, result.needs_confirmation)
+
+
+def _valid_uscc(raw: str) -> str:
+    """The normalised code, or a ServiceError naming the first rule it breaks."""
+    report = uscc_report(raw)
+    if report.errors:
+        raise ServiceError(report.errors[0])
+    return report.code
 
 
 def _token_hash(token: str) -> str:
@@ -34,9 +104,17 @@ def enterprise_register(*, user: User, enterprise_data: dict[str, Any]) -> Enter
     """A new firm, with the signing-up user as its owner."""
     if Membership.objects.filter(user=user).exists():
         raise ServiceError(_("此账号已属于一家企业。"))
-    enterprise = Enterprise(**enterprise_data)
+    # The code is checked here as well as in the form: every caller registers a valid, normalised code.
+    code = _valid_uscc(str(enterprise_data.get("uscc") or ""))
+    if Enterprise.objects.filter(uscc=code).exists():
+        raise ServiceError(str(USCC_TAKEN))
+    enterprise = Enterprise(**{**enterprise_data, "uscc": code})
     enterprise.full_clean()
-    enterprise.save()
+    try:
+        with transaction.atomic():  # a firm registered with the same code meanwhile: the message, not a 500
+            enterprise.save()
+    except IntegrityError as exc:
+        raise ServiceError(str(USCC_TAKEN)) from exc
     Membership.objects.create(user=user, enterprise=enterprise, role=Membership.ROLE_OWNER)
     return enterprise
 
@@ -63,10 +141,65 @@ def account_signup(
 def enterprise_update(*, user: User, enterprise: Enterprise, data: dict[str, Any]) -> Enterprise:
     """Change the firm's registered details: only its owner may (members read them)."""
     _require_owner(user, enterprise, message=_("只有企业负责人可以修改企业信息。"))
+    if "uscc" in data and uscc.normalize(str(data["uscc"] or "")) != enterprise.uscc:
+        # The code changes only through enterprise_uscc_correct: checked, and recorded in the audit log.
+        raise ServiceError(_("统一社会信用代码不能在此修改，请使用“更正统一社会信用代码”。"))
+    data = {key: value for key, value in data.items() if key != "uscc"}
     for key, value in data.items():
         setattr(enterprise, key, value)
     enterprise.full_clean()
     enterprise.save()
+    return enterprise
+
+
+def uscc_corrector(*, user: User, enterprise: Enterprise) -> str | None:
+    """Who ``user`` is when correcting the firm's code: "owner" (its active owner), "administrator" (a
+    city-wide administrator), or None (not allowed: members, district administrators, everyone else)."""
+    membership = Membership.objects.filter(user=user, enterprise=enterprise).first()
+    if membership is not None and membership.is_owner:  # an active owner
+        return "owner"
+    scope = scopes.administrator_scope(user)
+    if scope is not None and scope.all_districts:
+        return "administrator"
+    return None
+
+
+@transaction.atomic
+def enterprise_uscc_correct(
+    *, user: User, enterprise: Enterprise, uscc_raw: str, request: HttpRequest | None = None
+) -> Enterprise:
+    """Correct a mistyped USCC: the firm's owner or a city-wide administrator, a valid code that no other
+    firm uses; recorded in the audit log (old and new code) in the same transaction.
+
+    ``request`` only gives the audit record its address."""
+    role = uscc_corrector(user=user, enterprise=enterprise)
+    if role is None:
+        raise ServiceError(_("只有企业负责人或市级管理员可以更正统一社会信用代码。"))
+    enterprise = Enterprise.objects.select_for_update().get(pk=enterprise.pk)
+    code = _valid_uscc(uscc_raw)
+    old = enterprise.uscc
+    if code == old:
+        raise ServiceError(_("新代码与当前代码相同，无需更正。"))
+    taken = _("该统一社会信用代码已被另一家已注册企业使用，不能更正为此代码。")
+    if Enterprise.objects.filter(uscc=code).exclude(pk=enterprise.pk).exists():
+        raise ServiceError(taken)
+    enterprise.uscc = code
+    try:
+        with transaction.atomic():
+            enterprise.save(update_fields=["uscc"])
+    except IntegrityError as exc:
+        raise ServiceError(taken) from exc
+    detail: dict[str, Any] = {"uscc_old": old, "uscc_new": code}
+    if role == "administrator":
+        detail["side"] = "manage"
+    audit_event_record(
+        request=request,
+        user=user,
+        action=AuditEvent.CORRECT,
+        target=f"enterprise:{enterprise.pk}",
+        enterprise_id=enterprise.pk,
+        detail=detail,
+    )
     return enterprise
 
 

@@ -1,7 +1,8 @@
 """Template helpers of the administrators' pages: who sees the link, and how hidden figures read.
 
-``{% load manage_tags %}`` then ``{% if user|is_administrator %}``, ``{{ value|figure }}`` (one decimal, or
-suppression.hidden_phrase(), "不足10家", when the figure is hidden because it describes too few firms),
+``{% load manage_tags %}`` then ``{% if user|is_administrator %}`` (and ``user|has_firm`` for "my firm"),
+``{{ value|figure }}`` (one decimal, or suppression.hidden_phrase(), "不足10家", when the figure is hidden
+because it describes too few firms),
 ``{{ n|firms }}``, ``{{ share|percent }}`` and ``{% query_with filters sort="name" %}`` for links that keep the filters.
 """
 
@@ -12,7 +13,7 @@ from urllib.parse import urlencode
 from django import template
 from django.contrib.humanize.templatetags.humanize import intcomma
 
-from surveys import scopes
+from surveys import scopes, selectors
 from surveys.suppression import hidden_phrase
 
 register = template.Library()
@@ -21,6 +22,14 @@ register = template.Library()
 @register.filter
 def is_administrator(user) -> bool:
     return scopes.administrator_scope(user) is not None
+
+
+@register.filter
+def has_firm(user) -> bool:
+    """The user belongs to a firm (an approved member, or one waiting for approval): "my firm" leads somewhere."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return selectors.membership_for_user(user=user) is not None
 
 
 @register.filter

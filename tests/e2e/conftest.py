@@ -93,6 +93,16 @@ def axe_source() -> str:
     return AXE_PATH.read_text(encoding="utf-8")
 
 
+@pytest.fixture
+def nu_checker(request, tmp_path):
+    """The Nu HTML checker for this test (tests/e2e/nu.py): ``nu_checker.add(page, label, response=…)`` keeps
+    a visited page, ``nu_checker.assert_valid()`` checks them all in one run of the checker at the end.
+    Without Java or vnu.jar that call skips the test (fails it in CI)."""
+    from . import nu
+
+    return nu.NuChecker(tmp_path / "nu", report=request.node.name, unavailable=unavailable)
+
+
 PLAIN_HTTP = {
     "SECURE_SSL_REDIRECT": False,
     "SECURE_HSTS_SECONDS": 0,

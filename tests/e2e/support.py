@@ -61,12 +61,9 @@ def login(page, user, base_url: str) -> None:
 
 
 def load_questionnaire():
-    from surveys.models import Questionnaire
-    from surveys.seeding import read_definition
-    from surveys.services import questionnaire_upsert
+    from ..conftest import load_seed
 
-    questionnaire_upsert(definition=read_definition("seeds/questionnaire-2026.1.yaml"))
-    return Questionnaire.objects.get(version="2026.1")
+    return load_seed()
 
 
 def firm_owner(*, name: str = FIRM_NAME):

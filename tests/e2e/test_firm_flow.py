@@ -12,6 +12,8 @@ from io import BytesIO
 
 import pytest
 
+from surveys.reports.formatting import format_score
+
 from . import support
 from .support import TEXT, expect
 
@@ -148,7 +150,7 @@ def test_a_firm_signs_up_answers_submits_and_downloads_its_report(browser_page, 
         page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=charts.nth(i).element_handle())
     assessment.refresh_from_db()
     assert assessment.status == Assessment.STATUS_SUBMITTED
-    expect(page.locator("main")).to_contain_text(str(assessment.index))
+    expect(page.locator("main")).to_contain_text(format_score(assessment.index))  # the display rule, as in the PDF
     page.evaluate("window.scrollTo(0, 0)")
     shot(page, "5-results")
 

@@ -22,9 +22,9 @@ from django.contrib.auth import get_user_model
 
 from surveys import services
 from surveys.models import Assessment, Enterprise, Item, Membership, Questionnaire
-from surveys.seeding import read_definition
 from surveys.services import AnswerChange
 from surveys.uscc import with_check_character
+from tests.conftest import load_seed as _load_seed
 
 SEED_PATH = "seeds/questionnaire-2026.1.yaml"
 PASSWORD = "correct-horse-battery"
@@ -43,8 +43,7 @@ ROLE_HELP = {
 
 
 def load_seed() -> Questionnaire:
-    services.questionnaire_upsert(definition=read_definition(SEED_PATH))
-    return Questionnaire.objects.get(version="2026.1")
+    return _load_seed()  # the seed as questionnaire_upsert writes it, without its thousand queries each time
 
 
 def item_codes(questionnaire: Questionnaire) -> list[str]:

@@ -1,4 +1,5 @@
-"""The audit trail: logins, views, downloads and submissions are recorded; rows are append-only."""
+"""The audit trail: logins, views, downloads, submissions and corrections of a firm's code are recorded;
+rows are append-only."""
 
 from datetime import timedelta
 from io import StringIO
@@ -37,6 +38,23 @@ def test_results_view_pdf_download_and_submission_are_recorded(owner_client, own
         ("download", f"report:{assessment.pk}"),
     ]
     assert all(e.user == owner and e.at is not None for e in events)
+
+
+def test_a_uscc_correction_is_recorded_with_the_old_and_new_code(owner_client, owner, enterprise):
+    from surveys.uscc import with_check_characters
+
+    old, new = enterprise.uscc, with_check_characters("91370112MA3D2E4F")
+    owner_client.post(reverse("surveys:profile_uscc"), {"correct-uscc": "  " + new.lower()})
+    refused = owner_client.post(reverse("surveys:profile_uscc"), {"correct-uscc": new[:17]})
+    assert refused.status_code == 200  # an invalid code changes nothing and records nothing
+    events = AuditEvent.objects.filter(action=AuditEvent.CORRECT)
+    assert [(e.user, e.target, e.enterprise_id, e.detail) for e in events] == [
+        (owner, f"enterprise:{enterprise.pk}", enterprise.pk, {"uscc_old": old, "uscc_new": new})
+    ]
+    # The service records it without a request too (a shell, a command): the user, no address.
+    services.enterprise_uscc_correct(user=owner, enterprise=enterprise, uscc_raw=old)
+    latest = AuditEvent.objects.filter(action=AuditEvent.CORRECT).first()
+    assert latest.user == owner and latest.ip is None and latest.detail == {"uscc_old": new, "uscc_new": old}
 
 
 def test_events_cannot_be_changed_or_deleted(rf):

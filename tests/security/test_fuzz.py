@@ -41,7 +41,9 @@ from hypothesis import strategies as st
 
 from surveys import scoring
 from surveys.models import Answer, Assessment, DimensionResult, Enterprise, Invitation, Item, Membership
-from surveys.uscc import with_check_character
+from surveys.uscc import normalize as uscc_normalize
+from surveys.uscc import validate as uscc_validate
+from surveys.uscc import with_check_characters
 
 from ..test_views_firm import signup_data
 from .conftest import PASSWORD, World, answer_all, pooled_client, response_text, squeeze
@@ -336,7 +338,7 @@ def signup_valid(world: World) -> dict:
             "account-email": "newcomer@example.com",
             "mode-join_uscc": world.a.enterprise.uscc,
             "firm-name": "济南模糊测试机械有限公司",
-            "firm-uscc": with_check_character("91370112MA3D9E4F1"),
+            "firm-uscc": with_check_characters("91370112MA3D9E4F"),  # both checks pass: nothing to confirm
         }
     )
 
@@ -470,6 +472,43 @@ def test_fuzz_profile(world):
         return True
 
     fuzz(world, tally, mutated_form(profile_valid(world)), lambda p: post_form(client, url, p), check)
+
+
+def test_fuzz_uscc_correction(world):
+    tally = Tally("uscc correction")
+    client = logged_in(world.a.owner)
+    url = reverse("surveys:profile_uscc")
+    new_code = with_check_characters("91370112MA3D8E4F")
+    original = world.a.enterprise.uscc
+
+    def check(response, sent, diff):
+        enterprise = Enterprise.objects.get(pk=world.a.enterprise.pk)
+        if refused(response):
+            nothing_changed(diff)
+            assert enterprise.uscc == original
+            return False
+        assert response.status_code == 302
+        assert diff == {"enterprise"}, diff
+        # Only a valid code, as the user's input normalised, never cut; and never another firm's.
+        assert enterprise.uscc == uscc_normalize(sent.get("correct-uscc")) and uscc_validate(enterprise.uscc).is_valid
+        assert enterprise.uscc not in (original, world.b.enterprise.uscc)
+        return True
+
+    valid = {"correct-uscc": new_code, "correct-uscc_confirm": ""}
+    cases = [
+        edited(valid, correct__uscc=" ".join(new_code[i : i + 3] for i in range(0, 18, 3)).lower()),
+        edited(valid, correct__uscc=new_code + "7"),
+        edited(valid, correct__uscc="".join(chr(ord(c) + 0xFEE0) for c in new_code)),  # full-width
+        edited(valid, correct__uscc=world.b.enterprise.uscc),
+        edited(valid, correct__uscc=original),
+        edited(valid, correct__uscc=with_check_characters("92370112MA3D8E4F")),
+        edited(
+            valid,
+            correct__uscc=with_check_characters("92370112MA3D8E4F"),
+            correct__uscc_confirm=with_check_characters("92370112MA3D8E4F"),
+        ),
+    ]
+    fuzz(world, tally, mutated_form(valid), lambda p: post_form(client, url, p), check, examples=cases)
 
 
 @st.composite

@@ -13,7 +13,8 @@ expectations from ``MATRIX`` below, keyed by URL name: a URL added to the projec
 Objects are relative to the role: "own" is an object of the role's firm (A for anonymous and the city
 administrator, B for the member of another firm and for the district administrator of 历下区),
 "foreign" one of the other firm, "missing" an id that does not exist (plus mismatched id pairs). Expected
-answers: 200, 403, 404, 405, "login" (302 to the login page), "home" (302 to /), "302" (another redirect).
+answers: 200, 401, 403, 404, 405, "login" (302 to the login page), "home" (302 to /), "manage" (302 to the
+administrators' dashboard, where administrators without a firm land), "302" (another redirect).
 
 Besides the status, every response is checked for leaks: none may contain a marker (name, USCC, contact
 phone) of a firm the role is not entitled to see; and a foreign object must answer exactly like a
@@ -198,9 +199,12 @@ def autosave_body(world, role, obj):
 
 ALL = lambda token: (token,) * len(ROLES)  # noqa: E731
 #                   anon     member  owner   other   district city
-FIRM_ONLY = ("login", 200, 200, 200, "home", "home")
-FIRM_REDIRECT = ("login", "302", "302", "302", "home", "home")
-FIRM_404 = ("login", 404, 404, 404, "home", "home")
+FIRM_ONLY = ("login", 200, 200, 200, "manage", "manage")
+FIRM_REDIRECT = ("login", "302", "302", "302", "manage", "manage")
+FIRM_404 = ("login", 404, 404, 404, "manage", "manage")
+# a JSON endpoint answers JSON errors: 401 without login, 403 without a firm (no redirects)
+JSON_OWN = (401, 200, 200, 200, 403, 403)
+JSON_404 = (401, 404, 404, 404, 403, 403)
 ADMIN_OK = ("login", 403, 403, 403, 200, 200)
 ADMIN_404 = ("login", 403, 403, 403, 404, 404)
 # the district administrator does not see firm A; the city administrator sees both firms
@@ -213,7 +217,8 @@ OBJECT_PAGE = {"own": FIRM_ONLY, "foreign": FIRM_404, "missing": FIRM_404}
 MATRIX: dict[str, list[Probe]] = {
     # --- project-level -------------------------------------------------------------------------------
     "healthz": [Probe("GET", no_args, {"-": ALL(200)})],
-    "login": [Probe("GET", no_args, {"-": ("200", "home", "home", "home", "home", "home")})],
+    # logged-in users are sent where they start: members to their firm, administrators to the dashboard
+    "login": [Probe("GET", no_args, {"-": ("200", "302", "302", "302", "manage", "manage")})],
     "logout": [Probe("POST", no_args, {"-": ALL("home")})],
     "password_reset": [Probe("GET", no_args, {"-": ALL(200)})],
     "password_reset_done": [Probe("GET", no_args, {"-": ALL(200)})],
@@ -223,7 +228,7 @@ MATRIX: dict[str, list[Probe]] = {
     ],
     "password_reset_complete": [Probe("GET", no_args, {"-": ALL(200)})],
     # --- the firm's side -----------------------------------------------------------------------------
-    "surveys:home": [Probe("GET", no_args, {"-": (200, "302", "302", "302", 200, 200)})],
+    "surveys:home": [Probe("GET", no_args, {"-": (200, "302", "302", "302", "manage", "manage")})],
     "surveys:signup": [Probe("GET", no_args, {"-": (200, "home", "home", "home", "home", "home")})],
     "surveys:invitation": [
         Probe("GET", invitation_args, {"own": ALL(200), "foreign": ALL(404), "missing": ALL(404)}, reveals_own=True)
@@ -232,12 +237,20 @@ MATRIX: dict[str, list[Probe]] = {
     "surveys:profile": [
         Probe("GET", no_args, {"-": FIRM_ONLY}),
         # only the owner may change the firm's details (an empty form: 200 with errors); members are sent back
-        Probe("POST", no_args, {"-": ("login", "302", 200, "302", "home", "home")}, lambda *a: {}),
+        Probe("POST", no_args, {"-": ("login", "302", 200, "302", "manage", "manage")}, lambda *a: {}),
+    ],
+    "surveys:profile_uscc": [
+        # only the owner corrects the firm's code (an empty form: 200 with errors); members are sent to the
+        # profile, which says who can
+        Probe("GET", no_args, {"-": ("login", "302", 200, "302", "manage", "manage")}),
+        Probe("POST", no_args, {"-": ("login", "302", 200, "302", "manage", "manage")}, lambda *a: {}),
     ],
     "surveys:members": [
         Probe("GET", no_args, {"-": FIRM_ONLY}),
         # only the owner may invite: the others are sent back with a message
-        Probe("POST", no_args, {"-": ("login", "302", 200, "302", "home", "home")}, lambda *a: {"action": "invite"}),
+        Probe(
+            "POST", no_args, {"-": ("login", "302", 200, "302", "manage", "manage")}, lambda *a: {"action": "invite"}
+        ),
         *(
             Probe(
                 "POST",
@@ -255,7 +268,9 @@ MATRIX: dict[str, list[Probe]] = {
         Probe("GET", draft(1), OBJECT_PAGE),
         Probe("POST", draft(1), {"own": FIRM_REDIRECT, "foreign": FIRM_404, "missing": FIRM_404}, lambda *a: {}),
     ],
-    "surveys:autosave": [Probe("JSON", draft(), OBJECT_PAGE, autosave_body)],
+    "surveys:autosave": [
+        Probe("JSON", draft(), {"own": JSON_OWN, "foreign": JSON_404, "missing": JSON_404}, autosave_body)
+    ],
     "surveys:review": [
         Probe("GET", draft(), OBJECT_PAGE),
         Probe("POST", draft(), OBJECT_PAGE, lambda *a: {}),  # no pledge: the form again
@@ -271,6 +286,17 @@ MATRIX: dict[str, list[Probe]] = {
     "manage:firms": [Probe("GET", no_args, {"-": ADMIN_OK})],
     "manage:firm": [
         Probe("GET", enterprise_for_administrator, {"own": ADMIN_OK, "foreign": ADMIN_FOREIGN, "missing": ADMIN_404})
+    ],
+    # correcting a firm's code: city-wide administrators only (403 before any lookup), any firm of the city
+    "manage:firm_uscc": [
+        Probe(
+            method,
+            enterprise_for_administrator,
+            {"own": CITY_ONLY, "foreign": CITY_ONLY, "missing": ("login", 403, 403, 403, 403, 404)},
+            (lambda *a: {}) if method == "POST" else None,
+            label=method,
+        )
+        for method in ("GET", "POST")
     ],
     "manage:round": [
         Probe("GET", assessment_for_administrator, {"own": ADMIN_OK, "foreign": ADMIN_FOREIGN, "missing": ADMIN_404})
@@ -327,6 +353,8 @@ def outcome(response) -> str:
             return "login"
         if location == reverse("surveys:home"):
             return "home"
+        if location == reverse("manage:dashboard"):
+            return "manage"
         return "302"
     return str(status)
 

@@ -31,7 +31,7 @@ from django.urls import reverse
 
 from surveys import services
 from surveys.models import Answer, Assessment, Enterprise, Item
-from surveys.uscc import with_check_character
+from surveys.uscc import with_check_characters
 
 from .conftest import item_codes, load_seed, make_user, pdf_text, pooled_client, scan_html, squeeze, xlsx_text
 
@@ -121,7 +121,7 @@ def signup(client: Client, *, username: str, name: str, contact: str, serial: in
         "mode-mode": "new",
         "mode-join_uscc": "",
         "firm-name": name,
-        "firm-uscc": with_check_character(f"913701{serial:011d}"[:17]),
+        "firm-uscc": with_check_characters(f"913701{serial:010d}"),  # both checks pass: nothing to confirm
         "firm-district": "370112",
         "firm-zone": "",
         "firm-industry": "C34",

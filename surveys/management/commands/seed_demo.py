@@ -23,6 +23,8 @@ class Command(BaseCommand):
         if if_empty and Enterprise.objects.exists():
             summary = demo.demo_summary()
         else:
+            # The first line, and only when seeding: `make run` shows it while the rest goes to a log.
+            self.stderr.write(f"Seeding {firms} demo firms")
             summary = demo.seed_demo(
                 firms=firms,
                 questionnaire=questionnaire,
@@ -31,6 +33,7 @@ class Command(BaseCommand):
             )
         logins = demo.demo_accounts_ensure()
         self.stderr.write(f"Demo logins (password for all: {logins[0][1]}):")
+        width = max(len(username) for username, _password, _description in logins)
         for username, _password, description in logins:
-            self.stderr.write(f"  {username:<12} {description}")
+            self.stderr.write(f"  {username:<{width}}  {description}")
         self.stdout.write(json.dumps(summary.as_dict(), ensure_ascii=False))

@@ -31,7 +31,7 @@
     try {
       const response = await fetch(url, {
         method: "POST",
-        headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
+        headers: { "Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": csrf },
         credentials: "same-origin",
         body: JSON.stringify({
           item: code,
