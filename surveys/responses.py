@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from functools import wraps
 
-from django.http import HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template import loader
 from django.utils.html import escape
 from django.utils.translation import gettext_lazy
+
+from . import selectors
 
 JSON_ENDPOINT = "jinan_json_endpoint"
 
@@ -101,3 +103,11 @@ def server_error(request):
 def csrf_failure(request, reason: str = ""):
     """CSRF_FAILURE_VIEW: a page saying what to do (the reason is for the log, not the user)."""
     return error_page(request, 403, str(CSRF_MESSAGE))
+
+
+def report_or_404(assessment, *, language: str, scope=None):
+    """The read model of a submitted round for a page or a download; a round without a result is a 404."""
+    try:
+        return selectors.assessment_report(assessment=assessment, language=language, scope=scope)
+    except selectors.ReportNotAvailable as exc:
+        raise Http404 from exc

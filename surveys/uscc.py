@@ -106,7 +106,7 @@ def _organisation_check_ok(code: str) -> bool:
 
 
 def with_check_characters(first16: str) -> str:
-    """A code passing both checks from its first 16 characters (test data, demo firms)."""
+    """A code passing both checks from its first 16 characters (test data)."""
     return with_check_character(first16 + organisation_check_character(first16[8:16]))
 
 

@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.views import redirect_to_login
 from django.db import transaction
-from django.http import Http404, HttpResponseBadRequest, JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language
@@ -38,7 +38,7 @@ from .forms import (
 from .models import Assessment, Dimension, Membership
 from .reports import attachment, render_assessment_pdf
 from .reports.charts import chart_drawings, drawing_to_svg
-from .responses import json_endpoint, json_error, wants_json
+from .responses import error_page, json_endpoint, json_error, report_or_404, wants_json
 from .scopes import administrator_scope
 from .services import AnswerChange, InvalidAnswersError, ServiceError
 from .text import without_final_stop
@@ -405,7 +405,7 @@ def assessment_page(request, pk: int, number: int):
             )
         outcome = services.answers_save(assessment=assessment, user=request.user, changes=changes, page=number)
     except InvalidAnswersError as exc:
-        return HttpResponseBadRequest(exc.message)
+        return error_page(request, 400, exc.message)
     except ServiceError as exc:
         messages.error(request, exc.message)
         return redirect("surveys:results", pk=pk)
@@ -548,7 +548,7 @@ def assessment_results(request, pk: int):
     assessment = _member_assessment(request, pk)
     if assessment.is_draft:
         return redirect("surveys:page", pk=pk, number=assessment.last_page)
-    report = selectors.assessment_report(assessment=assessment, language=get_language() or "zh-hans")
+    report = report_or_404(assessment, language=get_language() or "zh-hans")
     audit_event_record(
         request=request, action=AuditEvent.VIEW, target=f"assessment:{pk}", enterprise_id=assessment.enterprise_id
     )
@@ -571,11 +571,7 @@ def _chart_images(report: selectors.AssessmentReport) -> dict[str, str]:
 @require_GET
 def assessment_report(request, pk: int):
     assessment = _member_assessment(request, pk)
-    try:
-        report = selectors.assessment_report(assessment=assessment, language=get_language() or "zh-hans")
-    except selectors.ReportNotAvailable as exc:
-        raise Http404 from exc
-    filename, mimetype, data = render_assessment_pdf(report)
+    filename, mimetype, data = render_assessment_pdf(report_or_404(assessment, language=get_language() or "zh-hans"))
     audit_event_record(
         request=request, action=AuditEvent.DOWNLOAD, target=f"report:{pk}", enterprise_id=assessment.enterprise_id
     )

@@ -1,6 +1,7 @@
-"""Aggregates for the administrators' dashboard (aggregates.py), exports (exports.py) and the city report
-(city.py). Every figure starts from the scoped querysets of surveys.selectors.administrators, with the
-filters (``Filters``) the pages share, and hides small groups by surveys.suppression."""
+"""Aggregates for the administrators' dashboard (aggregates.py, with quartiles from histograms.py), exports
+(exports.py) and the city report (city.py). Every figure starts from the scoped querysets of
+surveys.selectors.administrators, with the filters (``Filters``) the pages share, and hides small groups by
+surveys.suppression."""
 
 from __future__ import annotations
 

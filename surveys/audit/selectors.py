@@ -15,7 +15,8 @@ from django.utils.translation import gettext_lazy
 from ..models import Enterprise
 from .models import AuditEvent
 
-# Keys the application writes into AuditEvent.detail (surveys/manage/views.py), as shown to readers.
+# Keys the application writes into AuditEvent.detail (surveys/manage/views.py, services/enterprises.py), as
+# shown to readers.
 DETAIL_LABELS = {
     "contacts": gettext_lazy("含联系方式"),
     "filters": gettext_lazy("筛选条件"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 from typing import Any
 
@@ -15,14 +16,24 @@ logger = logging.getLogger("jinan.audit")
 def client_ip(request) -> str | None:
     """The client's address, as the audit log and the login throttle record it. Behind the reverse proxy
     (``DJANGO_BEHIND_PROXY``) that is the last X-Forwarded-For entry, the one the proxy appended itself; earlier
-    entries come from the client and could be forged at will. Otherwise REMOTE_ADDR."""
+    entries come from the client and could be forged at will. Otherwise REMOTE_ADDR. Anything that is not an
+    IP address (a misconfigured proxy passing the header through) falls back to REMOTE_ADDR."""
     if request is None:
         return None
     if getattr(settings, "JINAN_BEHIND_PROXY", False):
-        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
-        if forwarded[-1]:
-            return forwarded[-1]
-    return request.META.get("REMOTE_ADDR") or None
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")[-1].strip()
+        if _is_ip(forwarded):
+            return forwarded
+    remote = request.META.get("REMOTE_ADDR") or ""
+    return remote if _is_ip(remote) else None
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
 
 
 def audit_event_record(

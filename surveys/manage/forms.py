@@ -3,6 +3,9 @@ string; an invalid value is reported and left out, never used."""
 
 from __future__ import annotations
 
+import datetime
+import re
+
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -68,6 +71,27 @@ class FilterForm(forms.Form):
         )
 
 
+class DateInput(forms.DateInput):
+    """``<input type="date">``, whose value HTML allows only as a real date (yyyy-mm-dd) or empty: a mistyped
+    date from the query string is reported by the field and not written back into the box."""
+
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%d")
+
+    def format_value(self, value):
+        if isinstance(value, str):
+            if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+                return None
+            try:
+                datetime.date.fromisoformat(value)
+            except ValueError:
+                return None
+            return value
+        return super().format_value(value)
+
+
 class AuditFilterForm(forms.Form):
     """The audit log's filters from the query string; an invalid field is reported and left out."""
 
@@ -95,7 +119,7 @@ class AuditFilterForm(forms.Form):
         super().__init__(data)
         # The query string says "from" and "to", which cannot be declared as class attributes.
         dates = {
-            name: forms.DateField(label=label, required=False, widget=forms.DateInput(attrs={"type": "date"}))
+            name: forms.DateField(label=label, required=False, widget=DateInput())
             for name, label in (("from", gettext_lazy("起始日期")), ("to", gettext_lazy("截止日期")))
         }
         outcome = self.fields.pop("outcome")

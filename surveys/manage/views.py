@@ -34,6 +34,7 @@ from ..models import Assessment, Enterprise
 from ..reports import charts, exports, render_assessment_pdf
 from ..reports.city import render_city_pdf
 from ..reports.http import attachment
+from ..responses import report_or_404
 from ..services import ServiceError
 from .forms import SEARCH_MAX_LENGTH, AuditFilterForm, FilterForm
 
@@ -285,9 +286,7 @@ def _enterprise_page(request, enterprise: Enterprise, selected: Assessment | Non
     report = None
     if selected is not None:
         # The same read model as the firm's results page and PDF, trimmed to the administrator's scope.
-        report = selectors.assessment_report(
-            assessment=selected, language=get_language() or "zh-hans", scope=request.admin_scope
-        )
+        report = report_or_404(selected, language=get_language() or "zh-hans", scope=request.admin_scope)
     return render(
         request,
         "surveys/manage/firm.html",
@@ -299,7 +298,7 @@ def _enterprise_page(request, enterprise: Enterprise, selected: Assessment | Non
             "selected": selected,
             "report": report,
             "back": request.GET.get("back", ""),
-            "can_correct_uscc": request.admin_scope.all_districts,  # as enterprise_uscc_correct decides
+            "can_correct_uscc": services.uscc_corrector(user=request.user, enterprise=enterprise) is not None,
             "uscc_warnings": uscc_check.warnings if uscc_check.needs_confirmation else [],
         },
     )
@@ -321,9 +320,9 @@ def firm_detail(request, pk: int):
 @require_http_methods(["GET", "POST"])
 def firm_uscc(request, pk: int):
     """A city-wide administrator corrects a firm's mistyped code (district administrators: 403)."""
-    if not request.admin_scope.all_districts:
-        raise PermissionDenied
     enterprise = _scoped_enterprise(request, pk)
+    if services.uscc_corrector(user=request.user, enterprise=enterprise) is None:
+        raise PermissionDenied
     form = UsccCorrectionForm(
         request.POST if request.method == "POST" else None, enterprise=enterprise, prefix="correct"
     )
@@ -370,9 +369,7 @@ def round_detail(request, pk: int, round_pk: int):
 @require_GET
 def round_report(request, pk: int, round_pk: int):
     assessment = _scoped_assessment(request, pk, round_pk)
-    report = selectors.assessment_report(
-        assessment=assessment, language=get_language() or "zh-hans", scope=request.admin_scope
-    )
+    report = report_or_404(assessment, language=get_language() or "zh-hans", scope=request.admin_scope)
     filename, mimetype, data = render_assessment_pdf(report)
     audit_event_record(
         request=request,

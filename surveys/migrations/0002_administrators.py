@@ -4,7 +4,7 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-# Indexes for the administrators' aggregates (surveys/analytics.py), created with SQL: on PostgreSQL they are
+# Indexes for the administrators' aggregates (surveys/analytics/), created with SQL: on PostgreSQL they are
 # covering (INCLUDE) indexes, which let the dashboard's GROUP BY queries read the index alone, and the
 # partial index on weak answers keeps the weaknesses count to the answers it counts. SQLite (development)
 # gets the partial index only. They are not in the models' Meta (this migration changes no existing model),

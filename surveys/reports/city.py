@@ -29,6 +29,7 @@ from surveys.text import in_brackets, is_chinese, with_note
 from . import base, charts
 from .base import heading, para, table
 from .fonts import pdf_font_name
+from .formatting import format_score, round_score
 
 if TYPE_CHECKING:
     from surveys.analytics import CityReport, CountermeasureRef, DimensionStats, ProblemArea
@@ -65,15 +66,19 @@ def render_city_pdf(report: CityReport) -> tuple[str, str, bytes]:
 
 
 def _num(value, hidden: str, digits: int = 1) -> str:
-    return hidden if value is None else f"{float(value):.{digits}f}"
+    return hidden if value is None else str(round_score(value, digits))
 
 
 def _count(value, hidden: str) -> str:
     return hidden if value is None else f"{value:,}"
 
 
+def _median_and_range(quartiles) -> tuple[str, str]:
+    return format_score(quartiles[1]), f"{format_score(quartiles[0])}–{format_score(quartiles[2])}"
+
+
 def _pct(value, hidden: str) -> str:
-    return hidden if value is None else f"{float(value):.1f}%"
+    return hidden if value is None else f"{format_score(value)}%"
 
 
 def _chart(drawing):
@@ -106,7 +111,7 @@ def _cover(report: CityReport, styles) -> list:
         (_("平均综合指数（0–100）"), _num(o.index.mean, hidden)),
         (
             _("中位数（四分位距）"),
-            hidden if not quartiles else with_note(f"{quartiles[1]:.1f}", f"{quartiles[0]:.1f}–{quartiles[2]:.1f}"),
+            hidden if not quartiles else with_note(*_median_and_range(quartiles)),
         ),
     ]
     info_table = table([(_("项目"), _("内容")), *info], (45, 129), styles)
@@ -159,7 +164,7 @@ def _overview(report: CityReport, styles) -> list:
     )
     rows = [(_("维度"), _("企业数"), _("平均分"), _("四分位数"), _("低于40分"), _("数据不足"))]
     for s in stats:
-        quartiles = hidden if not s.quartiles else " / ".join(f"{q:.1f}" for q in s.quartiles)
+        quartiles = hidden if not s.quartiles else " / ".join(format_score(q) for q in s.quartiles)
         rows.append(
             (
                 f"{s.info.code} {s.info.name}",
@@ -235,7 +240,7 @@ def _area_summary(s: DimensionStats, hidden: str, styles) -> list:
             "firms": _count(s.firms, hidden),
             "share": _pct(s.weak_share, hidden),
             "mean": _num(s.mean, hidden),
-            "median": hidden if not s.quartiles else f"{s.quartiles[1]:.1f}",
+            "median": hidden if not s.quartiles else format_score(s.quartiles[1]),
         }
     story.append(para(text, styles["body"]))
     return story

@@ -2,8 +2,9 @@
 
 A score or an index (0–100) is shown to one decimal, a half rounded up (48.65 → "48.7", as a reader
 rounds it, not as a binary float happens to: ``f"{48.65:.1f}"`` gives "48.6"). The results page, the
-administrators' drill-down (template filters ``score``, ``score_change`` and ``percentile`` in
-surveys/templatetags/scores.py) and the firm's PDF all format through these functions.
+administrators' drill-down and firm list (template filters ``score``, ``score_change`` and ``percentile`` in
+surveys/templatetags/scores.py), the dashboard's figures (``figure``, ``percent``, ``quartile`` in
+manage_tags.py), the firm's PDF and the city PDF all format through these functions.
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ from ..models import (
     Invitation,
     Membership,
 )
+from ..text import join_list
 from .errors import ServiceError
 
 if TYPE_CHECKING:
@@ -82,7 +83,7 @@ def uscc_report(raw: str) -> UsccReport:
             message = USCC_TOO_LONG if length > uscc.LENGTH else USCC_TOO_SHORT
             errors.append(str(message) % {"length": length, "extra": length - uscc.LENGTH})
         else:
-            errors.append(str(USCC_ERRORS[error]) % {"chars": "、".join(result.bad_characters) or "-"})
+            errors.append(str(USCC_ERRORS[error]) % {"chars": join_list(result.bad_characters) or "-"})
     warnings = [str(USCC_WARNINGS[w]) % {"prefix": result.code[:2]} for w in result.warnings]
     return UsccReport(result.code, errors, warnings, result.needs_confirmation)
 

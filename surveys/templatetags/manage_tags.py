@@ -14,6 +14,7 @@ from django import template
 from django.contrib.humanize.templatetags.humanize import intcomma
 
 from surveys import scopes, selectors
+from surveys.reports.formatting import format_score, round_score
 from surveys.suppression import hidden_phrase
 
 register = template.Library()
@@ -36,7 +37,7 @@ def has_firm(user) -> bool:
 def figure(value, digits: int = 1) -> str:
     if value is None:
         return hidden_phrase()
-    return f"{float(value):.{int(digits)}f}"
+    return str(round_score(value, int(digits)))
 
 
 @register.filter
@@ -50,14 +51,14 @@ def firms(value) -> str:
 def percent(value) -> str:
     if value is None:
         return hidden_phrase()
-    return f"{float(value):.1f}%"
+    return f"{round_score(value)}%"
 
 
 @register.filter
 def quartile(values, n: int) -> str:
     if not values:
         return hidden_phrase()
-    return f"{float(values[int(n)]):.1f}"
+    return format_score(values[int(n)])
 
 
 @register.simple_tag

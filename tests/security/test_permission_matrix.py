@@ -292,7 +292,7 @@ MATRIX: dict[str, list[Probe]] = {
         Probe(
             method,
             enterprise_for_administrator,
-            {"own": CITY_ONLY, "foreign": CITY_ONLY, "missing": ("login", 403, 403, 403, 403, 404)},
+            {"own": CITY_ONLY, "foreign": ADMIN_FOREIGN, "missing": ADMIN_404},
             (lambda *a: {}) if method == "POST" else None,
             label=method,
         )
