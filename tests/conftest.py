@@ -22,9 +22,41 @@ def definition(definition_data):
     return scoring.Definition.from_dict(definition_data)
 
 
-def pytest_configure():
+def pytest_configure(config):
     # WhiteNoise warns (an error here) when STATIC_ROOT does not exist; tests never collect static files.
     os.makedirs(django_settings.STATIC_ROOT, exist_ok=True)
+    if not hasattr(config, "workerinput"):  # once, before any xdist worker starts
+        _compile_stale_catalogues()
+
+
+def _compile_stale_catalogues():
+    """`make messages` for a bare `pytest`: the English tests need the compiled catalogues (.mo files are
+    git-ignored), so any .po newer than its .mo, or without one, is compiled first."""
+    import sys
+    from pathlib import Path
+
+    from django.core.management import CommandError, call_command
+
+    stale = [
+        po
+        for base in django_settings.LOCALE_PATHS
+        for po in Path(base).rglob("*.po")
+        if not po.with_suffix(".mo").exists() or po.with_suffix(".mo").stat().st_mtime < po.stat().st_mtime
+    ]
+    if not stale:
+        return
+    cwd = os.getcwd()
+    os.chdir(django_settings.BASE_DIR)
+    try:
+        call_command(
+            "compilemessages",
+            ignore_patterns=[".venv", "var", "node_modules", ".git", "artifacts"],
+            verbosity=0,
+        )
+    except CommandError as error:  # no msgfmt: the English tests will say what is missing
+        sys.stderr.write(f"could not compile the translations ({error}); install gettext or run `make messages`\n")
+    finally:
+        os.chdir(cwd)
 
 
 @pytest.fixture(autouse=True)

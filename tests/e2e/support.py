@@ -140,7 +140,8 @@ def unlabelled_controls(page) -> list[str]:
 
 
 def radio_groups_without_legend(page) -> list[str]:
-    """Names of radio groups not inside a <fieldset> whose <legend> has text."""
+    """Names of radio groups not inside a <fieldset> whose first child is a <legend> with text (the group's
+    accessible name; a legend anywhere else names nothing, and HTML does not allow it there)."""
     return page.evaluate(
         """() => {
             const names = [...new Set([...document.querySelectorAll("input[type=radio]")].map(r => r.name))];
@@ -148,7 +149,7 @@ def radio_groups_without_legend(page) -> list[str]:
                 const radios = [...document.getElementsByName(name)];
                 const fieldset = radios[0].closest("fieldset");
                 if (!fieldset) return true;
-                const legend = fieldset.querySelector(":scope > legend, :scope > * > legend");
+                const legend = fieldset.querySelector(":scope > legend:first-child");
                 return !legend || !legend.textContent.trim() || !radios.every(r => fieldset.contains(r));
             });
         }"""

@@ -1,5 +1,6 @@
 """An administrator in a real browser: the dashboard filtered by district, the firm list, one firm's
-page and its PDF report, and the CSV export of the filtered firms; axe-core on every administrator page.
+page and its PDF report, and the CSV export of the filtered firms; axe-core and the Nu HTML checker on
+every administrator page.
 
 Runs in Chinese at 1280 px and in English at 375 px (the diagonal of the matrix: these pages are read
 mostly on desktops, and the phone check is about the filters and the wide tables).
@@ -132,8 +133,8 @@ def test_an_administrator_filters_drills_down_and_exports(browser_page, shot, ci
 
 
 @pytest.mark.parametrize(("language", "width"), MATRIX)
-def test_no_serious_axe_violations_on_the_administrator_pages(
-    browser_page, live_server, shot, axe_source, city, language, width
+def test_no_serious_axe_violations_nor_html_errors_on_the_administrator_pages(
+    browser_page, live_server, shot, axe_source, nu_checker, city, language, width
 ):
     from surveys.models import Assessment
 
@@ -155,6 +156,7 @@ def test_no_serious_axe_violations_on_the_administrator_pages(
     for name, path in paths.items():
         response = page.goto(path)
         assert response.ok, f"{path}: HTTP {response.status}"
+        nu_checker.add(page, f"{name} {page.url} ({language}, {width} px)", response=response)
         blocking = support.axe_run(page, axe_source, f"manage-{name}-{language}-{width}")
         if blocking:
             problems[name] = support.describe(blocking)
@@ -162,3 +164,4 @@ def test_no_serious_axe_violations_on_the_administrator_pages(
     assert not problems, "axe found serious/critical violations on the administrators' pages:\n" + "\n".join(
         f"== {page_name}\n{text}" for page_name, text in problems.items()
     )
+    nu_checker.assert_valid()  # one run of the Nu HTML checker over the pages above

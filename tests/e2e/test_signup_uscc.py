@@ -132,7 +132,7 @@ def test_a_doubtful_code_is_confirmed_before_the_account_is_created(browser_page
 
 @pytest.mark.parametrize(("language", "width"), [("zh-hans", 375), ("en", 1280)])
 def test_the_warning_and_the_correction_pages_are_accessible(
-    browser_page, live_server, axe_source, shot, language, width
+    browser_page, live_server, axe_source, shot, nu_checker, language, width
 ):
     page = browser_page(language=language, width=width)
     page.goto("/signup/")
@@ -141,6 +141,7 @@ def test_the_warning_and_the_correction_pages_are_accessible(
     page.locator("main button[type=submit]").click()
     expect(page.locator("[name=firm-uscc_confirm]")).to_be_visible()
     shot(page, "signup-warning")
+    nu_checker.add(page, f"sign-up warning ({language}, {width} px)")
     problems = support.axe_run(page, axe_source, f"signup-uscc-warning-{language}-{width}")
     assert not problems, support.describe(problems)
     assert support.unlabelled_controls(page) == []
@@ -153,6 +154,8 @@ def test_the_warning_and_the_correction_pages_are_accessible(
     page.locator("main button[type=submit]").click()
     expect(page.locator("#id_correct-uscc_error")).to_be_visible()
     shot(page, "correction-error")
+    nu_checker.add(page, f"code correction with an error ({language}, {width} px)")
     problems = support.axe_run(page, axe_source, f"uscc-correction-{language}-{width}")
     assert not problems, support.describe(problems)
     assert support.unlabelled_controls(page) == []
+    nu_checker.assert_valid()
