@@ -51,6 +51,8 @@ class Questionnaire(Bilingual, models.Model):
     description_zh = models.TextField(_("说明（中文）"), blank=True)
     description_en = models.TextField(_("说明（英文）"), blank=True)
     is_published = models.BooleanField(_("已发布"), default=True, help_text=_("新的评估轮次使用最新发布的版本。"))
+    # The scoring rules this version is scored by (seeds/README.md); 1 for every version loaded before it existed.
+    rules_version = models.PositiveSmallIntegerField(_("评分规则版本"), default=1)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
@@ -129,6 +131,8 @@ class Item(Bilingual, models.Model):
     weight = models.DecimalField(_("题内权重"), max_digits=6, decimal_places=3, default=1)
     allows_unknown = models.BooleanField(_("允许“不清楚”"), default=True)
     allows_na = models.BooleanField(_("允许“不适用”"), default=False)
+    # The department that usually knows the answer (scoring.ITEM_OWNERS), or "" when the seed names none.
+    owner = models.CharField(_("通常知情的部门"), max_length=16, blank=True, default="")
     covers = models.ManyToManyField(Problem, blank=True, related_name="items", verbose_name=_("覆盖的问题"))
 
     class Meta:

@@ -11,6 +11,10 @@ Conventions
   that exist (a dimension answered 不适用 throughout has none, and its weight is spread over the others).
 - The provisional level comes from the index bands; every failed gate guarding a level at or below it
   lowers the final level to one below the level the gate guards.
+- The definition carries a rules version (``Definition.rules_version``). Version 1 is the engine as it
+  was first published, unchanged. Version 2 (seeds/README.md, "Rules version 2") changes how 不清楚 is
+  read by the gates and the recommendations, and adds ranked next-rung actions and the submission check
+  (``submission_check``). Each step below that differs says so.
 """
 
 from __future__ import annotations
@@ -34,6 +38,29 @@ GATE_KINDS = (GATE_AREA_FLOOR, GATE_KEY_ITEMS, GATE_UNKNOWN_SHARE)
 TRIGGER_ITEM = "item"
 TRIGGER_DIMENSION = "dimension"
 TRIGGER_GATE = "gate"
+
+RULES_VERSION_1 = 1
+RULES_VERSION_2 = 2
+RULES_VERSIONS = (RULES_VERSION_1, RULES_VERSION_2)
+
+# The department of a firm that usually knows an item's answer (seeds: `owner`, optional).
+ITEM_OWNERS = ("finance", "it", "hr", "production", "management", "quality")
+
+# Rules version 2: what a recommendation is. "improve" rests on known answers (a finding); "verify" rests
+# on 不清楚 answers and asks the firm to find out first (never a finding).
+KIND_IMPROVE = "improve"
+KIND_VERIFY = "verify"
+
+# Rules version 2: a round may not be submitted with more than 1/3 of all its counted items (不适用 left
+# out), or more than 1/2 of any dimension's, answered 不清楚 (compared in whole numbers: 3·unknown > counted).
+SUBMIT_UNKNOWN_OVERALL_DIVISOR = 3
+SUBMIT_UNKNOWN_DIMENSION_DIVISOR = 2
+
+# Rules version 2: ranking of the next-rung actions (seeds/README.md, "Rules version 2").
+BLOCKING_BONUS = 10.0  # index points added to an action whose item holds the next level back
+TOP_ACTIONS_MIN = 5
+TOP_ACTIONS_MAX = 8
+TOP_ACTIONS_PER_GROUP = 3  # per countermeasure and per dimension, where the answers allow
 
 # Items at or below this score are "weak": they explain a low dimension score.
 WEAK_SCORE = 1
@@ -77,6 +104,7 @@ class ItemDef:
     weight: float = 1.0
     allows_unknown: bool = True
     allows_na: bool = False
+    owner: str = ""  # one of ITEM_OWNERS, or "" (not given)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,14 +149,17 @@ class Definition:
     levels: tuple[LevelDef, ...]
     gates: tuple[GateDef, ...] = ()
     rules: tuple[RuleDef, ...] = ()
+    rules_version: int = RULES_VERSION_1
     # Derived lookups, filled in __post_init__.
     items: Mapping[str, ItemDef] = field(default_factory=dict, compare=False, repr=False)
     level_rank: Mapping[str, int] = field(default_factory=dict, compare=False, repr=False)
+    item_countermeasure: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         items = {item.code: item for dim in self.dimensions for item in dim.items}
         object.__setattr__(self, "items", items)
         object.__setattr__(self, "level_rank", {lv.code: i for i, lv in enumerate(self.levels)})
+        object.__setattr__(self, "item_countermeasure", _item_countermeasures(self.dimensions, self.rules))
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Definition:
@@ -144,6 +175,7 @@ class Definition:
                         weight=float(i.get("weight", 1)),
                         allows_unknown=bool(i.get("allows_unknown", True)),
                         allows_na=bool(i.get("allows_na", False)),
+                        owner=str(i.get("owner") or ""),
                     )
                     for i in d["items"]
                 ),
@@ -190,7 +222,27 @@ class Definition:
             levels=levels,
             gates=gates,
             rules=tuple(rules),
+            rules_version=int(data.get("rules_version", RULES_VERSION_1)),
         )
+
+
+def _item_countermeasures(dimensions: Iterable[DimensionDef], rules: Iterable[RuleDef]) -> dict[str, str]:
+    """The countermeasure each item's advice belongs to: that of the first rule triggered by the item, else
+    that of the first rule triggered by its dimension; items with neither are left out."""
+    by_item: dict[str, str] = {}
+    by_dimension: dict[str, str] = {}
+    for rule in rules:
+        if rule.trigger == TRIGGER_ITEM:
+            by_item.setdefault(rule.target, rule.countermeasure)
+        elif rule.trigger == TRIGGER_DIMENSION:
+            by_dimension.setdefault(rule.target, rule.countermeasure)
+    result = {}
+    for dim in dimensions:
+        for item in dim.items:
+            countermeasure = by_item.get(item.code) or by_dimension.get(dim.code)
+            if countermeasure:
+                result[item.code] = countermeasure
+    return result
 
 
 # --- results ----------------------------------------------------------------------------------------
@@ -217,6 +269,8 @@ class GateOutcome:
     passed: bool
     dimensions: tuple[str, ...] = ()  # dimensions that failed it
     items: tuple[str, ...] = ()  # answers that made it fail
+    # Rules version 2: the 不清楚 answers to verify to confirm this outcome (always () under version 1).
+    unverified: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,6 +282,42 @@ class Recommendation:
     trigger: str
     target: str
     items: tuple[str, ...]  # the answers that triggered it
+    kind: str = KIND_IMPROVE  # rules version 2: KIND_VERIFY when it rests on 不清楚 answers
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """Rules version 2: one next-rung action, the step of one item from its current option to the next one
+    up (whose label is the done-criterion), with every component of its priority score."""
+
+    item: str
+    dimension: str
+    countermeasure: str  # "" when no rule names the item or its dimension
+    current: int
+    next: int
+    dimension_weight: float
+    weight_share: float  # the item's weight ÷ the weights of its dimension's counted items
+    rung_points: float  # (next − current) × 100 ÷ 4: the step in dimension-score points at full weight
+    gain: float  # dimension_weight × weight_share × rung_points: the index points the step adds
+    blocks: tuple[str, ...]  # failed gates that count the item and hold the next level back
+    bonus: float  # BLOCKING_BONUS when blocks, else 0
+    priority: float  # gain + bonus
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "item": self.item,
+            "dimension": self.dimension,
+            "countermeasure": self.countermeasure,
+            "current": self.current,
+            "next": self.next,
+            "dimension_weight": self.dimension_weight,
+            "weight_share": self.weight_share,
+            "rung_points": self.rung_points,
+            "gain": self.gain,
+            "blocks": list(self.blocks),
+            "bonus": self.bonus,
+            "priority": self.priority,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,6 +332,10 @@ class Result:
     gates: tuple[GateOutcome, ...]
     capped_by: tuple[str, ...]  # failed gates that lowered the level, in definition order
     recommendations: tuple[Recommendation, ...]
+    rules_version: int = RULES_VERSION_1
+    # Rules version 2 (empty under version 1): every next-rung action, ranked, and the top list.
+    actions: tuple[Action, ...] = ()
+    top_actions: tuple[Action, ...] = ()
 
     def dimension(self, code: str) -> DimensionScore:
         for dim in self.dimensions:
@@ -250,8 +344,9 @@ class Result:
         raise KeyError(code)
 
     def as_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready data, the form in which a submitted result is stored."""
-        return {
+        """Plain JSON-ready data, the form in which a submitted result is stored. Under rules version 1
+        exactly the keys it always had; version 2 adds its own (``_add_version_2``)."""
+        data = {
             "version": self.version,
             "complete": self.complete,
             "missing": list(self.missing),
@@ -297,12 +392,25 @@ class Result:
                 for r in self.recommendations
             ],
         }
+        if self.rules_version >= RULES_VERSION_2:
+            self._add_version_2(data)
+        return data
+
+    def _add_version_2(self, data: dict[str, Any]) -> None:
+        data["rules_version"] = self.rules_version
+        for gate, outcome in zip(data["gates"], self.gates, strict=True):
+            gate["unverified"] = list(outcome.unverified)
+        for row, recommendation in zip(data["recommendations"], self.recommendations, strict=True):
+            row["kind"] = recommendation.kind
+        data["actions"] = [action.as_dict() for action in self.actions]
+        data["top_actions"] = [action.item for action in self.top_actions]
 
 
 # --- engine -----------------------------------------------------------------------------------------
 # score() is a sequence of named steps, each a small function below it: (0) check and tally each
 # dimension's answers, (1) the dimension scores, (2) the index, (3) the provisional level from the index
-# bands, (4) the gates and the level they leave, (5) the recommendations.
+# bands, (4) the gates and the level they leave, (5) the recommendations, and under rules version 2
+# (6) the ranked next-rung actions.
 
 
 def score(
@@ -326,8 +434,13 @@ def score(
     dimensions = _score_dimensions(definition, tallies)
     index = _weighted_index(definition, dimensions)
     provisional = _provisional_rank(definition, index)
-    gates = tuple(_evaluate_gate(gate, definition, answers, tallies) for gate in definition.gates)
+    gates = _evaluate_gates(definition, answers, tallies)
     final_rank, capped_by = _apply_gates(definition, gates, provisional)
+    actions: tuple[Action, ...] = ()
+    top_actions: tuple[Action, ...] = ()
+    if definition.rules_version >= RULES_VERSION_2:
+        actions = _ranked_actions(definition, answers, tallies, gates, capped_by, final_rank)
+        top_actions = _top_actions(actions)
     return Result(
         version=definition.version,
         complete=not missing,
@@ -339,6 +452,9 @@ def score(
         gates=gates,
         capped_by=capped_by,
         recommendations=_recommendations(definition, answers, dimensions, tallies, gates, capped_by),
+        rules_version=definition.rules_version,
+        actions=actions,
+        top_actions=top_actions,
     )
 
 
@@ -357,6 +473,7 @@ class _DimensionTally:
     not_applicable: int = 0
     total: float = 0.0  # sum of weight × score
     denominator: float = 0.0  # sum of the weights of the counted items
+    unknown_weight: float = 0.0  # sum of the weights of the 不清楚 items
 
 
 def _check_item_codes(definition: Definition, answers: Mapping[str, AnswerValue]) -> None:
@@ -397,6 +514,7 @@ def _tally_dimension(dim: DimensionDef, answers: Mapping[str, AnswerValue]) -> _
             tally.unknown.append(item.code)
             tally.weak.append(item.code)
             tally.denominator += item.weight
+            tally.unknown_weight += item.weight
     return tally
 
 
@@ -453,6 +571,14 @@ def _provisional_rank(definition: Definition, index: float) -> int:
 
 
 # Step 4: the gates, and the level they leave.
+
+
+def _evaluate_gates(
+    definition: Definition, answers: Mapping[str, AnswerValue], tallies: Sequence[_DimensionTally]
+) -> tuple[GateOutcome, ...]:
+    if definition.rules_version >= RULES_VERSION_2:
+        return _evaluate_gates_v2(definition, answers, tallies)
+    return tuple(_evaluate_gate(gate, definition, answers, tallies) for gate in definition.gates)
 
 
 def _evaluate_gate(
@@ -516,6 +642,87 @@ def _unknown_share_failures(gate: GateDef, tallies: Sequence[_DimensionTally]) -
     return failed_dims, failed_items
 
 
+# Step 4 under rules version 2: the area floors and key items judge known answers only (不清楚 and 不适用
+# leave numerator and denominator); a dimension that fails an unknown-share gate is not judged by the area
+# floors guarding that gate's level or above (the unknown-share gate already holds it below them, and
+# speaks for it); every outcome lists the 不清楚 answers whose resolution could change it.
+
+
+def _evaluate_gates_v2(
+    definition: Definition, answers: Mapping[str, AnswerValue], tallies: Sequence[_DimensionTally]
+) -> tuple[GateOutcome, ...]:
+    # For each dimension over an unknown-share limit, the lowest level such a gate guards.
+    held: dict[str, int] = {}
+    for gate in definition.gates:
+        if gate.kind == GATE_UNKNOWN_SHARE:
+            rank = definition.level_rank[gate.guards_level]
+            for code in _unknown_share_failures(gate, tallies)[0]:
+                held[code] = min(held.get(code, rank), rank)
+    outcomes = []
+    for gate in definition.gates:
+        if gate.kind == GATE_AREA_FLOOR:
+            rank = definition.level_rank[gate.guards_level]
+            judged = [tally for tally in tallies if held.get(tally.code, rank + 1) > rank]
+            failed_dims, failed_items, unverified = _area_floor_v2(gate, judged, answers)
+        elif gate.kind == GATE_KEY_ITEMS:
+            failed_dims, failed_items, unverified = _key_items_v2(gate, definition, answers)
+        else:  # GATE_UNKNOWN_SHARE
+            failed_dims, failed_items = _unknown_share_failures(gate, tallies)
+            unverified = list(failed_items)
+        outcomes.append(
+            GateOutcome(
+                code=gate.code,
+                kind=gate.kind,
+                guards_level=gate.guards_level,
+                passed=not failed_items and not failed_dims,
+                dimensions=tuple(dict.fromkeys(failed_dims)),
+                items=tuple(failed_items),
+                unverified=tuple(unverified),
+            )
+        )
+    return tuple(outcomes)
+
+
+def _area_floor_v2(
+    gate: GateDef, tallies: Iterable[_DimensionTally], answers: Mapping[str, AnswerValue]
+) -> tuple[list[str], list[str], list[str]]:
+    """Failed dimensions and their known answers below the gate's option; and the 不清楚 answers of every
+    judged dimension whose outcome would differ if they were all at that option rather than all below it."""
+    failed_dims: list[str] = []
+    failed_items: list[str] = []
+    unverified: list[str] = []
+    for tally in tallies:
+        known = [(code, value) for code, value in tally.counted if answers.get(code) != UNKNOWN]
+        below = [code for code, value in known if value < gate.min_score]
+        reached, unknown = len(known) - len(below), len(tally.unknown)
+        if known and reached / len(known) < gate.min_share:
+            failed_dims.append(tally.code)
+            failed_items.extend(below)
+        if unknown and ((reached + unknown) / (len(known) + unknown) < gate.min_share) != (
+            reached / (len(known) + unknown) < gate.min_share
+        ):
+            unverified.extend(tally.unknown)
+    return failed_dims, failed_items, unverified
+
+
+def _key_items_v2(
+    gate: GateDef, definition: Definition, answers: Mapping[str, AnswerValue]
+) -> tuple[list[str], list[str], list[str]]:
+    """Key items answered below their option fail the gate; 不清楚 ones are to verify; 不适用 (or, in a
+    preview, no answer) leaves the requirement out."""
+    failed_dims: list[str] = []
+    failed_items: list[str] = []
+    unverified: list[str] = []
+    for item_code, min_score in gate.requirements:
+        value = answers.get(item_code)
+        if value == UNKNOWN:
+            unverified.append(item_code)
+        elif isinstance(value, int) and value < min_score:
+            failed_items.append(item_code)
+            failed_dims.append(definition.items[item_code].dimension)
+    return failed_dims, failed_items, unverified
+
+
 def _apply_gates(definition: Definition, gates: Iterable[GateOutcome], provisional: int) -> tuple[int, tuple[str, ...]]:
     """The final level's rank, and the failed gates that lowered it (those guarding a level at or below the
     provisional one), in definition order."""
@@ -547,22 +754,27 @@ def _recommendations(
         dimensions={d.code: d for d in dimensions},
         counted={t.code: t.counted for t in tallies},
         capping_gates={g.code: g for g in gates if g.code in capped},
+        tallies={t.code: t for t in tallies},
     )
+    version_2 = definition.rules_version >= RULES_VERSION_2
     fired = []
     for rule in definition.rules:
-        items = triggers.items_for(rule)
-        if items is not None:
-            fired.append(
-                Recommendation(
-                    rule=rule.code,
-                    countermeasure=rule.countermeasure,
-                    priority=rule.priority,
-                    horizon=rule.horizon,
-                    trigger=rule.trigger,
-                    target=rule.target,
-                    items=items,
-                )
+        found = triggers.finding_for(rule) if version_2 else _as_improvement(triggers.items_for(rule))
+        if found is None:
+            continue
+        kind, items = found
+        fired.append(
+            Recommendation(
+                rule=rule.code,
+                countermeasure=rule.countermeasure,
+                priority=rule.priority,
+                horizon=rule.horizon,
+                trigger=rule.trigger,
+                target=rule.target,
+                items=items,
+                kind=kind,
             )
+        )
     fired.sort(key=lambda r: r.priority)  # stable
     return tuple(fired)
 
@@ -573,6 +785,7 @@ class _Triggers:
     dimensions: Mapping[str, DimensionScore]
     counted: Mapping[str, list[tuple[str, int]]]
     capping_gates: Mapping[str, GateOutcome]  # failed gates that lowered the level
+    tallies: Mapping[str, _DimensionTally]
 
     def items_for(self, rule: RuleDef) -> tuple[str, ...] | None:
         """The answers that make the rule fire, or None when it does not."""
@@ -588,9 +801,217 @@ class _Triggers:
             return self.capping_gates[rule.target].items
         return None
 
+    def finding_for(self, rule: RuleDef) -> tuple[str, tuple[str, ...]] | None:
+        """Rules version 2: the rule fires as under version 1, but says whether it rests on known answers
+        (KIND_IMPROVE, naming only known answers) or on 不清楚 ones (KIND_VERIFY, naming those)."""
+        if rule.trigger == TRIGGER_ITEM:
+            value = self.answers.get(rule.target)
+            if value == UNKNOWN:
+                return KIND_VERIFY, (rule.target,)
+            if isinstance(value, int) and value <= rule.threshold:
+                return KIND_IMPROVE, (rule.target,)
+            return None
+        if rule.trigger == TRIGGER_DIMENSION:
+            return self._dimension_finding(rule)
+        gate = self.capping_gates.get(rule.target)
+        if gate is None:
+            return None
+        return (KIND_VERIFY if gate.kind == GATE_UNKNOWN_SHARE else KIND_IMPROVE), gate.items
+
+    def _dimension_finding(self, rule: RuleDef) -> tuple[str, tuple[str, ...]] | None:
+        """A low dimension is a finding only when it stays below the threshold with every 不清楚 answer at
+        the top option; otherwise its 不清楚 answers are to verify."""
+        result = self.dimensions[rule.target]
+        if result.score is None or result.score >= rule.threshold:
+            return None
+        tally = self.tallies[rule.target]
+        best_case = _round(100.0 * (tally.total + MAX_SCORE * tally.unknown_weight) / (MAX_SCORE * tally.denominator))
+        if best_case >= rule.threshold:
+            return KIND_VERIFY, tuple(tally.unknown)
+        unknown = set(tally.unknown)
+        known = [(code, value) for code, value in tally.counted if code not in unknown]
+        return KIND_IMPROVE, tuple(c for c in result.weak_items if c not in unknown) or _lowest_items(known)
+
+
+def _as_improvement(items: tuple[str, ...] | None) -> tuple[str, tuple[str, ...]] | None:
+    return None if items is None else (KIND_IMPROVE, items)
+
 
 def _lowest_items(rows: list[tuple[str, int]]) -> tuple[str, ...]:
     if not rows:
         return ()
     lowest = min(value for _, value in rows)
     return tuple(code for code, value in rows if value == lowest)
+
+
+# Step 6 (rules version 2): next-rung actions, ranked by a priority score that explains itself.
+
+
+def _ranked_actions(
+    definition: Definition,
+    answers: Mapping[str, AnswerValue],
+    tallies: Sequence[_DimensionTally],
+    gates: Iterable[GateOutcome],
+    capped_by: Iterable[str],
+    final_rank: int,
+) -> tuple[Action, ...]:
+    """One action per item answered with an option below the top one (不清楚 and 不适用 have no next rung:
+    a 不清楚 is to verify first), ranked by ``_rank_key``."""
+    blocking = _blocking_gates(definition, gates, capped_by, final_rank)
+    actions = []
+    for dim, tally in zip(definition.dimensions, tallies, strict=True):
+        for item in dim.items:
+            value = answers.get(item.code)
+            if isinstance(value, int) and value < MAX_SCORE:
+                actions.append(_action(definition, dim, item, value, tally.denominator, blocking.get(item.code, ())))
+    return tuple(sorted(actions, key=_rank_key))
+
+
+def _action(
+    definition: Definition, dim: DimensionDef, item: ItemDef, current: int, denominator: float, blocks: tuple[str, ...]
+) -> Action:
+    weight_share = item.weight / denominator
+    rung_points = 100.0 / MAX_SCORE  # one option up
+    gain = _round(dim.weight * weight_share * rung_points)
+    bonus = BLOCKING_BONUS if blocks else 0.0
+    return Action(
+        item=item.code,
+        dimension=dim.code,
+        countermeasure=definition.item_countermeasure.get(item.code, ""),
+        current=current,
+        next=current + 1,
+        dimension_weight=dim.weight,
+        weight_share=_round(weight_share),
+        rung_points=rung_points,
+        gain=gain,
+        blocks=blocks,
+        bonus=bonus,
+        priority=_round(gain + bonus),
+    )
+
+
+def _blocking_gates(
+    definition: Definition, gates: Iterable[GateOutcome], capped_by: Iterable[str], final_rank: int
+) -> dict[str, tuple[str, ...]]:
+    """Item → the failed area-floor and key-item gates that count it and hold the next level back: those
+    that capped the level and those guarding the level just above the final one."""
+    capped = set(capped_by)
+    blocking: dict[str, list[str]] = {}
+    for gate in gates:
+        holds_back = gate.code in capped or definition.level_rank[gate.guards_level] == final_rank + 1
+        if gate.passed or gate.kind == GATE_UNKNOWN_SHARE or not holds_back:
+            continue
+        for code in gate.items:
+            blocking.setdefault(code, []).append(gate.code)
+    return {code: tuple(codes) for code, codes in blocking.items()}
+
+
+def _rank_key(action: Action) -> tuple[float, bool, float, float, int, str]:
+    """Higher priority first; ties: blocking first, then the larger gain, then the heavier dimension, then
+    the lower current option (the weakest answer first), and only last the item code (as text), so that the
+    order never rests on the file's order alone."""
+    return (-action.priority, not action.blocks, -action.gain, -action.dimension_weight, action.current, action.item)
+
+
+def _top_actions(ranked: Sequence[Action]) -> tuple[Action, ...]:
+    """Up to TOP_ACTIONS_MAX actions in rank order with at most TOP_ACTIONS_PER_GROUP per countermeasure
+    and per dimension; when that leaves fewer than TOP_ACTIONS_MIN, filled up to it in rank order first
+    keeping the countermeasure limit, then without limits (only when the answers allow nothing else)."""
+    chosen: list[Action] = []
+    _fill(chosen, ranked, TOP_ACTIONS_MAX, per_countermeasure=True, per_dimension=True)
+    _fill(chosen, ranked, TOP_ACTIONS_MIN, per_countermeasure=True, per_dimension=False)
+    _fill(chosen, ranked, TOP_ACTIONS_MIN, per_countermeasure=False, per_dimension=False)
+    return tuple(sorted(chosen, key=_rank_key))
+
+
+def _group(action: Action) -> str:
+    """The countermeasure an action counts against (its dimension when no rule gives it one)."""
+    return action.countermeasure or f"dimension:{action.dimension}"
+
+
+def _fill(
+    chosen: list[Action], ranked: Sequence[Action], size: int, *, per_countermeasure: bool, per_dimension: bool
+) -> None:
+    groups: dict[str, int] = {}
+    dimensions: dict[str, int] = {}
+    for action in chosen:
+        groups[_group(action)] = groups.get(_group(action), 0) + 1
+        dimensions[action.dimension] = dimensions.get(action.dimension, 0) + 1
+    for action in ranked:
+        if len(chosen) >= size:
+            return
+        if action in chosen:
+            continue
+        if per_countermeasure and groups.get(_group(action), 0) >= TOP_ACTIONS_PER_GROUP:
+            continue
+        if per_dimension and dimensions.get(action.dimension, 0) >= TOP_ACTIONS_PER_GROUP:
+            continue
+        chosen.append(action)
+        groups[_group(action)] = groups.get(_group(action), 0) + 1
+        dimensions[action.dimension] = dimensions.get(action.dimension, 0) + 1
+
+
+# --- submission check (rules version 2) -------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class UnknownAnswers:
+    """One dimension's 不清楚 answers that stand in the way of a submission, and who usually knows each."""
+
+    dimension: str
+    items: tuple[str, ...]
+    owners: tuple[str, ...]  # the item's owner (ITEM_OWNERS) or "", in the order of items
+    unknown: int
+    counted: int  # answers that count, 不清楚 included, 不适用 excluded
+    too_many: bool  # more than 1/SUBMIT_UNKNOWN_DIMENSION_DIVISOR of the dimension
+
+
+@dataclass(frozen=True, slots=True)
+class SubmissionCheck:
+    allowed: bool
+    unknown: int
+    counted: int
+    too_many_overall: bool  # more than 1/SUBMIT_UNKNOWN_OVERALL_DIVISOR of all counted answers
+    # What to resolve: every dimension with 不清楚 when there are too many overall, else those over their limit.
+    dimensions: tuple[UnknownAnswers, ...]
+
+    def by_owner(self) -> dict[str, tuple[str, ...]]:
+        """The items to resolve grouped by the department that usually knows them ("" for not given)."""
+        grouped: dict[str, list[str]] = {}
+        for block in self.dimensions:
+            for code, owner in zip(block.items, block.owners, strict=True):
+                grouped.setdefault(owner, []).append(code)
+        return {owner: tuple(codes) for owner, codes in grouped.items()}
+
+
+def submission_check(definition: Definition, answers: Mapping[str, AnswerValue]) -> SubmissionCheck:
+    """Whether a round may be submitted as far as its 不清楚 answers go (completeness is score()'s check).
+
+    Rules version 2 refuses more than a third of all counted answers, or more than half of any dimension's,
+    answered 不清楚 (不适用 and missing answers are not counted). Version 1 never refuses.
+    """
+    _check_item_codes(definition, answers)
+    tallies = [_tally_dimension(dim, answers) for dim in definition.dimensions]
+    unknown = sum(len(t.unknown) for t in tallies)
+    counted = sum(len(t.counted) for t in tallies)
+    if definition.rules_version < RULES_VERSION_2:
+        return SubmissionCheck(allowed=True, unknown=unknown, counted=counted, too_many_overall=False, dimensions=())
+    too_many_overall = unknown * SUBMIT_UNKNOWN_OVERALL_DIVISOR > counted
+    blocks = []
+    for tally in tallies:
+        too_many = len(tally.unknown) * SUBMIT_UNKNOWN_DIMENSION_DIVISOR > len(tally.counted)
+        if tally.unknown and (too_many or too_many_overall):
+            blocks.append(
+                UnknownAnswers(
+                    dimension=tally.code,
+                    items=tuple(tally.unknown),
+                    owners=tuple(definition.items[code].owner for code in tally.unknown),
+                    unknown=len(tally.unknown),
+                    counted=len(tally.counted),
+                    too_many=too_many,
+                )
+            )
+    allowed = not too_many_overall and not any(block.too_many for block in blocks)
+    return SubmissionCheck(
+        allowed=allowed, unknown=unknown, counted=counted, too_many_overall=too_many_overall, dimensions=tuple(blocks)
+    )

@@ -14,7 +14,16 @@ from typing import Any
 
 import yaml
 
-from .scoring import GATE_AREA_FLOOR, GATE_KEY_ITEMS, GATE_KINDS, GATE_UNKNOWN_SHARE, MAX_SCORE
+from .scoring import (
+    GATE_AREA_FLOOR,
+    GATE_KEY_ITEMS,
+    GATE_KINDS,
+    GATE_UNKNOWN_SHARE,
+    ITEM_OWNERS,
+    MAX_SCORE,
+    RULES_VERSION_1,
+    RULES_VERSIONS,
+)
 
 HORIZONS = ("short", "medium", "long")
 DIMENSION_COUNT = 5
@@ -25,6 +34,7 @@ TOTAL_ITEMS = (30, 50)
 OPTIONS_PER_ITEM = MAX_SCORE + 1
 MIN_RULES_PER_COUNTERMEASURE = 3
 WEIGHT_TOLERANCE = 1e-6
+MAX_RULES_VERSION = max(RULES_VERSIONS)
 
 
 @dataclass(frozen=True)
@@ -78,6 +88,7 @@ def normalize_definition(data: Mapping[str, Any]) -> dict[str, Any]:
 
     return {
         "version": text(data["version"]),
+        "rules_version": int(data.get("rules_version", RULES_VERSION_1)),
         **texts(data, "title", "description"),
         "problems": [
             {
@@ -99,6 +110,7 @@ def normalize_definition(data: Mapping[str, Any]) -> dict[str, Any]:
                         "weight": round(float(i.get("weight", 1)), 3),
                         "allows_unknown": bool(i["allows_unknown"]),
                         "allows_na": bool(i["allows_na"]),
+                        "owner": text(i.get("owner")),
                         "covers": list(i.get("covers") or []),
                         "options": [{"score": int(o["score"]), **texts(o, "label")} for o in i["options"]],
                     }
@@ -273,6 +285,10 @@ def validate_definition(data: Any, *, source: str) -> list[Issue]:
     version = data.get("version")
     if not isinstance(version, str | int | float) or isinstance(version, bool) or not str(version).strip():
         check.add("questionnaire", "version", "missing version")
+    rules_version = data.get("rules_version", RULES_VERSION_1)
+    if not _whole_number(rules_version, 0, MAX_RULES_VERSION) or rules_version not in RULES_VERSIONS:
+        versions = " or ".join(str(v) for v in RULES_VERSIONS)
+        check.add("questionnaire", "rules_version", f"must be {versions}")
     check.text(data, "questionnaire", "title_zh", "title_en")
     dimensions = _check_dimensions(check, data, codes)
     _check_problems(check, data, dimensions, codes)
@@ -329,6 +345,8 @@ def _check_item(check: _Checker, item: Mapping[str, Any], codes: _Codes) -> None
         check.number(item, element, "weight", 0.001, 100)
     check.boolean(item, element, "allows_unknown")
     check.boolean(item, element, "allows_na")
+    if item.get("owner") not in (None, "", *ITEM_OWNERS):
+        check.add(element, "owner", f"must be one of {', '.join(ITEM_OWNERS)}")
     covers = item.get("covers") or []
     if not isinstance(covers, list):
         check.add(element, "covers", "must be a list of problem codes")

@@ -43,6 +43,7 @@ def questionnaire_export(*, questionnaire: Questionnaire) -> dict[str, Any]:
     countermeasures = Countermeasure.objects.filter(questionnaire=questionnaire).prefetch_related("rules")
     return {
         "version": questionnaire.version,
+        "rules_version": questionnaire.rules_version,
         **bilingual(partial(getattr, questionnaire), "title", "description"),
         "problems": [
             {"code": p.code, "dimension": p.dimension.code, **bilingual(partial(getattr, p), "text")}
@@ -60,6 +61,7 @@ def questionnaire_export(*, questionnaire: Questionnaire) -> dict[str, Any]:
                         "weight": float(i.weight),
                         "allows_unknown": i.allows_unknown,
                         "allows_na": i.allows_na,
+                        "owner": i.owner,
                         "covers": [p.code for p in sorted(i.covers.all(), key=lambda p: p.position)],
                         "options": [
                             {"score": o.score, **bilingual(partial(getattr, o), "label")}

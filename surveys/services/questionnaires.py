@@ -125,11 +125,12 @@ def questionnaire_upsert(*, definition: dict[str, Any], dry_run: bool = False) -
 def _sync_questionnaire(
     syncer: _Syncer, questionnaire: Questionnaire | None, definition: dict[str, Any]
 ) -> Questionnaire:
-    texts = {key: definition[key] for key in ("title_zh", "title_en", "description_zh", "description_en")}
+    values = {key: definition[key] for key in ("title_zh", "title_en", "description_zh", "description_en")}
+    values["rules_version"] = definition["rules_version"]
     if questionnaire is None:
         syncer.report.created_version = True
-        return Questionnaire.objects.create(version=definition["version"], **texts)
-    syncer.sync(Questionnaire, {"id": questionnaire.id}, texts)
+        return Questionnaire.objects.create(version=definition["version"], **values)
+    syncer.sync(Questionnaire, {"id": questionnaire.id}, values)
     return questionnaire
 
 
@@ -155,7 +156,7 @@ def _sync_items(
                     "weight": Decimal(str(item_data["weight"])),
                     **{
                         key: item_data[key]
-                        for key in ("text_zh", "text_en", "help_zh", "help_en", "allows_unknown", "allows_na")
+                        for key in ("text_zh", "text_en", "help_zh", "help_en", "allows_unknown", "allows_na", "owner")
                     },
                 },
             )
