@@ -593,6 +593,12 @@ def _evaluate_gate(
         failed_dims, failed_items = _key_item_failures(gate, definition, answers)
     else:  # GATE_UNKNOWN_SHARE
         failed_dims, failed_items = _unknown_share_failures(gate, tallies)
+    return _gate_outcome(gate, failed_dims, failed_items)
+
+
+def _gate_outcome(
+    gate: GateDef, failed_dims: Sequence[str], failed_items: Sequence[str], unverified: Sequence[str] = ()
+) -> GateOutcome:
     return GateOutcome(
         code=gate.code,
         kind=gate.kind,
@@ -600,6 +606,7 @@ def _evaluate_gate(
         passed=not failed_items and not failed_dims,
         dimensions=tuple(dict.fromkeys(failed_dims)),
         items=tuple(failed_items),
+        unverified=tuple(unverified),
     )
 
 
@@ -669,17 +676,7 @@ def _evaluate_gates_v2(
         else:  # GATE_UNKNOWN_SHARE
             failed_dims, failed_items = _unknown_share_failures(gate, tallies)
             unverified = list(failed_items)
-        outcomes.append(
-            GateOutcome(
-                code=gate.code,
-                kind=gate.kind,
-                guards_level=gate.guards_level,
-                passed=not failed_items and not failed_dims,
-                dimensions=tuple(dict.fromkeys(failed_dims)),
-                items=tuple(failed_items),
-                unverified=tuple(unverified),
-            )
-        )
+        outcomes.append(_gate_outcome(gate, failed_dims, failed_items, unverified))
     return tuple(outcomes)
 
 

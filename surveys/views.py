@@ -256,6 +256,12 @@ def firm_profile_uscc(request):
     if not request.membership.is_owner:
         messages.error(request, _("只有本企业负责人或市级管理员可以更正此代码。如代码有误，请联系本企业的负责人。"))
         return redirect("surveys:profile")
+    return uscc_correction_page(request, enterprise, back_url=reverse("surveys:profile"))
+
+
+def uscc_correction_page(request, enterprise, *, back_url: str, **context):
+    """The code-correction form for the firm's owner and for an administrator (surveys.manage.views): on a
+    valid correction back to ``back_url`` with a message, else the form with its errors."""
     form = UsccCorrectionForm(
         request.POST if request.method == "POST" else None, enterprise=enterprise, prefix="correct"
     )
@@ -268,12 +274,9 @@ def firm_profile_uscc(request):
             form.add_error("uscc", exc.message)
         else:
             messages.success(request, _("统一社会信用代码已更正为 %(code)s。") % {"code": form.cleaned_data["uscc"]})
-            return redirect("surveys:profile")
-    return render(
-        request,
-        "surveys/uscc_correct.html",
-        {"form": form, "enterprise": enterprise, "back_url": reverse("surveys:profile"), "manage": False},
-    )
+            return redirect(back_url)
+    context = {"form": form, "enterprise": enterprise, "back_url": back_url, "manage": False, **context}
+    return render(request, "surveys/uscc_correct.html", context)
 
 
 @enterprise_member_required

@@ -29,13 +29,12 @@ from ..analytics.exports import DATASETS, audit_table, tables_for
 from ..audit.models import AuditEvent
 from ..audit.selectors import audit_events, audit_firm_name, audit_rows
 from ..audit.services import audit_event_record
-from ..forms import UsccCorrectionForm
 from ..models import Assessment, Enterprise
 from ..reports import charts, exports, render_assessment_pdf
 from ..reports.city import render_city_pdf
 from ..reports.http import attachment
 from ..responses import report_or_404
-from ..services import ServiceError
+from ..views import uscc_correction_page
 from .forms import SEARCH_MAX_LENGTH, AuditFilterForm, FilterForm
 
 FIRMS_PER_PAGE = 50
@@ -323,30 +322,8 @@ def firm_uscc(request, pk: int):
     enterprise = _scoped_enterprise(request, pk)
     if services.uscc_corrector(user=request.user, enterprise=enterprise) is None:
         raise PermissionDenied
-    form = UsccCorrectionForm(
-        request.POST if request.method == "POST" else None, enterprise=enterprise, prefix="correct"
-    )
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.enterprise_uscc_correct(
-                user=request.user, enterprise=enterprise, uscc_raw=form.cleaned_data["uscc"], request=request
-            )
-        except ServiceError as exc:
-            form.add_error("uscc", exc.message)
-        else:
-            messages.success(request, _("统一社会信用代码已更正为 %(code)s。") % {"code": form.cleaned_data["uscc"]})
-            return redirect("manage:firm", pk=enterprise.pk)
-    return render(
-        request,
-        "surveys/uscc_correct.html",
-        {
-            "form": form,
-            "enterprise": enterprise,
-            "back_url": reverse("manage:firm", args=[enterprise.pk]),
-            "manage": True,
-            "scope": request.admin_scope,
-        },
-    )
+    back_url = reverse("manage:firm", args=[enterprise.pk])
+    return uscc_correction_page(request, enterprise, back_url=back_url, manage=True, scope=request.admin_scope)
 
 
 def _scoped_assessment(request, pk: int, round_pk: int) -> Assessment:
