@@ -1,7 +1,11 @@
 """factory_boy factories for the models (test data is built, never loaded from dumps)."""
 
+from io import StringIO
+
 import factory
+import yaml
 from django.contrib.auth import get_user_model
+from django.core.management import call_command
 
 from surveys.models import Assessment, Enterprise, Membership, Questionnaire
 from surveys.seeding import normalize_definition
@@ -69,3 +73,24 @@ class AssessmentFactory(factory.django.DjangoModelFactory):
     enterprise = factory.SubFactory(EnterpriseFactory)
     questionnaire = factory.LazyFunction(questionnaire)
     label = factory.Sequence(lambda n: f"2026 T{n}")
+
+
+def run_command(*args) -> str:
+    """A management command's standard output."""
+    out = StringIO()
+    call_command(*args, stdout=out)
+    return out.getvalue()
+
+
+def seed_in_use(seed_path: str, tmp_path, change) -> tuple[Questionnaire, object]:
+    """Load the seed file, submit a round on it (so the version is in use), and write a copy changed by
+    ``change(data)`` next to ``tmp_path``: (the stored version, the changed file's path)."""
+    run_command("load_questionnaire", seed_path)
+    questionnaire = Questionnaire.objects.get(version="2026.1")
+    AssessmentFactory(questionnaire=questionnaire, status=Assessment.STATUS_SUBMITTED)
+    with open(seed_path, encoding="utf-8") as handle:
+        data = yaml.safe_load(handle)
+    change(data)
+    path = tmp_path / "changed.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return questionnaire, path

@@ -1,27 +1,23 @@
 """load_questionnaire / export_questionnaire and the upsert service behind them."""
 
 import json
-from io import StringIO
 
 import pytest
-import yaml
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError
 
 from surveys import selectors
-from surveys.models import Assessment, Item, Option, Questionnaire
+from surveys.models import Item, Option, Questionnaire
 from surveys.seeding import normalize_definition, read_definition
 from surveys.services import QuestionnaireInUseError, questionnaire_upsert
 
 from . import factories
 from .conftest import SEED_PATH
+from .model_factories import run_command, seed_in_use
 
 pytestmark = pytest.mark.django_db
 
 
-def run(*args):
-    out = StringIO()
-    call_command(*args, stdout=out)
-    return out.getvalue()
+run = run_command
 
 
 def test_loading_the_seed_twice_reports_no_change_the_second_time():
@@ -88,18 +84,12 @@ def test_a_version_without_submissions_can_still_be_revised():
 
 
 def test_a_version_with_submitted_assessments_never_changes(tmp_path):
-    from .model_factories import AssessmentFactory
+    def change(data):
+        data["dimensions"][1]["items"][0]["options"][2]["label_zh"] = "改过的文字"
+        data["dimensions"][0]["weight"] = 0.25
+        data["dimensions"][1]["weight"] = 0.25
 
-    run("load_questionnaire", SEED_PATH)
-    questionnaire = Questionnaire.objects.get(version="2026.1")
-    AssessmentFactory(questionnaire=questionnaire, status=Assessment.STATUS_SUBMITTED)
-    with open(SEED_PATH, encoding="utf-8") as handle:
-        data = yaml.safe_load(handle)
-    data["dimensions"][1]["items"][0]["options"][2]["label_zh"] = "改过的文字"
-    data["dimensions"][0]["weight"] = 0.25
-    data["dimensions"][1]["weight"] = 0.25
-    path = tmp_path / "changed.yaml"
-    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    questionnaire, path = seed_in_use(SEED_PATH, tmp_path, change)
     before = selectors.questionnaire_export(questionnaire=questionnaire)
     with pytest.raises(CommandError) as caught:
         run("load_questionnaire", str(path))

@@ -2,25 +2,21 @@
 exported and loaded back; a version without them is read exactly as before (rules version 1)."""
 
 import json
-from io import StringIO
 
 import pytest
 import yaml
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError
 
 from surveys import scoring, selectors
-from surveys.models import Assessment, Item, Questionnaire
+from surveys.models import Item, Questionnaire
 from surveys.seeding import DefinitionError, normalize_definition, read_definition, validate_definition
 from surveys.services import QuestionnaireInUseError, questionnaire_upsert
 
 from . import factories
 from .conftest import SEED_PATH
+from .model_factories import run_command, seed_in_use
 
-
-def run(*args):
-    out = StringIO()
-    call_command(*args, stdout=out)
-    return out.getvalue()
+run = run_command
 
 
 def version_2_data(**owners):
@@ -120,16 +116,7 @@ def test_the_rules_version_and_owners_of_an_unused_version_can_be_revised():
 
 @pytest.mark.django_db
 def test_the_rules_version_of_a_used_version_never_changes(tmp_path):
-    from .model_factories import AssessmentFactory
-
-    run("load_questionnaire", SEED_PATH)
-    questionnaire = Questionnaire.objects.get(version="2026.1")
-    AssessmentFactory(questionnaire=questionnaire, status=Assessment.STATUS_SUBMITTED)
-    with open(SEED_PATH, encoding="utf-8") as handle:
-        data = yaml.safe_load(handle)
-    data["rules_version"] = 2
-    path = tmp_path / "v2.yaml"
-    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    questionnaire, path = seed_in_use(SEED_PATH, tmp_path, lambda data: data.update(rules_version=2))
     with pytest.raises(CommandError, match="rules_version: 1 -> 2"):
         run("load_questionnaire", str(path))
     with pytest.raises(QuestionnaireInUseError):

@@ -134,17 +134,21 @@ def test_a_doubtful_code_is_confirmed_before_the_account_is_created(browser_page
 def test_the_warning_and_the_correction_pages_are_accessible(
     browser_page, live_server, axe_source, shot, nu_checker, language, width
 ):
+    def check_page(page, name: str, label: str) -> None:
+        """Screenshot, keep for the Nu checker, then axe: 0 serious/critical, every control labelled."""
+        shot(page, name)
+        nu_checker.add(page, label)
+        problems = support.axe_run(page, axe_source, f"{name}-{language}-{width}")
+        assert not problems, support.describe(problems)
+        assert support.unlabelled_controls(page) == []
+
     page = browser_page(language=language, width=width)
     page.goto("/signup/")
     fill_the_rest(page, username=f"axe-{width}")
     page.fill("[name=firm-uscc]", uscc.with_check_characters("93370112MA3D2E4F"))
     page.locator("main button[type=submit]").click()
     expect(page.locator("[name=firm-uscc_confirm]")).to_be_visible()
-    shot(page, "signup-warning")
-    nu_checker.add(page, f"sign-up warning ({language}, {width} px)")
-    problems = support.axe_run(page, axe_source, f"signup-uscc-warning-{language}-{width}")
-    assert not problems, support.describe(problems)
-    assert support.unlabelled_controls(page) == []
+    check_page(page, "signup-uscc-warning", f"sign-up warning ({language}, {width} px)")
 
     owner = support.firm_owner()
     support.login(page, owner, live_server.url)
@@ -153,9 +157,5 @@ def test_the_warning_and_the_correction_pages_are_accessible(
     page.fill("[name=correct-uscc]", owner.membership.enterprise.uscc[:17])
     page.locator("main button[type=submit]").click()
     expect(page.locator("#id_correct-uscc_error")).to_be_visible()
-    shot(page, "correction-error")
-    nu_checker.add(page, f"code correction with an error ({language}, {width} px)")
-    problems = support.axe_run(page, axe_source, f"uscc-correction-{language}-{width}")
-    assert not problems, support.describe(problems)
-    assert support.unlabelled_controls(page) == []
+    check_page(page, "uscc-correction", f"code correction with an error ({language}, {width} px)")
     nu_checker.assert_valid()
