@@ -297,7 +297,7 @@ def _enterprise_page(request, enterprise: Enterprise, selected: Assessment | Non
             "selected": selected,
             "report": report,
             "back": request.GET.get("back", ""),
-            "can_correct_uscc": services.uscc_corrector(user=request.user, enterprise=enterprise) is not None,
+            "can_correct_uscc": selectors.uscc_corrector(user=request.user, enterprise=enterprise) is not None,
             "uscc_warnings": uscc_check.warnings if uscc_check.needs_confirmation else [],
         },
     )
@@ -320,7 +320,7 @@ def firm_detail(request, pk: int):
 def firm_uscc(request, pk: int):
     """A city-wide administrator corrects a firm's mistyped code (district administrators: 403)."""
     enterprise = _scoped_enterprise(request, pk)
-    if services.uscc_corrector(user=request.user, enterprise=enterprise) is None:
+    if selectors.uscc_corrector(user=request.user, enterprise=enterprise) is None:
         raise PermissionDenied
     back_url = reverse("manage:firm", args=[enterprise.pk])
     return uscc_correction_page(request, enterprise, back_url=back_url, manage=True, scope=request.admin_scope)

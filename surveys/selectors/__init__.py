@@ -36,6 +36,7 @@ from .enterprises import (
     enterprise_by_uscc,
     enterprise_members,
     membership_for_user,
+    uscc_corrector,
 )
 from .questionnaires import (
     questionnaire_current,
@@ -82,6 +83,7 @@ __all__ = [
     "enterprises_with_selected_assessment",
     "membership_for_user",
     "questionnaire_current",
+    "uscc_corrector",
     "questionnaire_definition",
     "questionnaire_export",
     "questionnaire_get",

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from django.db.models import QuerySet
 
+from .. import scopes
 from ..models import (
     Enterprise,
     Membership,
@@ -34,3 +35,15 @@ def enterprise_by_uscc(*, uscc: str) -> Enterprise | None:
 
 def enterprise_members(*, enterprise: Enterprise) -> QuerySet[Membership]:
     return Membership.objects.filter(enterprise=enterprise).select_related("user").order_by("status", "created_at")
+
+
+def uscc_corrector(*, user: User, enterprise: Enterprise) -> str | None:
+    """Who ``user`` is when correcting the firm's code: "owner" (its active owner), "administrator" (a
+    city-wide administrator), or None (not allowed: members, district administrators, everyone else)."""
+    membership = Membership.objects.filter(user=user, enterprise=enterprise).first()
+    if membership is not None and membership.is_owner:  # an active owner
+        return "owner"
+    scope = scopes.administrator_scope(user)
+    if scope is not None and scope.all_districts:
+        return "administrator"
+    return None

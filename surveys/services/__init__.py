@@ -32,7 +32,6 @@ from .enterprises import (
     membership_approve,
     membership_remove,
     membership_request,
-    uscc_corrector,
     uscc_report,
 )
 from .errors import (
@@ -75,6 +74,5 @@ __all__ = [
     "membership_remove",
     "membership_request",
     "questionnaire_upsert",
-    "uscc_corrector",
     "uscc_report",
 ]

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .. import scopes, uscc
+from .. import selectors, uscc
 from ..audit.models import AuditEvent
 from ..audit.services import audit_event_record
 from ..models import (
@@ -153,18 +153,6 @@ def enterprise_update(*, user: User, enterprise: Enterprise, data: dict[str, Any
     return enterprise
 
 
-def uscc_corrector(*, user: User, enterprise: Enterprise) -> str | None:
-    """Who ``user`` is when correcting the firm's code: "owner" (its active owner), "administrator" (a
-    city-wide administrator), or None (not allowed: members, district administrators, everyone else)."""
-    membership = Membership.objects.filter(user=user, enterprise=enterprise).first()
-    if membership is not None and membership.is_owner:  # an active owner
-        return "owner"
-    scope = scopes.administrator_scope(user)
-    if scope is not None and scope.all_districts:
-        return "administrator"
-    return None
-
-
 @transaction.atomic
 def enterprise_uscc_correct(
     *, user: User, enterprise: Enterprise, uscc_raw: str, request: HttpRequest | None = None
@@ -173,7 +161,7 @@ def enterprise_uscc_correct(
     firm uses; recorded in the audit log (old and new code) in the same transaction.
 
     ``request`` only gives the audit record its address."""
-    role = uscc_corrector(user=user, enterprise=enterprise)
+    role = selectors.uscc_corrector(user=user, enterprise=enterprise)
     if role is None:
         raise ServiceError(_("只有企业负责人或市级管理员可以更正统一社会信用代码。"))
     enterprise = Enterprise.objects.select_for_update().get(pk=enterprise.pk)
