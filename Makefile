@@ -5,7 +5,10 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 MANAGE := $(PY) manage.py
-SEED := seeds/questionnaire-2026.1.yaml
+# Every questionnaire version, oldest first: new rounds use the last one loaded (the newest); the bench keeps
+# the version its stored firms were seeded with.
+SEEDS := seeds/questionnaire-2026.1.yaml seeds/questionnaire-2026.2.yaml
+BENCH_SEED := seeds/questionnaire-2026.1.yaml
 DEMO_FIRMS ?= 300
 HOST ?= 127.0.0.1
 PORT ?= 8000
@@ -52,7 +55,7 @@ messages: $(VENV)/.runtime
 migrate: $(VENV)/.runtime
 	mkdir -p $(VAR_DIR)
 	$(MANAGE) migrate --noinput --verbosity 0
-	$(MANAGE) load_questionnaire $(SEED)
+	for seed in $(SEEDS); do $(MANAGE) load_questionnaire $$seed || exit 1; done
 	$(MANAGE) setup_roles >/dev/null
 
 # seed_demo's progress and logins go to $(VAR_DIR)/seed_demo.log, so that the logins can be printed right
@@ -103,7 +106,7 @@ bench: $(VENV)/.dev messages
 	@psql -h 127.0.0.1 -U postgres -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname='jinan_bench'" | grep -q 1 \
 	  || psql -h 127.0.0.1 -U postgres -d postgres -qc "CREATE DATABASE jinan_bench"
 	$(BENCH_ENV) $(MANAGE) migrate --noinput --verbosity 0
-	$(BENCH_ENV) $(MANAGE) load_questionnaire $(SEED)
+	$(BENCH_ENV) $(MANAGE) load_questionnaire $(BENCH_SEED)
 	$(BENCH_ENV) $(MANAGE) collectstatic --noinput --verbosity 0
 	@# (not `time`: /bin/sh has no such keyword, and /usr/bin/time cannot take VAR=value words)
 	@start=$$(date +%s); $(BENCH_ENV) $(MANAGE) seed_demo --firms $(BENCH_FIRMS) --if-empty \

@@ -5,6 +5,7 @@ from . import selectors
 from .models import (
     Answer,
     Assessment,
+    ContextQuestion,
     Countermeasure,
     Dimension,
     Enterprise,
@@ -14,9 +15,12 @@ from .models import (
     Membership,
     Option,
     Problem,
+    Programme,
     Questionnaire,
+    RecognitionPath,
     RecommendationRule,
 )
+from .reports.formatting import format_score
 
 
 def _questionnaire_of(obj):
@@ -68,10 +72,41 @@ class GateInline(LockedWhenInUse, admin.TabularInline):
     extra = 0
 
 
+class ProgrammeInline(LockedWhenInUse, admin.TabularInline):
+    model = Programme
+    fields = ["position", "code", "level", "name_zh", "name_en", "url"]
+    extra = 0
+
+
+class RecognitionPathInline(LockedWhenInUse, admin.StackedInline):
+    model = RecognitionPath
+    fields = [
+        "position",
+        "code",
+        "min_level",
+        "countermeasure",
+        "lead",
+        "horizon",
+        "priority",
+        "text_zh",
+        "text_en",
+        "done_zh",
+        "done_en",
+        "programmes",
+    ]
+    extra = 0
+
+
+class ContextQuestionInline(LockedWhenInUse, admin.StackedInline):
+    model = ContextQuestion
+    fields = ["position", "code", "text_zh", "text_en", "multiple", "max_choices", "used_by", "options"]
+    extra = 0
+
+
 @admin.register(Questionnaire)
 class QuestionnaireAdmin(LockedWhenInUse, admin.ModelAdmin):
     list_display = ["version", "title_zh", "is_published", "created_at", "in_use"]
-    inlines = [DimensionInline, LevelInline, GateInline]
+    inlines = [DimensionInline, LevelInline, GateInline, ProgrammeInline, RecognitionPathInline, ContextQuestionInline]
 
     @admin.display(boolean=True, description=_("已有提交"))
     def in_use(self, obj):
@@ -95,13 +130,13 @@ class ItemAdmin(LockedWhenInUse, admin.ModelAdmin):
 
 @admin.register(Problem)
 class ProblemAdmin(LockedWhenInUse, admin.ModelAdmin):
-    list_display = ["code", "questionnaire", "dimension", "text_zh"]
-    list_filter = ["questionnaire"]
+    list_display = ["code", "questionnaire", "dimension", "scope", "text_zh"]
+    list_filter = ["questionnaire", "scope"]
 
 
 class RuleInline(LockedWhenInUse, admin.StackedInline):
     model = RecommendationRule
-    fields = ["position", "code", "trigger", "priority", "horizon", "text_zh", "text_en"]
+    fields = ["position", "code", "trigger", "priority", "horizon", "lead", "programmes", "text_zh", "text_en"]
     extra = 0
 
 
@@ -140,7 +175,7 @@ class AnswerInline(admin.TabularInline):
 
 @admin.register(Assessment)
 class AssessmentAdmin(admin.ModelAdmin):
-    list_display = ["enterprise", "label", "status", "index", "level", "submitted_at"]
+    list_display = ["enterprise", "label", "questionnaire", "status", "index_display", "level", "submitted_at"]
     list_filter = ["status", "level", "questionnaire"]
     search_fields = ["enterprise__name", "enterprise__uscc", "label"]
     inlines = [AnswerInline]
@@ -154,11 +189,17 @@ class AssessmentAdmin(admin.ModelAdmin):
         "created_by",
         "submitted_at",
         "submitted_by",
-        "index",
+        "index_display",
         "provisional_level",
         "level",
         "result",
+        "context",
     ]
 
     def has_add_permission(self, request):
         return False
+
+    # The index as every page shows it (one decimal, a half up); the stored value stays in ``result``.
+    @admin.display(description=_("综合指数"), ordering="index")
+    def index_display(self, obj):
+        return format_score(obj.index)

@@ -87,6 +87,18 @@ LEADING_CHAINS = [
 ]
 
 
+# The departments of a firm (codes: scoring.ITEM_OWNERS): the one that usually knows an item's answer (its
+# owner) and the one that leads an action (its lead).
+DEPARTMENTS = [
+    ("finance", _("财务部门")),
+    ("it", _("信息化（IT）部门")),
+    ("hr", _("人力资源部门")),
+    ("production", _("生产（设备）部门")),
+    ("management", _("企业管理层")),
+    ("quality", _("质量部门")),
+]
+
+
 def label_of(choices: Sequence[tuple[str, object]], code: str) -> str:
     return str(dict(choices).get(code, code))
 

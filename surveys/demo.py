@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import random
+import statistics
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -22,7 +23,17 @@ from django.db import connection, connections, transaction
 from django.db.models import Max
 
 from . import scoring, selectors, uscc
-from .models import Answer, Assessment, Dimension, DimensionResult, Enterprise, Item, Membership, Questionnaire
+from .models import (
+    Answer,
+    Assessment,
+    ContextQuestion,
+    Dimension,
+    DimensionResult,
+    Enterprise,
+    Item,
+    Membership,
+    Questionnaire,
+)
 
 TZ = ZoneInfo("Asia/Shanghai")
 
@@ -154,8 +165,12 @@ ANSWER_COLUMNS = ["assessment_id", "item_id", "score", "special", "note", "revis
 DIMENSION_RESULT_COLUMNS = ["assessment_id", "dimension_id", "score", "unknown_share", "insufficient_data"]
 ASSESSMENT_COLUMNS = [
     "enterprise_id", "questionnaire_id", "label", "status", "last_page", "created_at", "updated_at", "submitted_at",
-    "index", "provisional_level", "level", "result", "is_latest",
+    "index", "provisional_level", "level", "result", "is_latest", "context",
 ]  # fmt: skip
+# How often demo firms name each barrier to digital transformation (context question of 2026.2 and later).
+BARRIER_WEIGHTS = {
+    "cost": 9, "people": 8, "start": 5, "returns": 6, "equipment": 4, "security": 3, "lockin": 2, "other": 1,
+}  # fmt: skip
 
 
 def _insert_rows(model, columns: list[str], rows: list[tuple]) -> None:
@@ -214,17 +229,19 @@ def seed_demo(
     *,
     firms: int,
     questionnaire: Questionnaire,
+    previous: Questionnaire | None = None,
     seed: int = 2026,
     batch: int = 2000,
     progress: Callable[[int, int], None] | None = None,
 ) -> DemoSummary:
-    """Create ``firms`` firms with submitted rounds (a quarter with an earlier round too).
+    """Create ``firms`` firms with submitted rounds on ``questionnaire`` (a quarter with an earlier round
+    too, on ``previous`` when given).
 
     Batches are written by a second thread with its own connection while the next batch is generated;
     inside an enclosing transaction (tests) they are written inline, since another connection could not
     see the uncommitted questionnaire.
     """
-    generator = _DemoGenerator(random.Random(seed), questionnaire)
+    generator = _DemoGenerator(random.Random(seed), questionnaire, previous)
     counts = [min(batch, firms - offset) for offset in range(0, firms, batch)]
     if connection.in_atomic_block:
         _write_inline(generator, counts, progress)
@@ -267,18 +284,44 @@ def _write_threaded(generator: _DemoGenerator, counts: list[int], progress: Call
         writer.submit(connections.close_all).result()  # the writer thread's own connection
 
 
+@dataclass(frozen=True)
+class _Version:
+    """One questionnaire version as the generator needs it."""
+
+    questionnaire: Questionnaire
+    definition: scoring.Definition
+    items: list[scoring.ItemDef]
+    item_ids: dict[str, int]
+    dimension_ids: dict[str, int]
+    context_options: dict[str, list[str]]  # context question code → its option codes
+
+    @classmethod
+    def of(cls, questionnaire: Questionnaire) -> _Version:
+        definition = selectors.questionnaire_definition(questionnaire=questionnaire)
+        return cls(
+            questionnaire=questionnaire,
+            definition=definition,
+            items=[item for dim in definition.dimensions for item in dim.items],
+            item_ids=dict(Item.objects.filter(questionnaire=questionnaire).values_list("code", "id")),
+            dimension_ids=dict(Dimension.objects.filter(questionnaire=questionnaire).values_list("code", "id")),
+            context_options={
+                q.code: [o["code"] for o in q.options]
+                for q in ContextQuestion.objects.filter(questionnaire=questionnaire)
+            },
+        )
+
+
 class _DemoGenerator:
-    """The rows of batches of demo firms, their rounds, answers and dimension results, from one random stream."""
+    """The rows of batches of demo firms, their rounds, answers and dimension results, from one random stream.
+    A firm's latest round is on ``questionnaire``; an earlier round on ``previous`` when given (the version
+    in use before it), so that the demo shows rounds of two versions side by side."""
 
     start_time = datetime(2025, 3, 1, 9, tzinfo=TZ)
 
-    def __init__(self, rnd: random.Random, questionnaire: Questionnaire):
+    def __init__(self, rnd: random.Random, questionnaire: Questionnaire, previous: Questionnaire | None = None):
         self.rnd = rnd
-        self.questionnaire = questionnaire
-        self.definition = selectors.questionnaire_definition(questionnaire=questionnaire)
-        self.items = [item for dim in self.definition.dimensions for item in dim.items]
-        self.item_ids = dict(Item.objects.filter(questionnaire=questionnaire).values_list("code", "id"))
-        self.dimension_ids = dict(Dimension.objects.filter(questionnaire=questionnaire).values_list("code", "id"))
+        self.current = _Version.of(questionnaire)
+        self.previous = _Version.of(previous) if previous is not None else self.current
         self.taken = set(Enterprise.objects.values_list("uscc", flat=True))
         self.enterprise_ids, self.assessment_ids = _Ids(Enterprise), _Ids(Assessment)
         self.levels: Counter = Counter()  # level of each firm's latest round
@@ -353,15 +396,16 @@ class _DemoGenerator:
         unknown_rate: float,
     ) -> None:
         """A submitted round scored by the real engine: its row, its answers' rows, its dimension results."""
-        answers = _answers(self.rnd, self.items, maturity, unknown_rate)
-        result = scoring.score(self.definition, answers)
+        version = self.current if latest else self.previous
+        answers = _answers(self.rnd, version.items, maturity, unknown_rate)
+        result = scoring.score(version.definition, answers)
         if latest:
             self.levels[result.level] += 1
         batch.assessments.append(
             (
                 assessment_id,
                 enterprise_id,
-                self.questionnaire.id,
+                version.questionnaire.id,
                 label,
                 Assessment.STATUS_SUBMITTED,
                 1,
@@ -373,21 +417,36 @@ class _DemoGenerator:
                 result.level,
                 json.dumps(result.as_dict(), ensure_ascii=False),
                 latest,
+                json.dumps(self._context(version), ensure_ascii=False),
             )
         )
         for code, value in answers.items():
             score, special = (value, "") if type(value) is int else (None, value)
-            batch.answers.append((assessment_id, self.item_ids[code], score, special, "", 1, when))
+            batch.answers.append((assessment_id, version.item_ids[code], score, special, "", 1, when))
         for dim in result.dimensions:
             batch.dimension_results.append(
                 (
                     assessment_id,
-                    self.dimension_ids[dim.code],
+                    version.dimension_ids[dim.code],
                     None if dim.score is None else Decimal(str(round(dim.score, 2))),
                     Decimal(str(round(dim.unknown_share, 4))),
                     dim.insufficient_data,
                 )
             )
+
+    def _context(self, version: _Version) -> dict:
+        """Answers to the version's context questions: one to three barriers, or none (a firm may skip)."""
+        context = {}
+        for code, options in version.context_options.items():
+            if self.rnd.random() < 0.1:
+                continue
+            weights = {option: BARRIER_WEIGHTS.get(option, 1) for option in options}
+            chosen = {_weighted(self.rnd, weights) for _ in range(self.rnd.randint(1, 3))}
+            answer: dict = {"choices": [option for option in options if option in chosen]}
+            if "other" in chosen:
+                answer["other"] = self.rnd.choice(["订单波动大，难以安排改造停机时间", "集团统一规划，本厂无决定权"])
+            context[code] = answer
+        return context
 
 
 def _refresh_planner_statistics() -> None:
@@ -437,4 +496,66 @@ def demo_summary() -> DemoSummary:
         submitted=latest.count(),
         levels={f"L{k}": counts.get(f"L{k}", 0) for k in range(1, 6)},
         rounds=Assessment.objects.filter(status=Assessment.STATUS_SUBMITTED).count(),
+    )
+
+
+def questionnaire_before(questionnaire: Questionnaire) -> Questionnaire | None:
+    """The published version new rounds used before ``questionnaire`` (the demo's earlier rounds), if any."""
+    return (
+        Questionnaire.objects.filter(is_published=True)
+        .exclude(pk=questionnaire.pk)
+        .filter(created_at__lte=questionnaire.created_at)
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
+@dataclass
+class PlanStatistics:
+    """What the action plans of the firms' latest rounds look like (rules version 2 rounds only)."""
+
+    firms: int
+    top_actions_median: dict[str, float]  # level → median number of top actions
+    weakest_addressed: dict[str, tuple[int, int]]  # level → (firms whose top list has an action on their
+    # weakest dimension, firms with any action on that dimension)
+
+    def lines(self) -> list[str]:
+        medians = ", ".join(f"{level} {value:g}" for level, value in self.top_actions_median.items())
+        lines = [
+            f"Action plans of {self.firms} latest rounds (rules version 2): median top actions by level: {medians}"
+        ]
+        for level, (addressed, eligible) in self.weakest_addressed.items():
+            lines.append(f"  {level}: top actions address the weakest dimension in {addressed} of {eligible} firms")
+        return lines
+
+
+def plan_statistics() -> PlanStatistics:
+    """Per level, the median size of the top list and how often it addresses the firm's weakest dimension
+    (the lowest dimension score among dimensions with actions), read from the stored results."""
+    sizes: dict[str, list[int]] = {}
+    weakest: dict[str, list[int]] = {}
+    firms = 0
+    for level, result in Assessment.objects.filter(is_latest=True).values_list("level", "result").iterator():
+        if not result or result.get("rules_version", 1) < scoring.RULES_VERSION_2:
+            continue
+        firms += 1
+        actions = {a["key"]: a for a in result["actions"]}
+        top = [actions[key] for key in result["top_actions"]]
+        sizes.setdefault(level, []).append(len(top))
+        with_actions = {a["dimension"] for a in actions.values() if a["dimension"]}
+        scored = [
+            (d["score"], d["code"])
+            for d in result["dimensions"]
+            if d["score"] is not None and d["code"] in with_actions
+        ]
+        if scored:
+            weakest_code = min(scored)[1]
+            weakest.setdefault(level, [0, 0])
+            weakest[level][1] += 1
+            weakest[level][0] += any(a["dimension"] == weakest_code for a in top)
+    order = sorted(set(sizes) | set(weakest))
+    return PlanStatistics(
+        firms=firms,
+        top_actions_median={level: statistics.median(sizes[level]) for level in order if level in sizes},
+        weakest_addressed={level: (weakest[level][0], weakest[level][1]) for level in order if level in weakest},
     )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Layout
@@ -14,7 +16,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from . import scoring, selectors, services, uscc
-from .models import Enterprise
+from .models import ContextQuestion, Enterprise
 from .services import NOTE_MAX_LENGTH, AnswerChange, InvalidAnswersError
 
 PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(-\d{1,6})?)$")
@@ -285,10 +287,88 @@ class RoundStartForm(CrispyMixin, forms.Form):
 
 
 class SubmitForm(forms.Form):
+    """The pledge, and the answers to the version's context questions (optional, unscored): per question
+    ``context-<code>`` (the options ticked) and, when it has an "other" option, ``context-<code>-other``.
+    The rules are the service's (services.context_answer_clean); their messages go next to the field."""
+
     pledge = forms.BooleanField(
         label=_("我承诺：以上填报内容真实、准确，由本企业据实填写。"),
         error_messages={"required": _("提交前请勾选真实性承诺。")},
     )
+
+    def __init__(self, *args, questions: Sequence[ContextQuestion] = (), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.questions = list(questions)
+        self.context_rows: list[ContextRow] = []
+        for question in self.questions:
+            options = selectors.context_options(question)
+            choices = [(o.code, o.label) for o in options]
+            name = f"context-{question.code}"
+            if question.multiple:
+                self.fields[name] = forms.MultipleChoiceField(
+                    label=question.text,
+                    required=False,
+                    choices=choices,
+                    widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
+                )
+            else:
+                self.fields[name] = forms.ChoiceField(
+                    label=question.text,
+                    required=False,
+                    choices=choices,
+                    widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+                )
+            other = next((o for o in options if o.other), None)
+            if other is not None:
+                self.fields[f"{name}-other"] = forms.CharField(
+                    label=gettext("“%(label)s”的说明") % {"label": other.label},
+                    required=False,
+                    strip=True,
+                    widget=forms.TextInput(
+                        attrs={"class": "form-control", "maxlength": services.CONTEXT_OTHER_MAX_LENGTH}
+                    ),
+                )
+            limit = (question.max_choices or len(options)) if question.multiple else 1
+            self.context_rows.append(
+                ContextRow(
+                    question=question,
+                    choices=self[name],
+                    other=self[f"{name}-other"] if other is not None else None,
+                    max_choices=limit if question.multiple and limit < len(options) else None,
+                )
+            )
+
+    def clean(self):
+        cleaned = super().clean()
+        context = {}
+        for row in self.context_rows:
+            name = row.choices.name
+            if name in self.errors:  # an option the question does not offer: said by the field itself
+                continue
+            raw = cleaned.get(name) or []
+            answer = services.ContextAnswer(
+                choices=tuple([raw] if isinstance(raw, str) else raw),
+                other=cleaned.get(f"{name}-other", "") if row.other is not None else "",
+            )
+            answer, problems = services.context_answer_clean(question=row.question, answer=answer)
+            for field, message in problems.items():
+                self.add_error(name if field == "choices" or row.other is None else row.other.name, message)
+            context[row.question.code] = answer
+            if row.other is not None and row.other.name in self.errors:
+                row.other.field.widget.attrs["class"] += " is-invalid"
+        cleaned["context"] = context
+        return cleaned
+
+
+@dataclass(frozen=True)
+class ContextRow:
+    """One context question of SubmitForm, for the template: its options' field, its "other" text field, and
+    the most options it takes (None: no limit worth saying)."""
+
+    question: ContextQuestion
+    choices: forms.BoundField
+    other: forms.BoundField | None
+    max_choices: int | None
 
 
 # --- questionnaire pages ----------------------------------------------------------------------------

@@ -100,12 +100,20 @@ class Dimension(Bilingual, models.Model):
 class Problem(Bilingual, models.Model):
     """A specific problem the source paper names; items say which of these they measure."""
 
+    SCOPE_FIRM = "firm"
+    SCOPE_CITY = "city"
+    SCOPE_CHOICES = [(SCOPE_FIRM, _("企业层面")), (SCOPE_CITY, _("城市层面"))]
+
     questionnaire = models.ForeignKey(Questionnaire, on_delete=models.CASCADE, related_name="problems")
     dimension = models.ForeignKey(Dimension, on_delete=models.CASCADE, related_name="problems")
     code = models.CharField(_("编码"), max_length=32)
     position = models.PositiveSmallIntegerField(_("顺序"))
     text_zh = models.CharField(_("问题（中文）"), max_length=300)
     text_en = models.CharField(_("问题（英文）"), max_length=400)
+    # "firm": the firm's own problem, covered by items; "city": context for the city report, covered by none.
+    scope = models.CharField(_("问题层面"), max_length=8, choices=SCOPE_CHOICES, default=SCOPE_FIRM)
+    # City problems: the codes of the items whose answers bear on the problem (seeds: related_items).
+    related_items = models.JSONField(_("相关题目"), default=list, blank=True)
 
     class Meta:
         ordering = ["questionnaire", "position"]
@@ -134,6 +142,14 @@ class Item(Bilingual, models.Model):
     # The department that usually knows the answer (scoring.ITEM_OWNERS), or "" when the seed names none.
     owner = models.CharField(_("通常知情的部门"), max_length=16, blank=True, default="")
     covers = models.ManyToManyField(Problem, blank=True, related_name="items", verbose_name=_("覆盖的问题"))
+    # The next-rung step (seeds/README.md, "Additions used by 2026.2"): what moves the answer one option up,
+    # who leads it (scoring.ITEM_OWNERS; "" means the owner), the horizon of the step to option 1…4, and
+    # the codes of the programmes that support it. Empty on versions that do not give them.
+    action_zh = models.TextField(_("提升行动（中文）"), blank=True, default="")
+    action_en = models.TextField(_("提升行动（英文）"), blank=True, default="")
+    lead = models.CharField(_("牵头部门"), max_length=16, blank=True, default="")
+    horizons = models.JSONField(_("各级提升期限"), default=list, blank=True)
+    programmes = models.JSONField(_("支持项目"), default=list, blank=True)
 
     class Meta:
         ordering = ["questionnaire", "position"]
@@ -147,6 +163,8 @@ class Item(Bilingual, models.Model):
     text = Localized()
 
     help = Localized()
+
+    action = Localized()
 
 
 class Option(Bilingual, models.Model):
@@ -257,6 +275,8 @@ class RecommendationRule(Bilingual, models.Model):
     horizon = models.CharField(_("期限"), max_length=8, choices=HORIZON_CHOICES)
     text_zh = models.TextField(_("建议（中文）"))
     text_en = models.TextField(_("建议（英文）"))
+    lead = models.CharField(_("牵头部门"), max_length=16, blank=True, default="")
+    programmes = models.JSONField(_("支持项目"), default=list, blank=True)
 
     class Meta:
         ordering = ["questionnaire", "position"]
@@ -268,6 +288,96 @@ class RecommendationRule(Bilingual, models.Model):
         return self.code
 
     text = Localized()
+
+
+class Programme(Bilingual, models.Model):
+    """A public support scheme (national, Shandong or Jinan) that items, rules and paths may name."""
+
+    LEVEL_CHOICES = [("national", _("国家级")), ("shandong", _("山东省")), ("jinan", _("济南市"))]
+
+    questionnaire = models.ForeignKey(Questionnaire, on_delete=models.CASCADE, related_name="programmes")
+    code = models.CharField(_("编码"), max_length=32)
+    position = models.PositiveSmallIntegerField(_("顺序"))
+    level = models.CharField(_("层级"), max_length=16, choices=LEVEL_CHOICES)
+    name_zh = models.CharField(_("名称（中文）"), max_length=200)
+    name_en = models.CharField(_("名称（英文）"), max_length=300)
+    # Only an official address already quoted in the seed's texts; "" when none.
+    url = models.CharField(_("网址"), max_length=500, blank=True, default="")
+
+    class Meta:
+        ordering = ["questionnaire", "position"]
+        constraints = [models.UniqueConstraint(fields=["questionnaire", "code"], name="programme_code_unique")]
+        verbose_name = _("支持项目")
+        verbose_name_plural = _("支持项目")
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name_zh}"
+
+    name = Localized()
+
+
+class RecognitionPath(Bilingual, models.Model):
+    """A recognition or leadership path offered to mature firms (from ``min_level`` up), ranked with the
+    next-rung actions by its priority (index points)."""
+
+    questionnaire = models.ForeignKey(Questionnaire, on_delete=models.CASCADE, related_name="paths")
+    code = models.CharField(_("编码"), max_length=32)
+    position = models.PositiveSmallIntegerField(_("顺序"))
+    min_level = models.CharField(_("最低等级"), max_length=8)
+    countermeasure = models.ForeignKey(Countermeasure, on_delete=models.CASCADE, related_name="paths")
+    lead = models.CharField(_("牵头部门"), max_length=16)
+    horizon = models.CharField(_("期限"), max_length=8, choices=RecommendationRule.HORIZON_CHOICES)
+    priority = models.DecimalField(
+        _("优先分"), max_digits=5, decimal_places=2, validators=[MinValueValidator(0), MaxValueValidator(50)]
+    )
+    text_zh = models.TextField(_("路径（中文）"))
+    text_en = models.TextField(_("路径（英文）"))
+    done_zh = models.TextField(_("完成标志（中文）"))
+    done_en = models.TextField(_("完成标志（英文）"))
+    programmes = models.JSONField(_("支持项目"), default=list, blank=True)
+
+    class Meta:
+        ordering = ["questionnaire", "position"]
+        constraints = [models.UniqueConstraint(fields=["questionnaire", "code"], name="path_code_unique")]
+        verbose_name = _("认定与引领路径")
+        verbose_name_plural = _("认定与引领路径")
+
+    def __str__(self) -> str:
+        return self.code
+
+    text = Localized()
+
+    done = Localized()
+
+
+class ContextQuestion(Bilingual, models.Model):
+    """An unscored question about the firm's situation; its answers go with the round (Assessment.context)."""
+
+    questionnaire = models.ForeignKey(Questionnaire, on_delete=models.CASCADE, related_name="context_questions")
+    code = models.CharField(_("编码"), max_length=32)
+    position = models.PositiveSmallIntegerField(_("顺序"))
+    text_zh = models.TextField(_("题目（中文）"))
+    text_en = models.TextField(_("题目（英文）"))
+    help_zh = models.TextField(_("提示（中文）"), blank=True)
+    help_en = models.TextField(_("提示（英文）"), blank=True)
+    multiple = models.BooleanField(_("可多选"), default=False)
+    max_choices = models.PositiveSmallIntegerField(_("最多可选"), null=True, blank=True)
+    used_by = models.CharField(_("用于"), max_length=64)
+    # [{"code", "label_zh", "label_en", "other"?: true}] in the seed's order (seeds/README.md).
+    options = models.JSONField(_("选项"), default=list)
+
+    class Meta:
+        ordering = ["questionnaire", "position"]
+        constraints = [models.UniqueConstraint(fields=["questionnaire", "code"], name="context_question_code_unique")]
+        verbose_name = _("背景问题")
+        verbose_name_plural = _("背景问题")
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.text_zh[:40]}"
+
+    text = Localized()
+
+    help = Localized()
 
 
 # --- firms ------------------------------------------------------------------------------------------
@@ -375,6 +485,9 @@ class Assessment(models.Model):
     result = models.JSONField(_("评估结果"), null=True, blank=True)
     # The firm's most recent submitted round: what peer comparisons and the dashboard count.
     is_latest = models.BooleanField(default=False)
+    # The firm's answers to the version's context questions, never scored:
+    # {"C1": {"choices": ["cost", …], "other": "text"}}.
+    context = models.JSONField(_("背景信息"), default=dict, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

@@ -50,6 +50,15 @@ ITEM_OWNERS = ("finance", "it", "hr", "production", "management", "quality")
 # on 不清楚 answers and asks the firm to find out first (never a finding).
 KIND_IMPROVE = "improve"
 KIND_VERIFY = "verify"
+# An action can also be a recognition or leadership path (seeds: `paths`) offered from a level up.
+KIND_PATH = "path"
+
+# Gate outcome status. Under rules version 2 a gate that is not passed is either "failed" (known answers
+# fail it whatever the 不清楚 ones turn out to be) or "unverified" (it holds the level only because answers
+# are 不清楚: resolving them could lift it). Version 1 knows passed and failed only.
+STATUS_PASSED = "passed"
+STATUS_FAILED = "failed"
+STATUS_UNVERIFIED = "unverified"
 
 # Rules version 2: a round may not be submitted with more than 1/3 of all its counted items (不适用 left
 # out), or more than 1/2 of any dimension's, answered 不清楚 (compared in whole numbers: 3·unknown > counted).
@@ -61,6 +70,7 @@ BLOCKING_BONUS = 10.0  # index points added to an action whose item holds the ne
 TOP_ACTIONS_MIN = 5
 TOP_ACTIONS_MAX = 8
 TOP_ACTIONS_PER_GROUP = 3  # per countermeasure and per dimension, where the answers allow
+TOP_PATHS_MAX = 3  # recognition paths in the top list, where the answers allow: the rest is the firm's own work
 
 # Items at or below this score are "weak": they explain a low dimension score.
 WEAK_SCORE = 1
@@ -143,6 +153,16 @@ class RuleDef:
 
 
 @dataclass(frozen=True, slots=True)
+class PathDef:
+    """Rules version 2: a recognition or leadership path offered to firms at ``min_level`` or above."""
+
+    code: str
+    min_level: str
+    countermeasure: str
+    priority: float
+
+
+@dataclass(frozen=True, slots=True)
 class Definition:
     version: str
     dimensions: tuple[DimensionDef, ...]
@@ -150,6 +170,7 @@ class Definition:
     gates: tuple[GateDef, ...] = ()
     rules: tuple[RuleDef, ...] = ()
     rules_version: int = RULES_VERSION_1
+    paths: tuple[PathDef, ...] = ()
     # Derived lookups, filled in __post_init__.
     items: Mapping[str, ItemDef] = field(default_factory=dict, compare=False, repr=False)
     level_rank: Mapping[str, int] = field(default_factory=dict, compare=False, repr=False)
@@ -216,6 +237,15 @@ class Definition:
                         horizon=r.get("horizon", "medium"),
                     )
                 )
+        paths = tuple(
+            PathDef(
+                code=p["code"],
+                min_level=p["min_level"],
+                countermeasure=p["countermeasure"],
+                priority=float(p["priority"]),
+            )
+            for p in data.get("paths", ())
+        )
         return cls(
             version=str(data["version"]),
             dimensions=dimensions,
@@ -223,6 +253,7 @@ class Definition:
             gates=gates,
             rules=tuple(rules),
             rules_version=int(data.get("rules_version", RULES_VERSION_1)),
+            paths=paths,
         )
 
 
@@ -267,10 +298,11 @@ class GateOutcome:
     kind: str
     guards_level: str
     passed: bool
-    dimensions: tuple[str, ...] = ()  # dimensions that failed it
-    items: tuple[str, ...] = ()  # answers that made it fail
-    # Rules version 2: the 不清楚 answers to verify to confirm this outcome (always () under version 1).
+    dimensions: tuple[str, ...] = ()  # dimensions that failed it (or, version 2, that it holds unverified)
+    items: tuple[str, ...] = ()  # known answers below the gate's option in those dimensions
+    # Rules version 2: the 不清楚 answers that hold the gate unverified, to verify to lift it (() under 1).
     unverified: tuple[str, ...] = ()
+    status: str = STATUS_PASSED  # STATUS_PASSED, STATUS_FAILED or (version 2) STATUS_UNVERIFIED
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,25 +319,39 @@ class Recommendation:
 
 @dataclass(frozen=True, slots=True)
 class Action:
-    """Rules version 2: one next-rung action, the step of one item from its current option to the next one
-    up (whose label is the done-criterion), with every component of its priority score."""
+    """Rules version 2: one candidate action with every component of its priority score. Three kinds:
+    ``improve``, the step of one item from its current option to the next one up (whose label is the
+    done-criterion); ``verify``, finding out an item answered 不清楚; ``path``, a recognition or leadership
+    path of the definition offered from a level up (``path`` holds its code, ``item`` is empty)."""
 
+    kind: str
     item: str
-    dimension: str
+    dimension: str  # "" for a path
     countermeasure: str  # "" when no rule names the item or its dimension
-    current: int
-    next: int
+    current: int | None  # the current option (improve only)
+    next: int | None  # current + 1 (improve only)
     dimension_weight: float
     weight_share: float  # the item's weight ÷ the weights of its dimension's counted items
-    rung_points: float  # (next − current) × 100 ÷ 4: the step in dimension-score points at full weight
-    gain: float  # dimension_weight × weight_share × rung_points: the index points the step adds
-    blocks: tuple[str, ...]  # failed gates that count the item and hold the next level back
+    rung_points: float  # 100 ÷ 4 = 25: one option up in dimension-score points at full weight
+    gain: float  # dimension_weight × weight_share × rung_points: the index points one option up adds
+    blocks: tuple[str, ...]  # gates that hold the next level back and count this answer
     bonus: float  # BLOCKING_BONUS when blocks, else 0
-    priority: float  # gain + bonus
+    priority: float  # gain + bonus; a path's own priority from the definition
+    path: str = ""
+
+    @property
+    def key(self) -> str:
+        """Unique within one result: the item code, ``verify:<item>`` or the path code."""
+        if self.kind == KIND_PATH:
+            return self.path
+        return f"verify:{self.item}" if self.kind == KIND_VERIFY else self.item
 
     def as_dict(self) -> dict[str, Any]:
         return {
+            "key": self.key,
+            "kind": self.kind,
             "item": self.item,
+            "path": self.path,
             "dimension": self.dimension,
             "countermeasure": self.countermeasure,
             "current": self.current,
@@ -400,10 +446,11 @@ class Result:
         data["rules_version"] = self.rules_version
         for gate, outcome in zip(data["gates"], self.gates, strict=True):
             gate["unverified"] = list(outcome.unverified)
+            gate["status"] = outcome.status
         for row, recommendation in zip(data["recommendations"], self.recommendations, strict=True):
             row["kind"] = recommendation.kind
         data["actions"] = [action.as_dict() for action in self.actions]
-        data["top_actions"] = [action.item for action in self.top_actions]
+        data["top_actions"] = [action.key for action in self.top_actions]
 
 
 # --- engine -----------------------------------------------------------------------------------------
@@ -440,7 +487,7 @@ def score(
     top_actions: tuple[Action, ...] = ()
     if definition.rules_version >= RULES_VERSION_2:
         actions = _ranked_actions(definition, answers, tallies, gates, capped_by, final_rank)
-        top_actions = _top_actions(actions)
+        top_actions = _top_actions(actions, dimensions)
     return Result(
         version=definition.version,
         complete=not missing,
@@ -597,16 +644,29 @@ def _evaluate_gate(
 
 
 def _gate_outcome(
-    gate: GateDef, failed_dims: Sequence[str], failed_items: Sequence[str], unverified: Sequence[str] = ()
+    gate: GateDef,
+    failed_dims: Sequence[str],
+    items: Sequence[str],
+    unverified: Sequence[str] = (),
+    held_dims: Sequence[str] = (),
 ) -> GateOutcome:
+    """``failed_dims`` fail on known answers; ``held_dims`` (version 2) are held only by 不清楚 answers;
+    ``items`` are the known answers below the gate's option in either."""
+    if failed_dims:
+        status = STATUS_FAILED
+    elif held_dims:
+        status = STATUS_UNVERIFIED
+    else:
+        status = STATUS_PASSED
     return GateOutcome(
         code=gate.code,
         kind=gate.kind,
         guards_level=gate.guards_level,
-        passed=not failed_items and not failed_dims,
-        dimensions=tuple(dict.fromkeys(failed_dims)),
-        items=tuple(failed_items),
-        unverified=tuple(unverified),
+        passed=status == STATUS_PASSED,
+        dimensions=tuple(dict.fromkeys([*failed_dims, *held_dims])),
+        items=tuple(dict.fromkeys(items)),
+        unverified=tuple(dict.fromkeys(unverified)),
+        status=status,
     )
 
 
@@ -649,10 +709,15 @@ def _unknown_share_failures(gate: GateDef, tallies: Sequence[_DimensionTally]) -
     return failed_dims, failed_items
 
 
-# Step 4 under rules version 2: the area floors and key items judge known answers only (不清楚 and 不适用
-# leave numerator and denominator); a dimension that fails an unknown-share gate is not judged by the area
-# floors guarding that gate's level or above (the unknown-share gate already holds it below them, and
-# speaks for it); every outcome lists the 不清楚 answers whose resolution could change it.
+# Step 4 under rules version 2. A gate never counts 不清楚 as failing, and 不清楚 never lifts a level:
+# - an area floor fails a dimension when its known answers fail it even with every 不清楚 at the option
+#   (a finding); when they pass it only with some 不清楚 at the option, the floor holds the level
+#   *unverified* (STATUS_UNVERIFIED, the 不清楚 answers listed to verify), with the same effect on the level;
+# - a key item answered below its option fails its gate; answered 不清楚 it holds the gate unverified;
+#   不适用 (or, in a preview, no answer) leaves the requirement out;
+# - a dimension over an unknown-share limit is held by that gate alone at its level and above: the area
+#   floors guarding that level or above do not judge it (the unknown-share gate already holds it below
+#   them, and its text says which answers to verify); the floors guarding lower levels still do.
 
 
 def _evaluate_gates_v2(
@@ -670,54 +735,53 @@ def _evaluate_gates_v2(
         if gate.kind == GATE_AREA_FLOOR:
             rank = definition.level_rank[gate.guards_level]
             judged = [tally for tally in tallies if held.get(tally.code, rank + 1) > rank]
-            failed_dims, failed_items, unverified = _area_floor_v2(gate, judged, answers)
+            outcomes.append(_area_floor_v2(gate, judged, answers))
         elif gate.kind == GATE_KEY_ITEMS:
-            failed_dims, failed_items, unverified = _key_items_v2(gate, definition, answers)
-        else:  # GATE_UNKNOWN_SHARE
-            failed_dims, failed_items = _unknown_share_failures(gate, tallies)
-            unverified = list(failed_items)
-        outcomes.append(_gate_outcome(gate, failed_dims, failed_items, unverified))
+            outcomes.append(_key_items_v2(gate, definition, answers))
+        else:  # GATE_UNKNOWN_SHARE: what holds it is the 不清楚 answers themselves
+            dims, unknown = _unknown_share_failures(gate, tallies)
+            outcomes.append(_gate_outcome(gate, (), (), unverified=unknown, held_dims=dims))
     return tuple(outcomes)
 
 
 def _area_floor_v2(
     gate: GateDef, tallies: Iterable[_DimensionTally], answers: Mapping[str, AnswerValue]
-) -> tuple[list[str], list[str], list[str]]:
-    """Failed dimensions and their known answers below the gate's option; and the 不清楚 answers of every
-    judged dimension whose outcome would differ if they were all at that option rather than all below it."""
+) -> GateOutcome:
     failed_dims: list[str] = []
     failed_items: list[str] = []
+    held_dims: list[str] = []
+    below_in_held: list[str] = []
     unverified: list[str] = []
     for tally in tallies:
+        if not tally.counted:
+            continue
         known = [(code, value) for code, value in tally.counted if answers.get(code) != UNKNOWN]
         below = [code for code, value in known if value < gate.min_score]
-        reached, unknown = len(known) - len(below), len(tally.unknown)
-        if known and reached / len(known) < gate.min_share:
+        reached, counted = len(known) - len(below), len(tally.counted)
+        if (reached + len(tally.unknown)) / counted < gate.min_share:  # fails with every 不清楚 at the option
             failed_dims.append(tally.code)
             failed_items.extend(below)
-        if unknown and ((reached + unknown) / (len(known) + unknown) < gate.min_share) != (
-            reached / (len(known) + unknown) < gate.min_share
-        ):
+        elif reached / counted < gate.min_share:  # passes only with some 不清楚 at the option
+            held_dims.append(tally.code)
+            below_in_held.extend(below)
             unverified.extend(tally.unknown)
-    return failed_dims, failed_items, unverified
+    return _gate_outcome(gate, failed_dims, failed_items + below_in_held, unverified, held_dims)
 
 
-def _key_items_v2(
-    gate: GateDef, definition: Definition, answers: Mapping[str, AnswerValue]
-) -> tuple[list[str], list[str], list[str]]:
-    """Key items answered below their option fail the gate; 不清楚 ones are to verify; 不适用 (or, in a
-    preview, no answer) leaves the requirement out."""
+def _key_items_v2(gate: GateDef, definition: Definition, answers: Mapping[str, AnswerValue]) -> GateOutcome:
     failed_dims: list[str] = []
     failed_items: list[str] = []
+    held_dims: list[str] = []
     unverified: list[str] = []
     for item_code, min_score in gate.requirements:
         value = answers.get(item_code)
         if value == UNKNOWN:
             unverified.append(item_code)
+            held_dims.append(definition.items[item_code].dimension)
         elif isinstance(value, int) and value < min_score:
             failed_items.append(item_code)
             failed_dims.append(definition.items[item_code].dimension)
-    return failed_dims, failed_items, unverified
+    return _gate_outcome(gate, failed_dims, failed_items, unverified, held_dims)
 
 
 def _apply_gates(definition: Definition, gates: Iterable[GateOutcome], provisional: int) -> tuple[int, tuple[str, ...]]:
@@ -813,7 +877,9 @@ class _Triggers:
         gate = self.capping_gates.get(rule.target)
         if gate is None:
             return None
-        return (KIND_VERIFY if gate.kind == GATE_UNKNOWN_SHARE else KIND_IMPROVE), gate.items
+        if gate.status == STATUS_UNVERIFIED:
+            return KIND_VERIFY, gate.unverified
+        return KIND_IMPROVE, gate.items
 
     def _dimension_finding(self, rule: RuleDef) -> tuple[str, tuple[str, ...]] | None:
         """A low dimension is a finding only when it stays below the threshold with every 不清楚 answer at
@@ -841,7 +907,7 @@ def _lowest_items(rows: list[tuple[str, int]]) -> tuple[str, ...]:
     return tuple(code for code, value in rows if value == lowest)
 
 
-# Step 6 (rules version 2): next-rung actions, ranked by a priority score that explains itself.
+# Step 6 (rules version 2): actions, ranked by a priority score that explains itself.
 
 
 def _ranked_actions(
@@ -852,31 +918,48 @@ def _ranked_actions(
     capped_by: Iterable[str],
     final_rank: int,
 ) -> tuple[Action, ...]:
-    """One action per item answered with an option below the top one (不清楚 and 不适用 have no next rung:
-    a 不清楚 is to verify first), ranked by ``_rank_key``."""
-    blocking = _blocking_gates(definition, gates, capped_by, final_rank)
+    """One ``improve`` action per item answered below the top option, one ``verify`` action per item
+    answered 不清楚 (不适用 yields none), and the definition's paths offered at the final level; ranked by
+    ``_rank_key``."""
+    blocking, blocking_unknown = _blocking_gates(definition, gates, capped_by, final_rank)
     actions = []
     for dim, tally in zip(definition.dimensions, tallies, strict=True):
         for item in dim.items:
             value = answers.get(item.code)
             if isinstance(value, int) and value < MAX_SCORE:
-                actions.append(_action(definition, dim, item, value, tally.denominator, blocking.get(item.code, ())))
+                blocks = blocking.get(item.code, ())
+                actions.append(_action(definition, dim, item, KIND_IMPROVE, value, tally.denominator, blocks))
+            elif value == UNKNOWN:
+                blocks = blocking_unknown.get(item.code, ())
+                actions.append(_action(definition, dim, item, KIND_VERIFY, None, tally.denominator, blocks))
+    actions.extend(
+        _path_action(path) for path in definition.paths if definition.level_rank[path.min_level] <= final_rank
+    )
     return tuple(sorted(actions, key=_rank_key))
 
 
 def _action(
-    definition: Definition, dim: DimensionDef, item: ItemDef, current: int, denominator: float, blocks: tuple[str, ...]
+    definition: Definition,
+    dim: DimensionDef,
+    item: ItemDef,
+    kind: str,
+    current: int | None,
+    denominator: float,
+    blocks: tuple[str, ...],
 ) -> Action:
+    """An improve action's gain is what one option up adds; a verify action's is the same measure, the
+    least an answer found to be better than the lowest option would add."""
     weight_share = item.weight / denominator
     rung_points = 100.0 / MAX_SCORE  # one option up
     gain = _round(dim.weight * weight_share * rung_points)
     bonus = BLOCKING_BONUS if blocks else 0.0
     return Action(
+        kind=kind,
         item=item.code,
         dimension=dim.code,
         countermeasure=definition.item_countermeasure.get(item.code, ""),
         current=current,
-        next=current + 1,
+        next=None if current is None else current + 1,
         dimension_weight=dim.weight,
         weight_share=_round(weight_share),
         rung_points=rung_points,
@@ -887,38 +970,75 @@ def _action(
     )
 
 
+def _path_action(path: PathDef) -> Action:
+    return Action(
+        kind=KIND_PATH,
+        item="",
+        dimension="",
+        countermeasure=path.countermeasure,
+        current=None,
+        next=None,
+        dimension_weight=0.0,
+        weight_share=0.0,
+        rung_points=0.0,
+        gain=0.0,
+        blocks=(),
+        bonus=0.0,
+        priority=path.priority,
+        path=path.code,
+    )
+
+
 def _blocking_gates(
     definition: Definition, gates: Iterable[GateOutcome], capped_by: Iterable[str], final_rank: int
-) -> dict[str, tuple[str, ...]]:
-    """Item → the failed area-floor and key-item gates that count it and hold the next level back: those
-    that capped the level and those guarding the level just above the final one."""
+) -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
+    """The gates that hold the next level back (those that capped the level and those guarding the level
+    just above the final one), by the known answers below their option that they count, and by the
+    不清楚 answers that hold them unverified."""
     capped = set(capped_by)
-    blocking: dict[str, list[str]] = {}
+    known: dict[str, list[str]] = {}
+    unknown: dict[str, list[str]] = {}
     for gate in gates:
         holds_back = gate.code in capped or definition.level_rank[gate.guards_level] == final_rank + 1
-        if gate.passed or gate.kind == GATE_UNKNOWN_SHARE or not holds_back:
+        if gate.passed or not holds_back:
             continue
         for code in gate.items:
-            blocking.setdefault(code, []).append(gate.code)
-    return {code: tuple(codes) for code, codes in blocking.items()}
+            known.setdefault(code, []).append(gate.code)
+        for code in gate.unverified:
+            unknown.setdefault(code, []).append(gate.code)
+    return (
+        {code: tuple(codes) for code, codes in known.items()},
+        {code: tuple(codes) for code, codes in unknown.items()},
+    )
 
 
 def _rank_key(action: Action) -> tuple[float, bool, float, float, int, str]:
     """Higher priority first; ties: blocking first, then the larger gain, then the heavier dimension, then
-    the lower current option (the weakest answer first), and only last the item code (as text), so that the
-    order never rests on the file's order alone."""
-    return (-action.priority, not action.blocks, -action.gain, -action.dimension_weight, action.current, action.item)
+    the lower current option (the weakest answer first; 不清楚 and paths before any option), and only last
+    the action's key (as text), so that the order never rests on the file's order alone."""
+    current = -1 if action.current is None else action.current
+    return (-action.priority, not action.blocks, -action.gain, -action.dimension_weight, current, action.key)
 
 
-def _top_actions(ranked: Sequence[Action]) -> tuple[Action, ...]:
-    """Up to TOP_ACTIONS_MAX actions in rank order with at most TOP_ACTIONS_PER_GROUP per countermeasure
-    and per dimension; when that leaves fewer than TOP_ACTIONS_MIN, filled up to it in rank order first
-    keeping the countermeasure limit, then without limits (only when the answers allow nothing else)."""
+def _top_actions(ranked: Sequence[Action], dimensions: Sequence[DimensionScore]) -> tuple[Action, ...]:
+    """Up to TOP_ACTIONS_MAX actions: first the best-ranked action on the weakest dimension (the lowest
+    score; ties by code), then in rank order, skipping one whose countermeasure or dimension already has
+    TOP_ACTIONS_PER_GROUP, or a path when TOP_PATHS_MAX are in; when that leaves fewer than
+    TOP_ACTIONS_MIN, filled up to it in rank order first keeping the countermeasure and path limits, then
+    without limits (only when the answers allow nothing else). Returned in rank order."""
     chosen: list[Action] = []
+    weakest = _weakest_dimension(dimensions, {a.dimension for a in ranked})
+    if weakest is not None:
+        chosen.append(next(a for a in ranked if a.dimension == weakest))
     _fill(chosen, ranked, TOP_ACTIONS_MAX, per_countermeasure=True, per_dimension=True)
     _fill(chosen, ranked, TOP_ACTIONS_MIN, per_countermeasure=True, per_dimension=False)
     _fill(chosen, ranked, TOP_ACTIONS_MIN, per_countermeasure=False, per_dimension=False)
     return tuple(sorted(chosen, key=_rank_key))
+
+
+def _weakest_dimension(dimensions: Sequence[DimensionScore], with_actions: set[str]) -> str | None:
+    scored = [(d.score, d.code) for d in dimensions if d.score is not None and d.code in with_actions]
+    return min(scored)[1] if scored else None
 
 
 def _group(action: Action) -> str:
@@ -934,6 +1054,7 @@ def _fill(
     for action in chosen:
         groups[_group(action)] = groups.get(_group(action), 0) + 1
         dimensions[action.dimension] = dimensions.get(action.dimension, 0) + 1
+    paths = sum(action.kind == KIND_PATH for action in chosen)
     for action in ranked:
         if len(chosen) >= size:
             return
@@ -941,11 +1062,14 @@ def _fill(
             continue
         if per_countermeasure and groups.get(_group(action), 0) >= TOP_ACTIONS_PER_GROUP:
             continue
-        if per_dimension and dimensions.get(action.dimension, 0) >= TOP_ACTIONS_PER_GROUP:
+        if per_countermeasure and action.kind == KIND_PATH and paths >= TOP_PATHS_MAX:
+            continue
+        if per_dimension and action.dimension and dimensions.get(action.dimension, 0) >= TOP_ACTIONS_PER_GROUP:
             continue
         chosen.append(action)
         groups[_group(action)] = groups.get(_group(action), 0) + 1
         dimensions[action.dimension] = dimensions.get(action.dimension, 0) + 1
+        paths += action.kind == KIND_PATH
 
 
 # --- submission check (rules version 2) -------------------------------------------------------------

@@ -26,6 +26,23 @@ from .scoring import (
 )
 
 HORIZONS = ("short", "medium", "long")
+# Who leads a step, a rule or a path: the item owners' departments (scoring.ITEM_OWNERS).
+DEPARTMENTS = ITEM_OWNERS
+# An item's `horizons`: the horizon of the step to option 1, 2, 3 and 4.
+STEP_HORIZONS = MAX_SCORE
+PROBLEM_SCOPE_FIRM = "firm"
+PROBLEM_SCOPE_CITY = "city"
+PROBLEM_SCOPES = (PROBLEM_SCOPE_FIRM, PROBLEM_SCOPE_CITY)
+PROGRAMME_LEVELS = ("national", "shandong", "jinan")
+URL_SCHEMES = ("https://", "http://")
+PATH_PRIORITY_MAX = 50
+MIN_CONTEXT_OPTIONS = 2
+# Column lengths of the rows these values go to (surveys/models.py), checked here so that a seed never
+# fails half-way through a load.
+CODE_MAX_LENGTH = 32
+NAME_MAX_LENGTH = {"name_zh": 200, "name_en": 300}
+URL_MAX_LENGTH = 500
+USED_BY_MAX_LENGTH = 64
 DIMENSION_COUNT = 5
 COUNTERMEASURE_COUNT = 4
 LEVEL_COUNT = 5
@@ -86,6 +103,9 @@ def normalize_definition(data: Mapping[str, Any]) -> dict[str, Any]:
     def texts(source: Mapping[str, Any], *fields: str) -> dict[str, str]:
         return bilingual(lambda key: text(source.get(key)), *fields)
 
+    # An item's covers are a set (stored as such): listed in the order of the problems, as exported.
+    problem_order = {p["code"]: position for position, p in enumerate(data.get("problems") or [])}
+
     return {
         "version": text(data["version"]),
         "rules_version": int(data.get("rules_version", RULES_VERSION_1)),
@@ -95,6 +115,10 @@ def normalize_definition(data: Mapping[str, Any]) -> dict[str, Any]:
                 "code": p["code"],
                 "dimension": p["dimension"],
                 **texts(p, "text"),
+                **omit_defaults(
+                    scope=PROBLEM_SCOPE_CITY if p.get("scope") == PROBLEM_SCOPE_CITY else "",
+                    related_items=list(p.get("related_items") or []),
+                ),
             }
             for p in data.get("problems") or []
         ],
@@ -111,7 +135,8 @@ def normalize_definition(data: Mapping[str, Any]) -> dict[str, Any]:
                         "allows_unknown": bool(i["allows_unknown"]),
                         "allows_na": bool(i["allows_na"]),
                         "owner": text(i.get("owner")),
-                        "covers": list(i.get("covers") or []),
+                        **_normalize_step(i, texts, text),
+                        "covers": sorted(dict.fromkeys(i.get("covers") or []), key=problem_order.__getitem__),
                         "options": [{"score": int(o["score"]), **texts(o, "label")} for o in i["options"]],
                     }
                     for i in d["items"]
@@ -140,11 +165,67 @@ def normalize_definition(data: Mapping[str, Any]) -> dict[str, Any]:
                         "priority": int(r["priority"]),
                         "horizon": r["horizon"],
                         **texts(r, "text"),
+                        **omit_defaults(lead=text(r.get("lead")), programmes=list(r.get("programmes") or [])),
                     }
                     for r in c["rules"]
                 ],
             }
             for c in data["countermeasures"]
+        ],
+        **omit_defaults(
+            programmes=[
+                {"code": p["code"], "level": p["level"], **texts(p, "name"), **omit_defaults(url=text(p.get("url")))}
+                for p in data.get("programmes") or []
+            ],
+            paths=[_normalize_path(p, texts, text) for p in data.get("paths") or []],
+            context_questions=[_normalize_context_question(q, texts) for q in data.get("context_questions") or []],
+        ),
+    }
+
+
+def omit_defaults(**values: Any) -> dict[str, Any]:
+    """The optional keys whose values are not the default (empty text, empty list, None): the additions of
+    2026.2 (seeds/README.md) appear in a definition only where used, so a version without them reads, stores
+    and exports exactly as before they existed."""
+    return {key: value for key, value in values.items() if value is not None and value != "" and value != []}
+
+
+def _normalize_step(item: Mapping[str, Any], texts: Callable[..., dict[str, str]], text) -> dict[str, Any]:
+    """An item's next-rung step (action, lead, horizons, programmes), only the keys it gives."""
+    actions = texts(item, "action")
+    return {
+        **(actions if any(actions.values()) else {}),
+        **omit_defaults(
+            lead=text(item.get("lead")),
+            horizons=list(item.get("horizons") or []),
+            programmes=list(item.get("programmes") or []),
+        ),
+    }
+
+
+def _normalize_path(path: Mapping[str, Any], texts: Callable[..., dict[str, str]], text) -> dict[str, Any]:
+    return {
+        "code": path["code"],
+        "min_level": path["min_level"],
+        "countermeasure": path["countermeasure"],
+        "lead": path["lead"],
+        "horizon": path["horizon"],
+        "priority": round(float(path["priority"]), 2),
+        **texts(path, "text", "done"),
+        **omit_defaults(programmes=list(path.get("programmes") or [])),
+    }
+
+
+def _normalize_context_question(question: Mapping[str, Any], texts: Callable[..., dict[str, str]]) -> dict[str, Any]:
+    return {
+        "code": question["code"],
+        **texts(question, "text", "help"),
+        "multiple": bool(question["multiple"]),
+        **omit_defaults(max_choices=question.get("max_choices")),
+        "used_by": str(question["used_by"]).strip(),
+        "options": [
+            {"code": o["code"], **texts(o, "label"), **({"other": True} if o.get("other") else {})}
+            for o in question["options"]
         ],
     }
 
@@ -249,6 +330,43 @@ class _Checker:
         seen.add(code)
         return code
 
+    def optional_pair(self, obj: Mapping[str, Any], element: str, name: str) -> None:
+        """``<name>_zh``/``<name>_en`` may be left out, as text and in both languages or neither."""
+        for lang in ("zh", "en"):
+            key = f"{name}_{lang}"
+            if obj.get(key) is not None and not isinstance(obj[key], str):
+                self.add(element, key, "must be text")
+        zh, en = obj.get(f"{name}_zh"), obj.get(f"{name}_en")
+        if bool(zh) != bool(en):
+            self.add(element, f"{name}_en" if zh else f"{name}_zh", "missing translation" if zh else "missing text")
+
+    def one_of(self, obj: Mapping[str, Any], element: str, name: str, allowed: tuple[str, ...]) -> bool:
+        if not _known(obj.get(name), allowed):
+            self.add(element, name, f"must be one of {', '.join(allowed)}")
+            return False
+        return True
+
+    def max_length(self, obj: Mapping[str, Any], element: str, name: str, limit: int) -> None:
+        value = obj.get(name)
+        if isinstance(value, str) and len(value.strip()) > limit:
+            self.add(element, name, f"longer than {limit} characters")
+
+    def codes_of(self, obj: Mapping[str, Any], element: str, name: str, kind: str, known: set[str]) -> list[str]:
+        """An optional list of codes (``programmes``, ``related_items`` …), each one of ``known``."""
+        value = obj.get(name)
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            self.add(element, name, f"must be a list of {kind} codes")
+            return []
+        for code in value:
+            if not _known(code, known):
+                self.add(element, name, f"unknown {kind} {code!r}")
+        repeated = sorted({c for c in value if isinstance(c, str) and value.count(c) > 1})
+        if repeated:
+            self.add(element, name, f"lists {', '.join(repeated)} more than once")
+        return [c for c in value if isinstance(c, str)]
+
     def items_of(self, obj: Mapping[str, Any], element: str, name: str) -> list[Any]:
         value = obj.get(name)
         if not isinstance(value, list):
@@ -273,6 +391,14 @@ class _Codes:
     gates: set[str] = field(default_factory=set)
     rules: set[str] = field(default_factory=set)
     dimensions_with_rules: set[str] = field(default_factory=set)
+    countermeasures: set[str] = field(default_factory=set)
+    city_problems: set[str] = field(default_factory=set)
+    programmes: set[str] = field(default_factory=set)
+
+
+def _known(value: Any, codes: set[str] | list[str] | tuple[str, ...]) -> bool:
+    """``value`` is one of ``codes`` (a list or mapping in a broken file is simply unknown)."""
+    return isinstance(value, str) and value in codes
 
 
 def validate_definition(data: Any, *, source: str) -> list[Issue]:
@@ -290,23 +416,26 @@ def validate_definition(data: Any, *, source: str) -> list[Issue]:
         versions = " or ".join(str(v) for v in RULES_VERSIONS)
         check.add("questionnaire", "rules_version", f"must be {versions}")
     check.text(data, "questionnaire", "title_zh", "title_en")
-    dimensions = _check_dimensions(check, data, codes)
+    _check_programmes(check, data, codes)  # first: items, rules and paths refer to them
+    dimensions = _check_dimensions(check, data, codes, steps_required=_whole_number(rules_version, 2, 2))
     _check_problems(check, data, dimensions, codes)
     _check_levels(check, data, codes)
     for gate in check.items_of(data, "questionnaire", "gates"):
         _check_gate(check, gate, codes)
     _check_countermeasures(check, data, dimensions, codes)
+    _check_paths(check, data, codes)
+    _check_context_questions(check, data, codes)
     return check.issues
 
 
-def _check_dimensions(check: _Checker, data: Mapping[str, Any], codes: _Codes) -> list[Any]:
+def _check_dimensions(check: _Checker, data: Mapping[str, Any], codes: _Codes, *, steps_required: bool) -> list[Any]:
     dimensions = check.items_of(data, "questionnaire", "dimensions")
     if len(dimensions) != DIMENSION_COUNT:
         check.add("questionnaire", "dimensions", f"expected {DIMENSION_COUNT} dimensions, found {len(dimensions)}")
     weights: list[float] = []
     total_items = 0
     for dim in dimensions:
-        weight, item_count = _check_dimension(check, dim, codes)
+        weight, item_count = _check_dimension(check, dim, codes, steps_required=steps_required)
         if weight is not None:
             weights.append(weight)
         total_items += item_count
@@ -318,7 +447,9 @@ def _check_dimensions(check: _Checker, data: Mapping[str, Any], codes: _Codes) -
     return dimensions
 
 
-def _check_dimension(check: _Checker, dim: Mapping[str, Any], codes: _Codes) -> tuple[float | None, int]:
+def _check_dimension(
+    check: _Checker, dim: Mapping[str, Any], codes: _Codes, *, steps_required: bool
+) -> tuple[float | None, int]:
     """The dimension's weight (None if invalid) and its number of items."""
     code = check.code(dim, "dimension", codes.dimensions)
     element = f"dimension {code}"
@@ -329,11 +460,11 @@ def _check_dimension(check: _Checker, dim: Mapping[str, Any], codes: _Codes) -> 
     if not low <= len(items) <= high:
         check.add(element, "items", f"expected {low}–{high} items, found {len(items)}")
     for item in items:
-        _check_item(check, item, codes)
+        _check_item(check, item, codes, steps_required=steps_required)
     return weight, len(items)
 
 
-def _check_item(check: _Checker, item: Mapping[str, Any], codes: _Codes) -> None:
+def _check_item(check: _Checker, item: Mapping[str, Any], codes: _Codes, *, steps_required: bool) -> None:
     element = f"item {check.code(item, 'item', codes.items)}"
     check.text(item, element, "text_zh", "text_en")
     for optional in ("help_zh", "help_en"):
@@ -341,6 +472,7 @@ def _check_item(check: _Checker, item: Mapping[str, Any], codes: _Codes) -> None
             check.add(element, optional, "must be text")
     if bool(item.get("help_zh")) != bool(item.get("help_en")):
         check.add(element, "help_en" if item.get("help_zh") else "help_zh", "missing translation")
+    _check_step(check, item, element, codes, required=steps_required)
     if "weight" in item:
         check.number(item, element, "weight", 0.001, 100)
     check.boolean(item, element, "allows_unknown")
@@ -353,6 +485,39 @@ def _check_item(check: _Checker, item: Mapping[str, Any], codes: _Codes) -> None
         covers = []
     codes.covered.update(c for c in covers if isinstance(c, str))
     _check_options(check, item, element)
+
+
+def _check_step(check: _Checker, item: Mapping[str, Any], element: str, codes: _Codes, *, required: bool) -> None:
+    """The item's next-rung step (seeds/README.md, "Additions used by 2026.2"): optional, except that rules
+    version 2 needs the action texts, the horizons and an owner or lead on every item."""
+    if required:
+        for name in ("action_zh", "action_en"):
+            value = item.get(name)
+            if not isinstance(value, str) or not value.strip():
+                label = "translation" if name.endswith("_en") else "text"
+                check.add(element, name, f"missing {label} (rules version 2 needs the next-rung action)")
+    else:
+        check.optional_pair(item, element, "action")
+    if item.get("lead") not in (None, "") and not _known(item.get("lead"), DEPARTMENTS):
+        check.add(element, "lead", f"must be one of {', '.join(DEPARTMENTS)}")
+    _check_horizons(check, item, element, required=required)
+    if required and not item.get("owner") and not item.get("lead"):
+        check.add(element, "lead", "missing owner or lead (rules version 2 names who leads each step)")
+    check.codes_of(item, element, "programmes", "programme", codes.programmes)
+
+
+def _check_horizons(check: _Checker, item: Mapping[str, Any], element: str, *, required: bool) -> None:
+    horizons = item.get("horizons")
+    if horizons is None:
+        if required:
+            check.add(element, "horizons", "missing horizons (rules version 2 needs the horizon of each step)")
+    elif not isinstance(horizons, list) or len(horizons) != STEP_HORIZONS:
+        found = len(horizons) if isinstance(horizons, list) else 0
+        check.add(element, "horizons", f"expected {STEP_HORIZONS} horizons (steps to options 1–4), found {found}")
+    else:
+        for horizon in horizons:
+            if not _known(horizon, HORIZONS):
+                check.add(element, "horizons", f"unknown horizon {horizon!r}, must be one of {', '.join(HORIZONS)}")
 
 
 def _check_options(check: _Checker, item: Mapping[str, Any], element: str) -> None:
@@ -377,12 +542,29 @@ def _check_problems(check: _Checker, data: Mapping[str, Any], dimensions: list[A
         check.text(problem, f"problem {code}", "text_zh", "text_en")
         if problem.get("dimension") not in codes.dimensions:
             check.add(f"problem {code}", "dimension", f"unknown dimension {problem.get('dimension')!r}")
+        _check_problem_scope(check, problem, f"problem {code}", codes)
     for item in _item_mappings(dimensions):
         for c in item.get("covers") or []:
             if c not in codes.problems:
                 check.add(f"item {item.get('code')}", "covers", f"unknown problem {c!r}")
-    for code in sorted(codes.problems - codes.covered):
+            elif c in codes.city_problems:
+                check.add(f"item {item.get('code')}", "covers", f"{c!r} is a city problem, which no item may cover")
+    # City problems are context for the city report: no item covers them (list related_items instead).
+    for code in sorted(codes.problems - codes.covered - codes.city_problems):
         check.add(f"problem {code}", "covers", "no item covers this problem")
+
+
+def _check_problem_scope(check: _Checker, problem: Mapping[str, Any], element: str, codes: _Codes) -> None:
+    scope = problem.get("scope")
+    if scope is not None and not _known(scope, PROBLEM_SCOPES):
+        check.add(element, "scope", f"must be one of {', '.join(PROBLEM_SCOPES)}")
+        return
+    related = check.codes_of(problem, element, "related_items", "item", codes.items)
+    if scope == PROBLEM_SCOPE_CITY:
+        if isinstance(problem.get("code"), str):
+            codes.city_problems.add(problem["code"])
+    elif related:
+        check.add(element, "related_items", "only a city problem (scope: city) lists related items")
 
 
 def _item_mappings(dimensions: list[Any]) -> list[Mapping[str, Any]]:
@@ -457,9 +639,8 @@ def _check_countermeasures(check: _Checker, data: Mapping[str, Any], dimensions:
             "countermeasures",
             f"expected {COUNTERMEASURE_COUNT} countermeasures, found {len(countermeasures)}",
         )
-    seen: set[str] = set()
     for cm in countermeasures:
-        element = f"countermeasure {check.code(cm, 'countermeasure', seen)}"
+        element = f"countermeasure {check.code(cm, 'countermeasure', codes.countermeasures)}"
         check.text(cm, element, "title_zh", "title_en", "heading_zh", "description_zh", "description_en")
         rules = check.items_of(cm, element, "rules")
         if len(rules) < MIN_RULES_PER_COUNTERMEASURE:
@@ -478,6 +659,9 @@ def _check_rule(check: _Checker, rule: Mapping[str, Any], codes: _Codes, item_di
         check.add(element, "priority", "must be 1, 2 or 3")
     if rule.get("horizon") not in HORIZONS:
         check.add(element, "horizon", f"must be one of {', '.join(HORIZONS)}")
+    if rule.get("lead") not in (None, ""):
+        check.one_of(rule, element, "lead", DEPARTMENTS)
+    check.codes_of(rule, element, "programmes", "programme", codes.programmes)
     trigger = rule.get("trigger")
     if not isinstance(trigger, dict) or len({"item", "dimension", "gate"} & set(trigger)) != 1:
         check.add(element, "trigger", "must name exactly one of item, dimension or gate")
@@ -503,3 +687,92 @@ def _check_dimension_trigger(check: _Checker, trigger: Mapping[str, Any], elemen
         check.number(trigger, element, "below", 0.01, 100)
     else:
         check.add(element, "trigger.below", "missing threshold")
+
+
+# --- additions used by 2026.2 (seeds/README.md): programmes, paths, context questions ----------------
+
+
+def _check_new_code(check: _Checker, obj: Mapping[str, Any], kind: str, seen: set[str]) -> str:
+    code = check.code(obj, kind, seen)
+    check.max_length(obj, f"{kind} {code}", "code", CODE_MAX_LENGTH)
+    return code
+
+
+def _check_programmes(check: _Checker, data: Mapping[str, Any], codes: _Codes) -> None:
+    if data.get("programmes") is None:
+        return
+    for programme in check.items_of(data, "questionnaire", "programmes"):
+        element = f"programme {_check_new_code(check, programme, 'programme', codes.programmes)}"
+        check.one_of(programme, element, "level", PROGRAMME_LEVELS)
+        check.text(programme, element, "name_zh", "name_en")
+        for name, limit in NAME_MAX_LENGTH.items():
+            check.max_length(programme, element, name, limit)
+        url = programme.get("url")
+        if url is None or url == "":
+            continue
+        if not isinstance(url, str) or not url.strip().startswith(URL_SCHEMES) or len(url.strip().split()) != 1:
+            check.add(element, "url", "must be an address starting with https:// or http://")
+        else:
+            check.max_length(programme, element, "url", URL_MAX_LENGTH)
+
+
+def _check_paths(check: _Checker, data: Mapping[str, Any], codes: _Codes) -> None:
+    if data.get("paths") is None:
+        return
+    seen: set[str] = set()
+    for path in check.items_of(data, "questionnaire", "paths"):
+        element = f"path {_check_new_code(check, path, 'path', seen)}"
+        if not _known(path.get("min_level"), codes.levels):
+            check.add(element, "min_level", f"unknown level {path.get('min_level')!r}")
+        if not _known(path.get("countermeasure"), codes.countermeasures):
+            check.add(element, "countermeasure", f"unknown countermeasure {path.get('countermeasure')!r}")
+        check.one_of(path, element, "lead", DEPARTMENTS)
+        check.one_of(path, element, "horizon", HORIZONS)
+        check.number(path, element, "priority", 0, PATH_PRIORITY_MAX)
+        check.text(path, element, "text_zh", "text_en", "done_zh", "done_en")
+        check.codes_of(path, element, "programmes", "programme", codes.programmes)
+
+
+def _check_context_questions(check: _Checker, data: Mapping[str, Any], codes: _Codes) -> None:
+    if data.get("context_questions") is None:
+        return
+    seen: set[str] = set()
+    for question in check.items_of(data, "questionnaire", "context_questions"):
+        code = _check_new_code(check, question, "context question", seen)
+        element = f"context question {code}"
+        if code in codes.items:
+            check.add(element, "code", "is also an item code (context questions need codes of their own)")
+        check.text(question, element, "text_zh", "text_en")
+        check.optional_pair(question, element, "help")
+        check.boolean(question, element, "multiple")
+        used_by = question.get("used_by")
+        if not isinstance(used_by, str) or not used_by.strip():
+            check.add(element, "used_by", "missing used_by (where the answers are used, e.g. city_report)")
+        check.max_length(question, element, "used_by", USED_BY_MAX_LENGTH)
+        options = _check_context_options(check, question, element)
+        max_choices = question.get("max_choices")
+        if max_choices is None:
+            continue
+        if question.get("multiple") is not True:
+            check.add(element, "max_choices", "only a question with multiple: true takes max_choices")
+        elif not _whole_number(max_choices, 1, 10_000):
+            check.add(element, "max_choices", "must be a whole number of at least 1")
+        elif len(options) >= MIN_CONTEXT_OPTIONS and max_choices > len(options):
+            check.add(element, "max_choices", f"{max_choices} is more than the {len(options)} options")
+
+
+def _check_context_options(check: _Checker, question: Mapping[str, Any], element: str) -> list[Any]:
+    options = check.items_of(question, element, "options")
+    if len(options) < MIN_CONTEXT_OPTIONS:
+        check.add(element, "options", f"needs at least {MIN_CONTEXT_OPTIONS} options, found {len(options)}")
+    seen: set[str] = set()
+    others = 0
+    for option in options:
+        option_element = f"{element} option {check.code(option, f'{element} option', seen)}"
+        check.text(option, option_element, "label_zh", "label_en")
+        if option.get("other") is not None:
+            check.boolean(option, option_element, "other")
+        others += option.get("other") is True
+    if others > 1:
+        check.add(element, "options", f"at most one option may be other: true, found {others}")
+    return options

@@ -40,7 +40,13 @@ from .reports import attachment, render_assessment_pdf
 from .reports.charts import chart_drawings, drawing_to_svg
 from .responses import error_page, json_endpoint, json_error, report_or_404, wants_json
 from .scopes import administrator_scope
-from .services import AnswerChange, InvalidAnswersError, ServiceError
+from .services import (
+    AnswerChange,
+    InvalidAnswersError,
+    InvalidContextAnswersError,
+    ServiceError,
+    TooManyUnknownAnswersError,
+)
 from .text import without_final_stop
 
 
@@ -525,22 +531,50 @@ def assessment_review(request, pk: int):
             messages.info(request, _("本轮评估已提交，以下是结果。"))
         return redirect("surveys:results", pk=pk)
     # Bound on every POST (a POST without the pledge's field must show the pledge's error).
-    form = SubmitForm(request.POST if request.method == "POST" else None)
+    form = SubmitForm(
+        request.POST if request.method == "POST" else None,
+        questions=selectors.context_questions(questionnaire_id=assessment.questionnaire_id),
+    )
+    check = None
     if request.method == "POST" and form.is_valid():
         try:
-            services.assessment_submit(assessment=assessment, user=request.user, pledge=form.cleaned_data["pledge"])
+            services.assessment_submit(
+                assessment=assessment,
+                user=request.user,
+                pledge=form.cleaned_data["pledge"],
+                context=form.cleaned_data["context"],
+            )
+        except TooManyUnknownAnswersError as exc:
+            # The page itself says why, and lists the answers to find out: shown again with what was posted.
+            check = exc.check
+        except InvalidContextAnswersError as exc:  # the questions changed since the page was shown
+            messages.error(request, exc.message)
         except ServiceError as exc:
             # Missing answers are listed by the review page itself: said once, there.
             if not selectors.assessment_progress(assessment=assessment).unanswered:
                 messages.error(request, exc.message)
             return redirect("surveys:review", pk=pk)
-        audit_event_record(
-            request=request, action=AuditEvent.SUBMIT, target=f"assessment:{pk}", enterprise_id=assessment.enterprise_id
-        )
-        messages.success(request, _("提交成功，评估结果已生成。"))
-        return redirect("surveys:results", pk=pk)
-    progress = selectors.assessment_progress(assessment=assessment)
-    return render(request, "surveys/review.html", {"assessment": assessment, "progress": progress, "form": form})
+        else:
+            audit_event_record(
+                request=request,
+                action=AuditEvent.SUBMIT,
+                target=f"assessment:{pk}",
+                enterprise_id=assessment.enterprise_id,
+            )
+            messages.success(request, _("提交成功，评估结果已生成。"))
+            return redirect("surveys:results", pk=pk)
+    review = selectors.assessment_review(assessment=assessment, check=check)
+    return render(
+        request,
+        "surveys/review.html",
+        {
+            "assessment": assessment,
+            "progress": review.progress,
+            "unknowns": review.unknowns,
+            "refused": check is not None,
+            "form": form,
+        },
+    )
 
 
 # --- results ----------------------------------------------------------------------------------------

@@ -233,3 +233,18 @@ def _default_language():
     translation.activate(django_settings.LANGUAGE_CODE)
     yield
     translation.activate(django_settings.LANGUAGE_CODE)
+
+
+SEED_2026_2_PATH = "seeds/questionnaire-2026.2.yaml"
+
+
+@pytest.fixture
+def questionnaire_2026_2(questionnaire):
+    """Questionnaire 2026.2 (rules version 2) loaded after 2026.1, so that it is the version new rounds use."""
+    from surveys.models import Questionnaire
+    from surveys.seeding import read_definition
+    from surveys.services import questionnaire_upsert
+
+    definition = read_definition(SEED_2026_2_PATH)
+    questionnaire_upsert(definition=definition)
+    return Questionnaire.objects.get(version=definition["version"])

@@ -102,8 +102,9 @@ def test_the_results_page_the_pdf_and_the_drill_down_show_the_same_numbers(clien
     for d in report.dimensions:
         key = f"{d.code} score"
         assert shown["results page"][key] == shown["drill-down"][key] == format_score(d.score)
-    # The round's own row in the page's history, and the drill-down's list of rounds, round the same way.
-    assert re.search(rf">{re.escape(html.escape(report.round_label))}</a></th>\s*<td>48\.7<", page)
+    # The round's own row in the page's history (after its questionnaire version), and the drill-down's list of
+    # rounds, round the same way.
+    assert re.search(rf">{re.escape(html.escape(report.round_label))}</a></th>\s*<td>2026\.1</td>\s*<td>48\.7<", page)
     assert re.search(r'<td class="text-end">48\.7</td>', drill_down)
     assert "48.65" not in page and "48.65" not in drill_down
 

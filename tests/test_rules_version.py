@@ -23,6 +23,8 @@ def version_2_data(**owners):
     data = factories.definition_dict(version="test-2", rules_version=2)
     for dim in data["dimensions"]:
         for item in dim["items"]:
+            # What rules version 2 needs on every item (seeds/README.md, "Additions used by 2026.2").
+            item.update(action_zh="行动", action_en="Action", lead="management", horizons=["short"] * 4)
             if item["code"] in owners:
                 item["owner"] = owners[item["code"]]
     return data
@@ -116,10 +118,17 @@ def test_the_rules_version_and_owners_of_an_unused_version_can_be_revised():
 
 @pytest.mark.django_db
 def test_the_rules_version_of_a_used_version_never_changes(tmp_path):
-    questionnaire, path = seed_in_use(SEED_PATH, tmp_path, lambda data: data.update(rules_version=2))
-    with pytest.raises(CommandError, match="rules_version: 1 -> 2"):
+    def to_version_2(data):
+        data["rules_version"] = 2
+        for dim in data["dimensions"]:  # what version 2 needs on every item, so that the file is valid
+            for item in dim["items"]:
+                item.update(action_zh="行动", action_en="Action", lead="management", horizons=["short"] * 4)
+
+    questionnaire, path = seed_in_use(SEED_PATH, tmp_path, to_version_2)
+    with pytest.raises(CommandError, match="2026.1 already has submitted assessments"):
         run("load_questionnaire", str(path))
-    with pytest.raises(QuestionnaireInUseError):
+    with pytest.raises(QuestionnaireInUseError) as caught:
         questionnaire_upsert(definition=read_definition(path))
+    assert "rules_version: 1 -> 2" in caught.value.changes
     questionnaire.refresh_from_db()
     assert questionnaire.rules_version == 1

@@ -5,7 +5,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from surveys import scoring, selectors
+from surveys import demo, scoring, selectors
 from surveys.models import Assessment, DimensionResult, Enterprise, Membership
 from surveys.uscc import validate
 
@@ -101,3 +101,32 @@ def test_seeding_is_announced_only_when_it_happens_and_the_logins_are_aligned(qu
     assert {"demo_owner", "district_admin", "admin"} <= {line.split()[0] for line in lines}
     columns = {re.match(r"  \S+ {2,}", line).end() for line in lines}
     assert len(columns) == 1, lines
+
+
+def test_with_2026_2_loaded_latest_rounds_use_it_earlier_ones_2026_1_and_the_plans_are_summarised(
+    questionnaire, questionnaire_2026_2
+):
+    out, err = run_seed("--firms", "300")
+    latest = Assessment.objects.filter(is_latest=True)
+    assert set(latest.values_list("questionnaire__version", flat=True)) == {"2026.2"}
+    earlier = Assessment.objects.filter(is_latest=False)
+    assert earlier.exists() and set(earlier.values_list("questionnaire__version", flat=True)) == {"2026.1"}
+    # Stored 2026.2 results are what the engine computes from the stored answers, plan included.
+    definition = selectors.questionnaire_definition(questionnaire=questionnaire_2026_2)
+    for assessment in latest.order_by("?")[:10]:
+        recomputed = scoring.score(definition, selectors.assessment_answer_values(assessment=assessment))
+        assert assessment.result == json.loads(json.dumps(recomputed.as_dict()))
+    # Most firms name their barriers; the choices are the question's own options, at most three.
+    contexts = [c for c in latest.values_list("context", flat=True) if c]
+    assert len(contexts) > 200
+    assert all(1 <= len(c["C1"]["choices"]) <= 3 for c in contexts)
+
+    statistics = demo.plan_statistics()
+    assert statistics.firms == 300
+    medians = ", ".join(f"{level} {value:g}" for level, value in statistics.top_actions_median.items())
+    assert f"median top actions by level: {medians}" in err
+    # Advice scales with maturity: every level gets a top list of five to eight actions …
+    assert all(5 <= median <= 8 for median in statistics.top_actions_median.values())
+    # … and an L4 firm's top actions address its weakest dimension.
+    addressed, eligible = statistics.weakest_addressed["L4"]
+    assert eligible > 0 and addressed == eligible

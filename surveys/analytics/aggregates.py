@@ -16,6 +16,10 @@ well, so that the hidden one cannot be worked out from the total.
 
 Dimension results flagged ``insufficient_data`` (too many 不清楚) are left out of the dimension figures,
 as on the firm's own results page, and counted separately.
+
+Rounds of several questionnaire versions are aggregated together: the dimension codes D1–D5 are the same in
+every version, so dimension figures compare across versions; the filter ``version`` keeps one, the
+breakdown "by questionnaire version" sets them side by side, and the dashboard names the versions it counts.
 """
 
 from __future__ import annotations
@@ -55,8 +59,10 @@ from ..selectors.administrators import (
     all_assessments_queryset,
     assessment_labels,
     assessment_queryset,
+    assessment_versions,
     dimension_results,
     enterprise_queryset,
+    submitted_versions,
 )
 from ..suppression import min_group_size, share, shown_count, suppress_partition
 from .histograms import histogram_summary
@@ -70,11 +76,13 @@ WEAK_DIMENSION_SCORE = 40
 WEAK_ITEM_SCORE = 1
 
 
+# key: (the firm's attribute, or a path from the round when it holds "__", its labels)
 BREAKDOWNS = {
     "district": ("district", choices.DISTRICTS),
     "industry": ("industry", choices.INDUSTRIES),
     "size": ("size_class", choices.SIZE_CLASSES),
     "chain": ("leading_chain", choices.LEADING_CHAINS),
+    "version": ("questionnaire__version", ()),
 }
 
 
@@ -84,7 +92,13 @@ def breakdown_title(key: str) -> str:
         "industry": _("行业"),
         "size": _("企业规模"),
         "chain": _("主导产业链"),
+        "version": _("问卷版本"),
     }[key]
+
+
+def _breakdown_group(attribute: str) -> str:
+    """The path from a round to what a breakdown groups by."""
+    return attribute if "__" in attribute else f"enterprise__{attribute}"
 
 
 @dataclass(frozen=True)
@@ -252,9 +266,10 @@ class Breakdown:
 def breakdown(
     scope: AdminScope, filters: Filters, key: str, *, dimensions: list[DimensionInfo], with_dimensions: bool = True
 ) -> Breakdown:
-    """Firms, mean index and (optionally) mean dimension scores per district, industry, size or chain."""
+    """Firms, mean index and (optionally) mean dimension scores per district, industry, size, chain or
+    questionnaire version."""
     attribute, labels = BREAKDOWNS[key]
-    group = f"enterprise__{attribute}"
+    group = _breakdown_group(attribute)
     rounds = assessment_queryset(scope, filters)
     index_rows = {row[group]: row for row in rounds.values(group).annotate(n=Count("id"), mean=Avg("index")).order_by()}
     hidden = suppress_partition({k: row["n"] for k, row in index_rows.items()})
@@ -520,6 +535,11 @@ class Dashboard:
     overview: Overview
     dimension_stats: list[DimensionStats]
     trend: Trend
+    versions: list[str] = field(default_factory=list)  # the questionnaire versions of the rounds counted
+
+    @property
+    def several_versions(self) -> bool:
+        return len(self.versions) > 1
 
 
 def dashboard(scope: AdminScope, filters: Filters, *, use_cache: bool = True) -> Dashboard:
@@ -537,6 +557,7 @@ def dashboard(scope: AdminScope, filters: Filters, *, use_cache: bool = True) ->
             overview=overview(scope, filters, levels=levels),
             dimension_stats=dimension_stats(scope, filters, dimensions=dimensions),
             trend=trend(scope, filters, dimensions=dimensions, with_dimensions=False, with_years=False),
+            versions=assessment_versions(assessment_queryset(scope, filters)),
         )
 
     return _cached("dashboard", scope, filters, compute) if use_cache else compute()
@@ -556,6 +577,10 @@ def weaknesses_page(scope: AdminScope, filters: Filters) -> tuple[int | None, li
 
 def assessment_labels_cached(scope: AdminScope) -> list[str]:
     return _cached("labels", scope, Filters(), lambda: assessment_labels(scope))
+
+
+def submitted_versions_cached(scope: AdminScope) -> list[str]:
+    return _cached("versions", scope, Filters(), lambda: submitted_versions(scope))
 
 
 def trend_page(scope: AdminScope, filters: Filters) -> tuple[list[DimensionInfo], Trend]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db.models import Avg, Count, Q
 from django.utils import formats, timezone
@@ -11,6 +11,7 @@ from django.utils.translation import override
 
 from ..choices import label_of, normalize_language
 from ..models import (
+    ContextQuestion,
     Countermeasure,
     Item,
     Questionnaire,
@@ -18,6 +19,7 @@ from ..models import (
 )
 from ..scopes import AdminScope
 from ..selectors.administrators import Filters, assessment_queryset, dimension_results
+from ..selectors.assessments import context_options
 from ..suppression import hidden_label, min_group_size, share, shown_count, suppress_partition
 from .aggregates import (
     BREAKDOWNS,
@@ -67,6 +69,26 @@ class CountermeasureSummary:
 
 
 @dataclass(frozen=True)
+class ContextOptionRow:
+    label: str
+    firms: int | None  # firms that chose the option (None: hidden)
+    share: float | None  # percent of the firms that answered the question (None: hidden)
+
+
+@dataclass(frozen=True)
+class ContextSummary:
+    """How often each option of an unscored context question (the barriers question) was chosen, over the
+    selected rounds that answered it. Counts only: the firms' own "other" texts are never in the report."""
+
+    code: str
+    text: str
+    multiple: bool
+    max_choices: int | None
+    answered: int | None  # firms whose round answered the question (None: hidden, and no rows)
+    rows: list[ContextOptionRow]  # the most chosen first, hidden ones last
+
+
+@dataclass(frozen=True)
 class CityReportData:
     scope_label: str
     filters: Filters
@@ -77,6 +99,7 @@ class CityReportData:
     problem_areas: list[ProblemArea]
     countermeasures: list[CountermeasureSummary]
     questionnaire_version: str
+    context: list[ContextSummary] = field(default_factory=list)  # the questions used by the city report
 
 
 def city_report_data(scope: AdminScope, filters: Filters) -> CityReportData:
@@ -123,6 +146,7 @@ def city_report_data(scope: AdminScope, filters: Filters) -> CityReportData:
         problem_areas=areas,
         countermeasures=summaries,
         questionnaire_version=questionnaire.version if questionnaire else "",
+        context=_context_summaries(scope, filters, questionnaire),
     )
 
 
@@ -159,6 +183,73 @@ def _weak_shares(scope: AdminScope, filters: Filters, key: str) -> dict[str, lis
             )
         result[code] = sorted(out, key=lambda r: r.firms is None)
     return result
+
+
+CONTEXT_USED_BY_CITY_REPORT = "city_report"
+
+
+def _context_summaries(
+    scope: AdminScope, filters: Filters, questionnaire: Questionnaire | None
+) -> list[ContextSummary]:
+    """The reference version's context questions used by the city report, counted over the selected rounds
+    (one per firm) that answered them, whatever their version (labels: the reference version's, by option
+    code). A count below the minimum group size is hidden; for a single-choice question, whose options
+    partition the firms, with secondary suppression."""
+    if questionnaire is None:
+        return []
+    questions = ContextQuestion.objects.filter(questionnaire=questionnaire).order_by("position")
+    summaries = []
+    for question in questions:
+        if CONTEXT_USED_BY_CITY_REPORT not in question.used_by:
+            continue
+        options = context_options(question)
+        counts = dict.fromkeys((o.code for o in options), 0)
+        answered = 0
+        rounds = assessment_queryset(scope, filters).filter(context__has_key=question.code)
+        for context in rounds.values_list("context", flat=True).iterator(chunk_size=2000):
+            answer = context.get(question.code) if isinstance(context, dict) else None
+            choices = answer.get("choices") if isinstance(answer, dict) else None
+            chosen = {code for code in choices or () if code in counts}
+            if not chosen:
+                continue
+            answered += 1
+            for code in chosen:
+                counts[code] += 1
+        if not answered:
+            continue
+        summaries.append(_context_summary(question, options, counts, answered))
+    return summaries
+
+
+def _context_summary(question: ContextQuestion, options, counts: dict[str, int], answered: int) -> ContextSummary:
+    shown_answered = shown_count(answered)
+    rows: list[ContextOptionRow] = []
+    if shown_answered is not None:
+        hidden = (
+            {code for code, n in counts.items() if shown_count(n) is None}
+            if question.multiple
+            else suppress_partition(counts)
+        )
+        order = {o.code: n for n, o in enumerate(options)}
+        # Shown options by how often they were chosen; hidden ones last, in the question's order (their order
+        # by count would tell something about counts that are not shown).
+        ranked = sorted(
+            options, key=lambda o: (o.code in hidden, 0 if o.code in hidden else -counts[o.code], order[o.code])
+        )
+        rows = [
+            ContextOptionRow(label=o.label, firms=None, share=None)
+            if o.code in hidden
+            else ContextOptionRow(label=o.label, firms=counts[o.code], share=share(counts[o.code], answered))
+            for o in ranked
+        ]
+    return ContextSummary(
+        code=question.code,
+        text=question.text,
+        multiple=question.multiple,
+        max_choices=question.max_choices,
+        answered=shown_answered,
+        rows=rows,
+    )
 
 
 def _countermeasures_by_dimension(questionnaire: Questionnaire | None) -> dict[str, list[CountermeasureRef]]:

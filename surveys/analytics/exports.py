@@ -6,27 +6,33 @@ XLSX is surveys/reports/exports.py's job.
 
 Rows are produced by generators over ``values_list(...).iterator(chunk_size=...)``: memory does not grow
 with the number of firms. Cells are plain values (text, numbers, datetimes, None, booleans); a figure hidden
-by the small-group rule is suppression.hidden_label() ("<10").
+by the small-group rule is suppression.hidden_label() ("<10"), a dimension with insufficient data
+insufficient_data_label() ("数据不足"). Rows of rounds carry the round's questionnaire version.
+
+Scores, indexes, means and shares are given at full precision; a table names its ``display_columns``, which
+the writer rounds by the display rule of the pages and PDFs (surveys/reports/formatting.py: one decimal, a half
+up). A column that keeps the stored value for analysis says so in its header (``raw_header()``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ..audit.models import AuditEvent
 from ..audit.selectors import audit_events, audit_rows_iter
 from ..choices import DISTRICTS, INDUSTRIES, LEADING_CHAINS, SIZE_CLASSES, ZONES
-from ..models import Answer, Dimension, DimensionResult
+from ..models import Answer, Assessment, ContextQuestion, Dimension, DimensionResult
 from ..scopes import AdminScope
 from ..selectors.administrators import Filters, assessment_queryset, enterprises_with_selected_assessment
+from ..selectors.assessments import ContextOption, context_options
 from ..suppression import hidden_label
-from ..text import join_list
+from ..text import join_list, with_colon
 from .aggregates import (
     BREAKDOWNS,
     breakdown_page,
@@ -49,6 +55,18 @@ class Table:
     headers: list[str]
     rows: Iterable[list[Any]]
     count: Callable[[], int] | None = None  # the number of rows, when it is cheap to know in advance
+    # Positions of the columns shown as on the pages: their fractional numbers are written rounded by the
+    # display rule; counts and texts in them pass unchanged.
+    display_columns: frozenset[int] = frozenset()
+
+
+def insufficient_data_label() -> str:
+    return _("数据不足")
+
+
+def raw_header(name: str) -> str:
+    """The header of a column of stored values at full precision (not rounded for display)."""
+    return _("%(name)s（原始值，未舍入）") % {"name": name}
 
 
 # --- firm-level results -----------------------------------------------------------------------------
@@ -61,8 +79,11 @@ def _labels(pairs) -> dict[str, str]:
 def firms_table(scope: AdminScope, filters: Filters) -> Table:  # noqa: C901 (above the complexity limit; to be split by the file's owner)
     """One row per firm of the firm list (same scope and filters) with its selected round and dimension scores.
 
-    Two streams read in step: the firms ordered by their selected round (firms without one last) and the
-    rounds' dimension results in the same order, so the work and the memory per row stay constant.
+    The index and the dimension scores are display columns (one decimal, "数据不足" for a dimension with
+    insufficient data); the same values at full precision follow at the end, under headers that say so
+    (empty for insufficient data, which is no score). Two streams read in step: the firms ordered by their
+    selected round (firms without one last) and the rounds' dimension results in the same order, so the work
+    and the memory per row stay constant.
     """
     dimensions = dimension_infos(reference_questionnaire())
     codes = [d.code for d in dimensions]
@@ -85,8 +106,14 @@ def firms_table(scope: AdminScope, filters: Filters) -> Table:  # noqa: C901 (ab
     if contacts:
         headers += [_("联系人"), _("联系电话")]
     headers += [_("轮次"), _("提交时间"), _("问卷版本"), _("综合指数"), _("初判等级"), _("等级")]
+    first_dimension = len(headers)
     headers += [f"{d.code} {d.name}" for d in dimensions]
     headers += [_("数据不足的维度数")]
+    headers += [raw_header(_("综合指数"))] + [raw_header(d.code) for d in dimensions]
+    display_columns = frozenset(
+        [headers.index(_("综合指数"))] + list(range(first_dimension, first_dimension + len(codes)))
+    )
+    insufficient_label = insufficient_data_label()
     districts, zones, industries = _labels(DISTRICTS), _labels(ZONES), _labels(INDUSTRIES)
     sizes, chains = _labels(SIZE_CLASSES), _labels(LEADING_CHAINS)
     code_of = dict(Dimension.objects.values_list("id", "code"))
@@ -117,6 +144,7 @@ def firms_table(scope: AdminScope, filters: Filters) -> Table:  # noqa: C901 (ab
                     _round, dimension_id, score, insufficient = pending
                     if insufficient:
                         entry["insufficient"] += 1
+                        entry[code_of.get(dimension_id)] = insufficient_label
                     else:
                         entry[code_of.get(dimension_id)] = None if score is None else float(score)
                     pending = next(results, None)
@@ -127,6 +155,7 @@ def firms_table(scope: AdminScope, filters: Filters) -> Table:  # noqa: C901 (ab
                 rest[submitted_at - 8] = when.astimezone(local).replace(tzinfo=None, microsecond=0)
             if rest[index_at] is not None:
                 rest[index_at] = float(rest[index_at])
+            scores = [entry.get(code) if entry is not None else None for code in codes]
             yield [
                 uscc,
                 name,
@@ -138,18 +167,21 @@ def firms_table(scope: AdminScope, filters: Filters) -> Table:  # noqa: C901 (ab
                 yes if above else no,
                 chains.get(chain, chain),
                 *rest,
-                *[entry.get(code) if entry is not None else None for code in codes],
+                *scores,
                 entry["insufficient"] if entry is not None else None,
+                rest[index_at],
+                *[None if score == insufficient_label else score for score in scores],
             ]
 
-    return Table(title=_("企业结果"), headers=headers, rows=rows(), count=firms.count)
+    return Table(title=_("企业结果"), headers=headers, rows=rows(), count=firms.count, display_columns=display_columns)
 
 
 # --- answers ----------------------------------------------------------------------------------------
 
 
 def answers_table(scope: AdminScope, filters: Filters) -> Table:
-    """One row per answer of the selected rounds, notes included."""
+    """One row per answer of the selected rounds, notes included, then the round's answers to the context
+    questions (one column per question code: ``_context_columns``)."""
     answers = Answer.objects.filter(assessment__in=assessment_queryset(scope, filters))
     columns = [
         "assessment__enterprise__uscc",
@@ -160,30 +192,103 @@ def answers_table(scope: AdminScope, filters: Filters) -> Table:
         "score",
         "special",
         "note",
+        "assessment__questionnaire__version",
     ]
     headers = [_("统一社会信用代码"), _("企业名称"), _("轮次"), _("维度"), _("题号"), _("分值")]
-    headers += [_("特殊选项"), _("备注")]
+    headers += [_("特殊选项"), _("备注"), _("问卷版本")]
     specials = {"unknown": _("不清楚"), "na": _("不适用"), "": ""}
+    context_headers, context_cells = _context_columns(assessment_queryset(scope, filters))
+    headers += context_headers
 
     def rows() -> Iterator[list[Any]]:
-        queryset = answers.order_by("assessment_id", "item_id").values_list(*columns)
-        for values in queryset.iterator(chunk_size=CHUNK_SIZE * 10):
-            values = list(values)
+        queryset = answers.order_by("assessment_id", "item_id").values_list(*columns, "assessment_id")
+        for *values, round_id in queryset.iterator(chunk_size=CHUNK_SIZE * 10):
             values[6] = specials.get(values[6], values[6])
-            yield values
+            yield values + context_cells(round_id)
 
     return Table(title=_("答案"), headers=headers, rows=rows(), count=answers.count)
+
+
+def _context_columns(rounds: QuerySet[Assessment]) -> tuple[list[str], Callable[[int], list[str]]]:
+    """The headers of the context questions of the rounds' versions (one per question code, named as in the
+    newest version that asks it), and a function giving a round's cells, called in round-id order: the labels
+    of the options chosen, joined (；in Chinese), the "other" option as "label: the firm's text". That text is
+    the firm's own: like every text cell it is neutralised when written (surveys/reports/exports.py).
+
+    The rounds' contexts are read as one stream in round order, in step with the answers."""
+    questions = ContextQuestion.objects.filter(
+        questionnaire_id__in=rounds.order_by().values("questionnaire_id").distinct()
+    ).order_by("-questionnaire__created_at", "-questionnaire_id", "position")
+    headers: dict[str, str] = {}
+    options: dict[tuple[int, str], dict[str, ContextOption]] = {}
+    for question in questions:
+        headers.setdefault(question.code, f"{question.code} {question.text}")
+        options[question.questionnaire_id, question.code] = {o.code: o for o in context_options(question)}
+    if not headers:
+        return [], lambda _round_id: []
+    contexts = rounds.exclude(context={}).order_by("id").values_list("id", "questionnaire_id", "context")
+    return list(headers.values()), _ContextCells(contexts, list(headers), options)
+
+
+class _ContextCells:
+    """A round's context cells, for rounds asked in increasing id order (the stream is read once, lazily)."""
+
+    def __init__(self, contexts, codes: list[str], options: dict[tuple[int, str], dict[str, ContextOption]]):
+        self.contexts = contexts
+        self.codes = codes
+        self.options = options
+        self.stream: Iterator[tuple[int, int, Any]] | None = None
+        self.pending: tuple[int, int, Any] | None = None
+        self.last: tuple[int | None, list[str]] = (None, [])
+
+    def __call__(self, round_id: int) -> list[str]:
+        if self.last[0] == round_id:
+            return self.last[1]
+        if self.stream is None:
+            self.stream = self.contexts.iterator(chunk_size=CHUNK_SIZE)
+            self.pending = next(self.stream, None)
+        while self.pending is not None and self.pending[0] < round_id:
+            self.pending = next(self.stream, None)
+        if self.pending is not None and self.pending[0] == round_id:
+            _id, questionnaire_id, context = self.pending
+            cells = [
+                _context_cell(context.get(code), self.options.get((questionnaire_id, code), {})) for code in self.codes
+            ]
+        else:
+            cells = [""] * len(self.codes)
+        self.last = (round_id, cells)
+        return cells
+
+
+def _context_cell(answer: Any, options: dict[str, ContextOption]) -> str:
+    if not isinstance(answer, dict) or not options:
+        return ""
+    parts = []
+    for code in answer.get("choices") or []:
+        option = options.get(code)
+        if option is None:
+            parts.append(str(code))
+        elif option.other and answer.get("other"):
+            parts.append(f"{with_colon(option.label)}{answer['other']}")
+        else:
+            parts.append(option.label)
+    return join_list(parts, strong=True)
 
 
 # --- aggregate tables -------------------------------------------------------------------------------
 
 
-def _figure(value: float | int | None, *, hidden: bool = False, digits: int = 1) -> Any:
+def _figure(value: float | int | None, *, hidden: bool = False) -> Any:
+    """A figure of an aggregate table (rounded by the writer: every numeric column of these tables is a
+    display column), or hidden_label() ("<10")."""
     if hidden or value is None:
         return hidden_label()
-    if isinstance(value, float):
-        return round(value, digits)
     return value
+
+
+def _shown(table: Table) -> Table:
+    """The table with every column but the first (the row's label) as a display column."""
+    return replace(table, display_columns=frozenset(range(1, len(table.headers))))
 
 
 def aggregate_tables(scope: AdminScope, filters: Filters) -> list[Table]:
@@ -270,6 +375,7 @@ def aggregate_tables(scope: AdminScope, filters: Filters) -> list[Table]:
                 ]
                 for i in items
             ],
+            display_columns=frozenset({3, 4}),
         )
     )
     _dimensions, trend = trend_page(scope, filters)
@@ -283,7 +389,7 @@ def aggregate_tables(scope: AdminScope, filters: Filters) -> list[Table]:
             ],
         )
     )
-    return tables
+    return [table if table.display_columns else _shown(table) for table in tables]
 
 
 # --- the audit log ----------------------------------------------------------------------------------

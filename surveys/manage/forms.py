@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from collections.abc import Sequence
 
 from django import forms
 from django.utils import timezone
@@ -43,8 +44,19 @@ class FilterForm(forms.Form):
     round = forms.ChoiceField(label=gettext_lazy("轮次"), required=False)
     year = forms.TypedChoiceField(label=gettext_lazy("提交年份"), required=False, coerce=int, empty_value=None)
     level = forms.ChoiceField(label=gettext_lazy("等级"), required=False)
+    version = forms.ChoiceField(label=gettext_lazy("问卷版本"), required=False)
 
-    def __init__(self, data, *, scope: scopes.AdminScope, levels: list[analytics.LevelInfo], labels: list[str]):
+    def __init__(
+        self,
+        data,
+        *,
+        scope: scopes.AdminScope,
+        levels: list[analytics.LevelInfo],
+        labels: list[str],
+        versions: Sequence[str] = (),
+    ):
+        """``versions``: the questionnaire versions of the submitted rounds in scope; the version filter is
+        offered only when there are several."""
         super().__init__(data)
         self.fields["district"].choices = _choices(
             _("全部区县") if scope.all_districts else _("所辖全部区县"), scope.district_choices
@@ -53,6 +65,10 @@ class FilterForm(forms.Form):
         this_year = timezone.localdate().year
         self.fields["year"].choices = _choices(_("全部年份"), [(y, y) for y in range(this_year, FIRST_YEAR - 1, -1)])
         self.fields["level"].choices = _choices(_("全部等级"), [(lv.code, f"{lv.code} {lv.name}") for lv in levels])
+        if len(versions) > 1:
+            self.fields["version"].choices = _choices(_("全部版本"), [(v, v) for v in reversed(versions)])
+        else:
+            del self.fields["version"]
         for field in self.fields.values():
             field.widget.attrs["class"] = "form-select form-select-sm"
 
@@ -68,6 +84,7 @@ class FilterForm(forms.Form):
             round_label=data.get("round") or "",
             year=data.get("year"),
             level=data.get("level") or "",
+            version=data.get("version") or "",
         )
 
 

@@ -75,7 +75,13 @@ def _require_audit_reader(request) -> None:
 def _filters(request) -> tuple[FilterForm, analytics.Filters, list[analytics.LevelInfo]]:
     scope = request.admin_scope
     levels = analytics.level_infos(analytics.reference_questionnaire())
-    form = FilterForm(request.GET, scope=scope, levels=levels, labels=analytics.assessment_labels_cached(scope))
+    form = FilterForm(
+        request.GET,
+        scope=scope,
+        levels=levels,
+        labels=analytics.assessment_labels_cached(scope),
+        versions=analytics.submitted_versions_cached(scope),
+    )
     return form, form.filters(), levels
 
 
@@ -228,6 +234,7 @@ def firm_list(request):
         ("industry", _("行业"), "d-none d-lg-table-cell"),
         ("size", _("规模"), "d-none d-md-table-cell"),
         ("round", _("轮次"), "d-none d-sm-table-cell"),
+        ("version", _("问卷版本"), "d-none d-md-table-cell"),
         ("index", _("综合指数"), ""),
         ("level", _("等级"), ""),
         ("submitted", _("提交时间"), "d-none d-md-table-cell"),

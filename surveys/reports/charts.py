@@ -5,8 +5,12 @@ standalone SVG for ``<img>``; in a PDF the drawing is placed as it is (``scaled`
 
 - The firm's charts (results page, firm PDF; ``chart_drawings`` builds both from a report):
   ``dimension_radar`` and ``dimension_bars``. Scores are on the fixed 0–100 scale. A value of ``None`` is
-  "no score" (for example a dimension with insufficient data): no point or bar is drawn for it. The first
+  "no score" (for example a dimension with insufficient data): it is a gap, never a zero. The radar's line
+  stops at the spokes either side of it (no point, no fill across it), the bars leave its place empty and
+  write ``missing`` ("数据不足" in the firm's charts) there, and the text alternative says it. The first
   series is always the firm; the others are comparisons (industry, district, city averages).
+- Every value written on a chart is rounded by the display rule (surveys/reports/formatting.py): one
+  decimal for a score, a whole number for a percentage.
 - The administrators' charts (dashboard, city PDF): ``count_bars`` and ``share_bars``. ``None`` is a
   hidden value (a group below the minimum size): its bar is not drawn and suppression.hidden_label()
   ("<10") is written in its place.
@@ -32,6 +36,7 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from surveys.suppression import hidden_label
 
 from .fonts import pdf_font_name
+from .formatting import format_score, round_score
 
 SCALE_MAX = 100
 SCALE_STEP = 20
@@ -75,8 +80,105 @@ class ChartDrawing(Drawing):
 # --- radar ------------------------------------------------------------------------------------------
 
 
-def dimension_radar(labels: list[str], series: list[tuple[str, list[float | None]]], *, title: str = "") -> Drawing:
-    """A radar of the dimension scores on 0–100, the first series (the firm) filled, comparisons dashed."""
+class GappedSpiderChart(SpiderChart):
+    """A SpiderChart whose strands leave a gap where a value is missing.
+
+    ``gaps`` holds, for each row of ``data``, the positions without a value (``data`` has 0 there, which
+    SpiderChart needs). A row with gaps is drawn as lines between neighbouring values only: no line to the
+    centre, no fill across the gap; rows without gaps are drawn by SpiderChart itself.
+    """
+
+    _attrMap = AttrMap(BASE=SpiderChart, gaps=AttrMapValue(None, desc="per row, the positions without a value"))
+
+    def __init__(self):
+        super().__init__()
+        self.gaps = []
+
+    def draw(self):
+        gapped = [row for row, missing in enumerate(self.gaps) if missing]
+        saved = {row: (self.strands[row].strokeColor, self.strands[row].fillColor) for row in gapped}
+        for row in gapped:
+            self.strands[row].strokeColor = self.strands[row].fillColor = None
+        try:
+            group = super().draw()
+        finally:
+            for row, (stroke, fill) in saved.items():
+                self.strands[row].strokeColor, self.strands[row].fillColor = stroke, fill
+        # Each row's lines in its place among the others' (the grid rings first, the firm last, on top), under
+        # every marker and label.
+        lines_before = 0
+        for row in range(len(self.data)):
+            if row in saved:
+                for shape in self._gapped_lines(row):
+                    group.contents.insert(_after_polylines(group.contents, lines_before), shape)
+                    lines_before += 1
+            elif self.strands[row].strokeColor is not None and self.strands[row].strokeWidth:
+                lines_before += 1
+        return group
+
+    def _gapped_lines(self, row: int) -> list[PolyLine]:
+        values = self.data[row]
+        missing = set(self.gaps[row])
+        n = len(values)
+        radius = min(self.width, self.height) / 2.0
+        cx, cy = self.x + self.width / 2.0, self.y + self.height / 2.0
+        step = (-1 if self.direction == "clockwise" else 1) * 2 * math.pi / n
+        start = math.radians(self.startAngle)
+        points = [
+            (
+                cx + math.cos(start + i * step) * radius * v / self._norm,
+                cy + math.sin(start + i * step) * radius * v / self._norm,
+            )
+            for i, v in enumerate(values)
+        ]
+        style = self.strands[row]
+        lines = []
+        for run in _runs([i not in missing for i in range(n)]):
+            if len(run) < 2:
+                continue
+            line = PolyLine([coordinate for i in run for coordinate in points[i]])
+            line.strokeColor, line.strokeWidth = style.strokeColor, style.strokeWidth
+            line.strokeDashArray = style.strokeDashArray
+            lines.append(line)
+        return lines
+
+
+def _runs(known: list[bool]) -> list[list[int]]:
+    """The runs of consecutive known positions around a circle (the last position neighbours the first)."""
+    n = len(known)
+    if all(known):
+        return [list(range(n)) + [0]]
+    first_gap = known.index(False)
+    runs: list[list[int]] = []
+    current: list[int] = []
+    for offset in range(1, n + 1):
+        i = (first_gap + offset) % n
+        if known[i]:
+            current.append(i)
+        elif current:
+            runs.append(current)
+            current = []
+    if current:
+        runs.append(current)
+    return runs
+
+
+def _after_polylines(contents: list, count: int) -> int:
+    """The position just after the first ``count`` PolyLines of ``contents``."""
+    seen = 0
+    for position, shape in enumerate(contents):
+        if seen == count:
+            return position
+        if isinstance(shape, PolyLine):
+            seen += 1
+    return len(contents)
+
+
+def dimension_radar(
+    labels: list[str], series: list[tuple[str, list[float | None]]], *, title: str = "", missing: str = "–"
+) -> Drawing:
+    """A radar of the dimension scores on 0–100, the first series (the firm) filled, comparisons dashed; a
+    missing value is a gap in its line (``missing`` names it in the text alternative)."""
     font = pdf_font_name()
     visible = _visible_series(series, len(labels))
     n = len(labels)
@@ -86,13 +188,13 @@ def dimension_radar(labels: list[str], series: list[tuple[str, list[float | None
     title_height = 24 if title else 4
     # Room for two-line spoke labels above the top spoke and below the two lower ones (at -0.81 r).
     height = math.ceil(title_height + 30 + radius + 0.81 * radius + 40 + legend.height + 8)
-    drawing = ChartDrawing(WIDTH, height, title=title, description=_describe(labels, visible))
+    drawing = ChartDrawing(WIDTH, height, title=title, description=_describe(labels, visible, missing))
     drawing.initialFontName = font
     if title:
         drawing.add(_title(title, font, height))
     cx = WIDTH / 2
     cy = height - title_height - 30 - radius
-    chart = SpiderChart()
+    chart = GappedSpiderChart()
     chart.x, chart.y = cx - radius, cy - radius
     chart.width = chart.height = 2 * radius
     chart.startAngle = 90
@@ -102,6 +204,7 @@ def dimension_radar(labels: list[str], series: list[tuple[str, list[float | None
     rings = [[float(level)] * n for level in range(SCALE_STEP, SCALE_MAX + 1, SCALE_STEP)]
     data_rows = list(reversed(visible))  # comparisons first, the firm last (on top)
     chart.data = rings + [[_clamp(v) or 0.0 for v in values] for _, values, _ in data_rows]
+    chart.gaps = [[]] * len(rings) + [[i for i, v in enumerate(values) if v is None] for _, values, _ in data_rows]
     chart.labels = [_wrap_text(label, font, label_font, 118) for label in labels]
     chart.spokes.strokeColor = GRID_COLOR
     chart.spokes.strokeWidth = 0.5
@@ -130,7 +233,9 @@ def dimension_radar(labels: list[str], series: list[tuple[str, list[float | None
             point.symbolSize = 5
             if style["firm"] and value is not None:
                 label = chart.strandLabels[(row, i)]
-                label.format = "%.0f"
+                # The text itself (SpiderChart would format the value read back from the drawing's radius).
+                label.format = "values"
+                label._text = format_score(_clamp(value))
                 label.fillColor = FIRM_COLOR
                 label.dR = 9
                 # A white backing keeps the value legible where a comparison line crosses it.
@@ -159,8 +264,11 @@ def dimension_radar(labels: list[str], series: list[tuple[str, list[float | None
 # --- grouped bars -----------------------------------------------------------------------------------
 
 
-def dimension_bars(labels: list[str], series: list[tuple[str, list[float | None]]], *, title: str = "") -> Drawing:
-    """Grouped bars per dimension: the firm, then each comparison; a series that is None is left out."""
+def dimension_bars(
+    labels: list[str], series: list[tuple[str, list[float | None]]], *, title: str = "", missing: str = "–"
+) -> Drawing:
+    """Grouped bars per dimension: the firm, then each comparison; a series that is None is left out. A
+    missing value has no bar: ``missing`` is written upright in its place (a dash lies on the axis)."""
     font = pdf_font_name()
     visible = _visible_series(series, len(labels))
     legend = _legend(visible, font, WIDTH - 20, radar=False)
@@ -172,7 +280,7 @@ def dimension_bars(labels: list[str], series: list[tuple[str, list[float | None]
     title_height = 24 if title else 6
     bottom = legend.height + 12 + axis_label_height
     height = math.ceil(bottom + plot_height + title_height + 10)
-    drawing = ChartDrawing(WIDTH, height, title=title, description=_describe(labels, visible))
+    drawing = ChartDrawing(WIDTH, height, title=title, description=_describe(labels, visible, missing))
     drawing.initialFontName = font
     if title:
         drawing.add(_title(title, font, height))
@@ -184,10 +292,10 @@ def dimension_bars(labels: list[str], series: list[tuple[str, list[float | None]
         names=wrapped,
         label_font=label_font,
         scale=(SCALE_MAX, SCALE_STEP),
-        value_format="%.0f",
+        value_format=_score_label,
         value_font=6.5 if len(visible) > 2 else 7.5,
         # A missing value (no score, e.g. insufficient data) is marked, not silently left out.
-        missing=("–", 8),
+        missing=(missing, 8 if len(missing) <= 1 else 6.5),
     )
     chart.groupSpacing = max(group_width * 0.22, 6)
     chart.barSpacing = 1
@@ -212,7 +320,9 @@ def count_bars(labels: list[str], counts: list[int | None], *, title: str = "", 
 
 def share_bars(labels: list[str], shares: list[float | None], *, title: str = "", series_name: str = "") -> Drawing:
     """Vertical bars of percentages (0–100) per category; a hidden share is marked with hidden_label()."""
-    return _single_bars(labels, shares, maximum=100, step=20, value_format="%.0f", title=title, series_name=series_name)
+    return _single_bars(
+        labels, shares, maximum=100, step=20, value_format=_percent_label, title=title, series_name=series_name
+    )
 
 
 def scaled(drawing: Drawing, factor: float) -> Drawing:
@@ -247,7 +357,8 @@ def _single_bars(
     bottom = label_lines * label_font * 1.2 + 14
     height = math.ceil(bottom + plot_height + title_height + 12)
     description = "; ".join(
-        f"{label}: {hidden if v is None else value_format % v}" for label, v in zip(labels, values, strict=True)
+        f"{label}: {hidden if v is None else _formatted(value_format, v)}"
+        for label, v in zip(labels, values, strict=True)
     )
     drawing = ChartDrawing(WIDTH, height, title=title or series_name, description=description)
     drawing.initialFontName = font
@@ -292,12 +403,13 @@ def _bar_chart(
     names: list[str],
     label_font: float,
     scale: tuple[float, float],
-    value_format: str,
+    value_format,
     value_font: float,
     missing: tuple[str, float],
 ) -> VerticalBarChart:
     """A vertical bar chart in the house style: ``box`` is (x, y, width, height), ``scale`` (maximum, step)
-    of the value axis, ``missing`` the text and size written where a value is None."""
+    of the value axis, ``value_format`` a %-format or a function for the value labels, ``missing`` the text and
+    size written where a value is None (a word runs upwards from the axis, in the empty bar's place)."""
     chart = VerticalBarChart()
     chart.x, chart.y, chart.width, chart.height = box
     chart.data = data
@@ -331,6 +443,9 @@ def _bar_chart(
     chart.naLabel.fontName = font
     chart.naLabel.fillColor = MUTED_TEXT
     chart.naLabel.boxAnchor = "s"
+    if len(missing[0]) > 1:
+        chart.naLabel.angle = 90
+        chart.naLabel.boxAnchor = "w"
     return chart
 
 
@@ -342,13 +457,17 @@ def chart_drawings(report) -> dict[str, object]:
     labels = [
         gettext("%(name)s（数据不足）") % {"name": d.name} if d.insufficient_data else d.name for d in report.dimensions
     ]
+    # Insufficient data is no score: a gap with its label, never a point or a bar at zero.
     firm = [None if d.insufficient_data else d.score for d in report.dimensions]
     comparisons = [(p.series_name, p.dimension_means if p.shown else None) for p in report.peers]
     # The radar compares with one group only (the first shown: the industry when it is large enough).
     reference = next((c for c in comparisons if c[1] is not None), None)
+    missing = gettext("数据不足")
     return {
-        "radar": dimension_radar(labels, [(report.firm_series_name, firm)] + ([reference] if reference else [])),
-        "bars": dimension_bars(labels, [(report.firm_series_name, firm)] + comparisons),
+        "radar": dimension_radar(
+            labels, [(report.firm_series_name, firm)] + ([reference] if reference else []), missing=missing
+        ),
+        "bars": dimension_bars(labels, [(report.firm_series_name, firm)] + comparisons, missing=missing),
         "reference": reference[0] if reference else None,
     }
 
@@ -517,16 +636,26 @@ def _clamp(value: float | None) -> float | None:
     return max(0.0, min(float(SCALE_MAX), float(value)))
 
 
-def _describe(labels: list[str], visible) -> str:
+def _describe(labels: list[str], visible, missing: str = "–") -> str:
     parts = []
     for i, label in enumerate(labels):
-        values = ", ".join(f"{name} {_format(values[i])}" for name, values, _ in visible)
+        values = ", ".join(f"{name} {format_score(values[i], missing=missing)}" for name, values, _ in visible)
         parts.append(f"{label}: {values}")
     return "; ".join(parts)
 
 
-def _format(value: float | None) -> str:
-    return "–" if value is None else f"{value:.0f}"
+def _score_label(value: float) -> str:
+    """A score on a bar, by the display rule: "48.7"."""
+    return format_score(value)
+
+
+def _percent_label(value: float) -> str:
+    """A percentage on a bar, a whole number by the display rule: "13" for 12.5."""
+    return str(round_score(value, 0))
+
+
+def _formatted(value_format, value) -> str:
+    return value_format(value) if callable(value_format) else value_format % value
 
 
 def _title(text: str, font: str, height: float) -> String:

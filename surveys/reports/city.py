@@ -4,8 +4,10 @@ Structure (following the policy paper): an overview (firms, levels, index), then
 problem areas (the dimensions, headed by Dimension.problem) how widespread it is among the assessed firms
 (share of firms whose dimension score is below analytics.WEAK_DIMENSION_SCORE, by district and industry),
 the items behind it and the countermeasures it calls for; then the four countermeasures (heading_zh) with
-the problem areas that call for them. All figures come from surveys.analytics for the administrator's
-scope and filters, with small groups hidden. Every page says that the figures are self-assessments.
+the problem areas that call for them. The overview ends with the unscored context questions the city report
+uses (the barriers question): how many firms chose each option, counts only. All figures come from
+surveys.analytics for the administrator's scope and filters, with small groups hidden. Every page says that
+the figures are self-assessments.
 
 ``render_city_pdf`` takes the plain, localized data that ``surveys.analytics.city_report`` reads and only lays
 it out. The page, palette, styles and tables are those of every report (surveys/reports/base.py).
@@ -32,7 +34,7 @@ from .fonts import pdf_font_name
 from .formatting import format_score, round_score
 
 if TYPE_CHECKING:
-    from surveys.analytics import CityReport, CountermeasureRef, DimensionStats, ProblemArea
+    from surveys.analytics import CityReport, ContextSummary, CountermeasureRef, DimensionStats, ProblemArea
 
 # The city report's title and headings are set a little differently from the firm's.
 STYLE_OVERRIDES = {
@@ -193,7 +195,32 @@ def _overview(report: CityReport, styles) -> list:
             ]
         )
     )
+    for summary in data.context:
+        story.append(Spacer(1, 3 * mm))
+        story.append(KeepTogether(_context_block(summary, hidden, styles)))
     return story
+
+
+def _context_block(summary: ContextSummary, hidden: str, styles) -> list:
+    """An unscored context question (the barriers question): how many firms chose each option. Counts only;
+    the firms' own "other" texts are never shown here."""
+    block = [para(_("企业反映的情况：%(question)s") % {"question": summary.text}, styles["h3"])]
+    if summary.answered is None:
+        block.append(para(_("回答本题的企业不足 %(n)d 家，不显示统计。") % {"n": min_group_size()}, styles["muted"]))
+        return block
+    rows = [(_("选项"), _("企业数"), _("占回答本题企业的比例"))]
+    rows += [(r.label, _count(r.firms, hidden), _pct(r.share, hidden)) for r in summary.rows]
+    block.append(table(rows, (104, 30, 40), styles))
+    block.append(Spacer(1, 1 * mm))
+    if summary.multiple:
+        note = _(
+            "%(firms)s 家企业回答了本题（背景问题 %(code)s，不计分；可多选，比例之和可超过 100%%）。"
+            "企业填写的“其他”说明不在本报告中列出。"
+        )
+    else:
+        note = _("%(firms)s 家企业回答了本题（背景问题 %(code)s，不计分）。企业填写的“其他”说明不在本报告中列出。")
+    block.append(para(note % {"firms": _count(summary.answered, hidden), "code": summary.code}, styles["muted"]))
+    return block
 
 
 def _group_table(title: str, rows, hidden: str, styles) -> list:

@@ -5,7 +5,8 @@ streaming response; XLSX with openpyxl's write-only mode, in a temporary file.
 
 Every text cell, headers included, goes through :func:`neutralise` (CWE-1236, ASVS 5.0 1.2.10): a value
 starting with ``=``, ``+``, ``-``, ``@``, a tab, a carriage return or NUL gets a leading ``'`` so that a
-spreadsheet shows it as text instead of evaluating it. Numbers are written as numbers.
+spreadsheet shows it as text instead of evaluating it. Numbers are written as numbers; those of a table's
+``display_columns`` rounded by the display rule of the pages and PDFs (formatting.py: 48.65 → 48.7).
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+from .formatting import display_number
 
 if TYPE_CHECKING:
     from surveys.analytics.exports import Table
@@ -61,6 +64,14 @@ def _cell(value: Any) -> Any:
     return neutralise(str(value))
 
 
+def _displayed(table: Table, row: list[Any]) -> list[Any]:
+    """The row with the values of the table's display columns rounded for display."""
+    columns = table.display_columns
+    if not columns:
+        return row
+    return [display_number(value) if n in columns else value for n, value in enumerate(row)]
+
+
 class TooManyRowsError(Exception):
     """The export does not fit in one XLSX sheet."""
 
@@ -89,7 +100,7 @@ def csv_chunks(tables: list[Table], *, rows_per_chunk: int = 500) -> Iterator[st
             lines.append(writer.writerow([neutralise(f"# {table.title}")]))
         lines.append(writer.writerow([_cell(h) for h in table.headers]))
         for row in table.rows:
-            lines.append(writer.writerow([_cell(v) for v in row]))
+            lines.append(writer.writerow([_cell(v) for v in _displayed(table, row)]))
             if len(lines) >= rows_per_chunk:
                 yield "".join(lines)
                 lines = []
@@ -116,7 +127,7 @@ def write_xlsx(tables: list[Table], stream: IO[bytes]) -> None:
         for n, row in enumerate(table.rows, start=1):
             if n > XLSX_MAX_ROWS:
                 raise TooManyRowsError(table.title)
-            sheet.append([_xlsx_value(v) for v in row])
+            sheet.append([_xlsx_value(v) for v in _displayed(table, row)])
     workbook.save(stream)
 
 

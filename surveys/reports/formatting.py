@@ -4,7 +4,9 @@ A score or an index (0–100) is shown to one decimal, a half rounded up (48.65 
 rounds it, not as a binary float happens to: ``f"{48.65:.1f}"`` gives "48.6"). The results page, the
 administrators' drill-down and firm list (template filters ``score``, ``score_change`` and ``percentile`` in
 surveys/templatetags/scores.py), the dashboard's figures (``figure``, ``percent``, ``quartile`` in
-manage_tags.py), the firm's PDF and the city PDF all format through these functions.
+manage_tags.py), the firm's PDF and the city PDF, the charts' value labels (charts.py) and the display
+columns of the CSV/XLSX exports (exports.py: a table's ``display_columns``; a column of stored values at full
+precision says so in its header) all format through these functions. Stored values keep their precision.
 """
 
 from __future__ import annotations
@@ -41,3 +43,18 @@ def format_percentile(value: float | Decimal | int | None, *, missing: str = MIS
     if value is None:
         return missing
     return str(round_score(value, 0))
+
+
+def format_share(share: float | Decimal | int | None, *, missing: str = MISSING) -> str:
+    """A share (0–1) as a whole percentage, rounded by the same rule: "13%" for 0.125."""
+    if share is None:
+        return missing
+    return f"{round_score(Decimal(str(share)) * 100, 0)}%"
+
+
+def display_number(value: object) -> object:
+    """A spreadsheet cell of a display column: a float or Decimal rounded by the rule (a Decimal, written
+    as a number), anything else (a count, a text such as "数据不足" or "<10", None) unchanged."""
+    if isinstance(value, bool) or not isinstance(value, float | Decimal):
+        return value
+    return round_score(value)

@@ -19,7 +19,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import CondPageBreak, KeepTogether, NextPageTemplate, Spacer, Table, TableStyle
 from reportlab.platypus.flowables import HRFlowable
 
-from ..text import join_list, with_note
+from ..text import in_brackets, is_chinese, join_list, with_note
 from .base import (
     ACCENT,
     HEAD_FILL,
@@ -41,10 +41,10 @@ from .base import (
 )
 from .charts import chart_drawings
 from .fonts import pdf_font_name
-from .formatting import format_percentile, format_score
+from .formatting import format_percentile, format_score, format_share
 
 if TYPE_CHECKING:
-    from surveys.selectors.results import AssessmentReport, DimensionSection, RecommendationRow
+    from surveys.selectors.results import ActionRow, AssessmentReport, DimensionSection, RecommendationRow
 
 
 # --- public -----------------------------------------------------------------------------------------
@@ -89,7 +89,7 @@ def _dimension_score(dimension: DimensionSection) -> str:
 
 
 def _percent(share: float) -> str:
-    return f"{100 * share:.0f}%"
+    return format_share(share)
 
 
 # --- the story --------------------------------------------------------------------------------------
@@ -100,7 +100,11 @@ def _story(report: AssessmentReport, styles) -> list:
         _cover(report, styles),
         _summary(report, styles) + _charts(report, styles),
         _dimensions(report, styles),
-        _recommendations(report, styles) + _action_plan(report, styles),
+        (
+            _plan(report, styles) + _plan_by_horizon(report, styles)
+            if report.has_plan
+            else _recommendations(report, styles) + _action_plan(report, styles)
+        ),
         _appendix(report, styles) + [Spacer(1, 6 * mm), box([para(report.disclaimer, styles["small"])])],
     )
 
@@ -183,7 +187,9 @@ def _summary(report: AssessmentReport, styles) -> list:
     story.append(para(report.level_description, styles["body"]))
 
     story += heading(_("等级门槛"), styles, 2)
-    if report.gates:
+    if report.gates and report.has_plan:
+        story += _gates_v2(report, styles)
+    elif report.gates:
         if report.provisional_level_code != report.level_code:
             story.append(
                 para(
@@ -233,6 +239,8 @@ def _summary(report: AssessmentReport, styles) -> list:
             )
         )
 
+    if report.has_plan:
+        return story + _top_actions_table(report, styles)
     story += heading(_("最优先的三项建议"), styles, 2)
     if report.top_priorities:
         for number, row in enumerate(report.top_priorities, start=1):
@@ -430,4 +438,147 @@ def _appendix(report: AssessmentReport, styles) -> list:
                 spans.append(("LINEABOVE", (1, len(rows)), (2, len(rows)), 0.2, NOTE_FILL))
                 rows.append(("", para(_("备注：%(note)s") % {"note": a.note}, styles["cell"]), ""))
         story.append(table(rows, (14, 92, 68), styles, extra=spans))
+    return story
+
+
+# --- the plan (rules version 2) ---------------------------------------------------------------------
+
+
+def _gates_v2(report: AssessmentReport, styles) -> list:
+    """The capping gates with their status: a gate held only by 不清楚 answers is "to verify" (its text
+    names the answers to find out), never a shortfall."""
+    story = []
+    if report.provisional_level_code != report.level_code:
+        story.append(
+            para(
+                _("按综合指数初判为 %(provisional)s，等级因下列门槛调整为 %(level)s：")
+                % {
+                    "provisional": f"{report.provisional_level_code} {report.provisional_level_name}",
+                    "level": f"{report.level_code} {report.level_name}",
+                },
+                styles["body"],
+            )
+        )
+    rows = [(_("门槛"), _("状态"), _("说明"), _("相关题目"))]
+    for g in report.gates:
+        items = g.unverified if g.status_label else g.items
+        rows.append((g.code, g.status_label or _("未达到"), g.reason, join_list(items) or "–"))
+    story.append(table(rows, (28, 18, 94, 34), styles))
+    return story
+
+
+def _why_text(row: ActionRow) -> str:
+    """The action's why-sentence, its number rounded by the display rule."""
+    return "".join(part.text + ("" if part.number is None else format_score(part.number)) for part in row.why)
+
+
+def _title_markup(row: ActionRow, number: object = None) -> str:
+    """ "1. （待核实）核实：…": the top list's number, the kind, the title."""
+    head = f"{number}. " if number is not None else ""
+    gap = "" if is_chinese() else " "
+    return f'<font color="#0B5CAD">{esc(head)}{esc(in_brackets(row.kind_label))}</font>{gap}{esc(row.title)}'
+
+
+def _top_actions_table(report: AssessmentReport, styles) -> list:
+    """The summary's top actions: what, who leads it, when it is done, by when; the rest counted and placed."""
+    story = heading(_("重点行动"), styles, 2)
+    if not report.top_actions:
+        story.append(para(_("本轮没有需要采取的行动：所有题目都已达到最高选项。"), styles["body"]))
+        return story
+    rows: list[tuple] = [(_("序号"), _("行动"), _("牵头部门"), _("完成标志"), _("期限"))]
+    for number, row in enumerate(report.top_actions, start=1):
+        rows.append(
+            (
+                str(number),
+                markup(f'<font color="#0B3D78">{esc(row.title)}</font>{_what_markup(row)}', styles["cell"]),
+                row.lead_label,
+                row.done_criterion,
+                row.horizon_label,
+            )
+        )
+    story.append(table(rows, (10, 78, 24, 42, 20), styles))
+    story.append(Spacer(1, 1.5 * mm))
+    note = _("每项行动的排序理由和所依据的答案见第四章“行动计划”。")
+    if report.more_action_count:
+        note += _("另有 %(n)d 项行动按对策分组列在第四章“其余行动”中，并全部列入第五章按期限的行动计划。") % {
+            "n": report.more_action_count
+        }
+    story.append(para(note, styles["muted"]))
+    return story
+
+
+def _what_markup(row: ActionRow) -> str:
+    """The action's text under its title (a path whose text is one sentence is its title: not repeated)."""
+    return "" if row.what == row.title else f"<br/>{esc(row.what)}"
+
+
+def _action_block(row: ActionRow, styles, number: object = None) -> KeepTogether:
+    parts = [markup(_title_markup(row, number), styles["h3"])]
+    if row.what != row.title:
+        parts.append(para(row.what, styles["body"]))
+    parts.append(para(_("完成标志：%(done)s") % {"done": row.done_criterion}, styles["body"]))
+    facts = [
+        _("牵头部门：%(lead)s") % {"lead": row.lead_label},
+        _("期限：%(horizon)s") % {"horizon": row.horizon_label},
+    ]
+    if row.countermeasure_code:
+        facts.append(_("对策：%(countermeasure)s") % {"countermeasure": row.countermeasure_title})
+    parts.append(para(" · ".join(facts), styles["muted"]))
+    parts.append(para(_why_text(row), styles["muted"]))
+    if row.programmes:
+        names = join_list(
+            (with_note(p.name, join_list([p.level_label, p.url]) if p.url else p.level_label) for p in row.programmes),
+            strong=True,
+        )
+        parts.append(para(_("可利用的政策项目：%(programmes)s") % {"programmes": names}, styles["muted"]))
+    if row.answers:
+        rows = [(_("题号"), _("依据的题目"), _("本企业的答案"))]
+        rows += [(a.item_code, a.question, a.answer) for a in row.answers]
+        parts.append(Spacer(1, 1.5 * mm))
+        parts.append(table(rows, (16, 96, 62), styles))
+    parts.append(Spacer(1, 3 * mm))
+    return KeepTogether(parts)
+
+
+def _plan(report: AssessmentReport, styles) -> list:
+    story = heading(_("四、行动计划"), styles)
+    story.append(
+        para(
+            _(
+                "行动按优先分排序：提升一档能为综合指数增加多少分，以及它是否卡住下一等级。“待核实”的行动来自答了"
+                "“不清楚”的题目，它们不是短板：查明后请更新答案。"
+            ),
+            styles["muted"],
+        )
+    )
+    story += heading(_("重点行动"), styles, 2)
+    if not report.top_actions:
+        story.append(para(_("本轮没有需要采取的行动：所有题目都已达到最高选项。"), styles["body"]))
+    for number, row in enumerate(report.top_actions, start=1):
+        story.append(_action_block(row, styles, number))
+    if report.more_actions:
+        story += heading(_("其余行动（按对策分组）"), styles, 2)
+        more = _("另有 %(n)d 项行动，按对策分组，各组内按排序先后。") % {"n": report.more_action_count}
+        story.append(para(more, styles["muted"]))
+        for group in report.more_actions:
+            story += heading(f"{group.code} {group.title}", styles, 2)
+            story += [_action_block(row, styles) for row in group.actions]
+    return story
+
+
+def _plan_by_horizon(report: AssessmentReport, styles) -> list:
+    story = [CondPageBreak(60 * mm)]
+    story += heading(_("五、按期限的行动计划"), styles)
+    story.append(para(_("全部行动按期限分为三段，各段内按排序先后；标“重点”的是重点行动。"), styles["muted"]))
+    for period in report.plan_periods:
+        story += heading(period.title, styles, 2)
+        if not period.actions:
+            story.append(para(_("无。"), styles["muted"]))
+            continue
+        rows = [(_("排序"), _("行动"), _("牵头部门"), _("完成标志"))]
+        rows += [
+            (f"{row.rank} {_('重点')}" if row.top else str(row.rank), row.title, row.lead_label, row.done_criterion)
+            for row in period.actions
+        ]
+        story.append(table(rows, (14, 80, 26, 54), styles))
     return story

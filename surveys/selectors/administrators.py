@@ -29,6 +29,7 @@ ENTERPRISE_LIST_SORTS = {
     "industry": "industry",
     "size": "size_class",
     "round": "selected__label",
+    "version": "selected__questionnaire__version",
     "index": "selected__index",
     "level": "selected__level",
     "submitted": "selected__submitted_at",
@@ -58,6 +59,7 @@ def enterprise_list_for_administrator(
     return firms.annotate(
         round_id=F("selected__id"),
         round_label=F("selected__label"),
+        round_version=F("selected__questionnaire__version"),
         round_index=F("selected__index"),
         round_level=F("selected__level"),
         round_submitted_at=F("selected__submitted_at"),
@@ -97,6 +99,7 @@ class Filters:
     round_label: str = ""  # "" = each firm's latest submitted round
     year: int | None = None  # year of submission
     level: str = ""
+    version: str = ""  # the questionnaire version of the rounds ("" = every version)
 
     def query_items(self) -> list[tuple[str, str]]:
         pairs = [
@@ -107,6 +110,7 @@ class Filters:
             ("round", self.round_label),
             ("year", "" if self.year is None else str(self.year)),
             ("level", self.level),
+            ("version", self.version),
         ]
         return [(key, value) for key, value in pairs if value]
 
@@ -130,6 +134,8 @@ class Filters:
             rows.append((_("提交年份"), str(self.year)))
         if self.level:
             rows.append((_("等级"), self.level))
+        if self.version:
+            rows.append((_("问卷版本"), self.version))
         return rows
 
 
@@ -155,13 +161,17 @@ def _selected_round_condition(filters: Filters, prefix: str) -> Q:
 
 
 def _round_filters_condition(filters: Filters, prefix: str) -> Q:
-    """The filters on the selected round itself: year of submission and level."""
+    """The filters on the selected round itself: year of submission, level and questionnaire version."""
     condition = Q()
     if filters.year is not None:
         condition &= Q(**{f"{prefix}submitted_at__year": filters.year})
     if filters.level:
         condition &= Q(**{f"{prefix}level": filters.level})
-    return condition
+    return condition & _version_condition(filters, prefix)
+
+
+def _version_condition(filters: Filters, prefix: str) -> Q:
+    return Q(**{f"{prefix}questionnaire__version": filters.version}) if filters.version else Q()
 
 
 def assessment_queryset(scope: AdminScope, filters: Filters) -> QuerySet[Assessment]:
@@ -178,25 +188,39 @@ def enterprises_with_selected_assessment(scope: AdminScope, filters: Filters) ->
     """The firms matching the filters, each joined (LEFT JOIN as ``selected``) to its selected round.
 
     Without a filter on the round, firms that have not submitted yet are included (their round fields are
-    NULL); a round label, year or level keeps only the firms with such a round.
+    NULL); a round label, year, level or questionnaire version keeps only the firms with such a round.
     """
     condition = Q(assessments__status=Assessment.STATUS_SUBMITTED) & _selected_round_condition(filters, "assessments__")
     firms = enterprise_queryset(scope, filters).annotate(selected=FilteredRelation("assessments", condition=condition))
-    if filters.round_label or filters.year is not None or filters.level:
+    if filters.round_label or filters.year is not None or filters.level or filters.version:
         firms = firms.filter(selected__id__isnull=False)
     return firms.filter(_round_filters_condition(filters, "selected__"))
 
 
 def all_assessments_queryset(scope: AdminScope, filters: Filters) -> QuerySet[Assessment]:
-    """Every submitted round of the firms in scope matching the firm filters (for change across rounds)."""
+    """Every submitted round of the firms in scope matching the firm filters and the version filter (for change
+    across rounds)."""
     return scoped_assessments(scope).filter(
-        _enterprise_condition(filters, "enterprise__"), status=Assessment.STATUS_SUBMITTED
+        _enterprise_condition(filters, "enterprise__"),
+        _version_condition(filters, ""),
+        status=Assessment.STATUS_SUBMITTED,
     )
 
 
 def dimension_results(rounds: QuerySet[Assessment]) -> QuerySet[DimensionResult]:
     """The usable dimension results of ``rounds`` (insufficient data and 'no score' left out)."""
     return DimensionResult.objects.filter(assessment__in=rounds, insufficient_data=False, score__isnull=False)
+
+
+def assessment_versions(rounds: QuerySet[Assessment]) -> list[str]:
+    """The questionnaire versions of ``rounds``, oldest first (the order they were loaded in)."""
+    rows = rounds.order_by().values_list("questionnaire__version", "questionnaire__created_at").distinct()
+    return [version for version, _created in sorted(rows, key=lambda row: (row[1], row[0]))]
+
+
+def submitted_versions(scope: AdminScope) -> list[str]:
+    """The questionnaire versions of the submitted rounds in scope, for the version filter."""
+    return assessment_versions(scoped_assessments(scope).filter(status=Assessment.STATUS_SUBMITTED))
 
 
 def assessment_labels(scope: AdminScope) -> list[str]:

@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.db.models import Q, QuerySet, prefetch_related_objects
 from django.utils.translation import gettext as _
 
 from .. import scoring
+from ..choices import DEPARTMENTS, label_of
 from ..models import (
     Answer,
     Assessment,
+    ContextQuestion,
     Dimension,
     Enterprise,
     Item,
     Option,
 )
+from ..text import is_chinese, option_text
 from .enterprises import active_enterprise_for_user
+from .questionnaires import questionnaire_definition
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
@@ -42,7 +46,12 @@ def assessment_list_for_enterprise(*, enterprise: Enterprise) -> QuerySet[Assess
 
 
 def assessment_draft(*, enterprise: Enterprise) -> Assessment | None:
-    return Assessment.objects.filter(enterprise=enterprise, status=Assessment.STATUS_DRAFT).first()
+    """The firm's open round, on the questionnaire version it was started on (never moved to a newer one)."""
+    return (
+        Assessment.objects.filter(enterprise=enterprise, status=Assessment.STATUS_DRAFT)
+        .select_related("questionnaire")
+        .first()
+    )
 
 
 def assessment_answer_values(*, assessment: Assessment) -> dict[str, scoring.AnswerValue]:
@@ -151,11 +160,142 @@ def assessment_progress(*, assessment: Assessment) -> Progress:
 
 
 def answer_label(item: Item, options: dict[int, Option], value: scoring.AnswerValue | None) -> str:
+    """An answer as the pages and PDFs list it: the option with its letter ("B. …", text.option_text),
+    不清楚, 不适用 or 未作答."""
     if value == scoring.UNKNOWN:
         return str(_("不清楚"))
     if value == scoring.NOT_APPLICABLE:
         return str(_("不适用"))
     if value is None:
         return str(_("未作答"))
-    option = options.get(value) if isinstance(value, int) else None
-    return f"{value} – {option.label}" if option else str(value)
+    if not isinstance(value, int) or value not in options:
+        return str(value)
+    return option_text(value, options[value].label)
+
+
+# --- the review page: the 不清楚 answers that stand in the way, and the context questions ------------
+
+
+@dataclass(frozen=True)
+class UnknownItem:
+    item: Item
+    page: int  # the questionnaire page that holds the item
+
+
+@dataclass(frozen=True)
+class UnknownGroup:
+    """The 不清楚 items that one department of a firm usually knows ("" when the version names none)."""
+
+    department: str
+    label: str
+    items: list[UnknownItem]
+
+
+@dataclass(frozen=True)
+class CrowdedDimension:
+    """A dimension with more than half of its counted answers 不清楚."""
+
+    dimension: Dimension
+    unknown: int
+    counted: int
+
+
+@dataclass(frozen=True)
+class UnknownAnswersView:
+    """Why a round cannot be submitted yet (scoring.submission_check), in the terms of the page."""
+
+    unknown: int
+    counted: int
+    too_many_overall: bool  # more than a third of all counted answers
+    crowded: list[CrowdedDimension]
+    groups: list[UnknownGroup]  # in the order of choices.DEPARTMENTS, "" last
+
+
+@dataclass(frozen=True)
+class Review:
+    progress: Progress
+    unknowns: UnknownAnswersView | None  # None: the 不清楚 answers do not stand in the way
+
+
+def assessment_submission_check(*, assessment: Assessment) -> scoring.SubmissionCheck:
+    """The engine's verdict on the round's 不清楚 answers (always allowed under rules version 1)."""
+    definition = questionnaire_definition(questionnaire=assessment.questionnaire)
+    return scoring.submission_check(definition, assessment_answer_values(assessment=assessment))
+
+
+def assessment_review(*, assessment: Assessment, check: scoring.SubmissionCheck | None = None) -> Review:
+    """The review page's data: the progress and, when too many answers are 不清楚, which ones, grouped by
+    the department that usually knows them. ``check``: the verdict of a refused submission, else computed
+    here (only under rules version 2: version 1 never refuses)."""
+    dimensions = assessment_dimensions(assessment=assessment)
+    items = _questionnaire_items(assessment)
+    answered_ids = set(
+        Answer.objects.filter(assessment=assessment)
+        .filter(Q(score__isnull=False) | ~Q(special=""))
+        .values_list("item_id", flat=True)
+    )
+    progress = _progress(dimensions, items, answered_ids)
+    if check is None and assessment.questionnaire.rules_version >= scoring.RULES_VERSION_2:
+        check = assessment_submission_check(assessment=assessment)
+    if check is None or check.allowed:
+        return Review(progress=progress, unknowns=None)
+    return Review(progress=progress, unknowns=_unknown_answers_view(check, dimensions, items))
+
+
+def _unknown_answers_view(
+    check: scoring.SubmissionCheck, dimensions: list[Dimension], items: list[Item]
+) -> UnknownAnswersView:
+    page_of = {d.id: n for n, d in enumerate(dimensions, start=1)}
+    by_dimension_code = {d.code: d for d in dimensions}
+    by_item_code = {i.code: i for i in items}
+    order = [code for code, _label in DEPARTMENTS]
+    grouped: dict[str, list[UnknownItem]] = {}
+    for block in check.dimensions:
+        for code, owner in zip(block.items, block.owners, strict=True):
+            item = by_item_code[code]
+            # Who usually knows the answer; an item without an owner is asked of the department that leads it.
+            department = owner or (item.lead if item.lead in order else "")
+            grouped.setdefault(department, []).append(UnknownItem(item=item, page=page_of[item.dimension_id]))
+    groups = [
+        UnknownGroup(
+            department=department,
+            label=label_of(DEPARTMENTS, department) if department else str(_("未注明部门")),
+            items=sorted(grouped[department], key=lambda u: u.item.position),
+        )
+        for department in sorted(grouped, key=lambda d: order.index(d) if d in order else len(order))
+    ]
+    return UnknownAnswersView(
+        unknown=check.unknown,
+        counted=check.counted,
+        too_many_overall=check.too_many_overall,
+        crowded=[
+            CrowdedDimension(dimension=by_dimension_code[b.dimension], unknown=b.unknown, counted=b.counted)
+            for b in check.dimensions
+            if b.too_many
+        ],
+        groups=groups,
+    )
+
+
+class ContextOption(NamedTuple):
+    code: str
+    label: str  # in the active language
+    other: bool  # asks for a short text
+
+
+def context_questions(*, questionnaire_id: int) -> list[ContextQuestion]:
+    """The version's unscored context questions, in their order (none for versions without them)."""
+    return list(ContextQuestion.objects.filter(questionnaire_id=questionnaire_id).order_by("position"))
+
+
+def context_options(question: ContextQuestion) -> list[ContextOption]:
+    """The question's options with their labels in the active language (Chinese when no English is given)."""
+    return [
+        ContextOption(code=str(o["code"]), label=_option_label(o), other=bool(o.get("other"))) for o in question.options
+    ]
+
+
+def _option_label(option: dict[str, Any]) -> str:
+    if not is_chinese() and option.get("label_en"):
+        return str(option["label_en"])
+    return str(option.get("label_zh") or option["code"])

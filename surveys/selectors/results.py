@@ -6,12 +6,17 @@ the tree it returns (``AssessmentReport`` and the rows below it) holds strings a
 instance and no lazy translation, so that surveys/reports renders it without the ORM and the pages show
 exactly the numbers the PDF prints. A score is kept to the two decimals the database stores
 (Assessment.index, DimensionResult.score); how it is rounded for display is surveys/reports/formatting.py.
+
+A round scored by rules version 2 also carries its plan (``top_actions``, ``more_actions``, ``plan_periods``,
+read from the stored ranked actions, "the plan" below), which replaces the rule recommendations on the page
+and in the PDF; a version 1 round has none and reads exactly as before.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import Avg, Count, Q
@@ -20,7 +25,16 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from .. import scoring
-from ..choices import DISTRICTS, INDUSTRIES, PDF_LANGUAGE, SIZE_CLASSES, ZONES, label_of, normalize_language
+from ..choices import (
+    DEPARTMENTS,
+    DISTRICTS,
+    INDUSTRIES,
+    PDF_LANGUAGE,
+    SIZE_CLASSES,
+    ZONES,
+    label_of,
+    normalize_language,
+)
 from ..models import (
     Answer,
     Assessment,
@@ -31,10 +45,13 @@ from ..models import (
     Item,
     Level,
     Problem,
+    Programme,
+    RecognitionPath,
     RecommendationRule,
 )
 from ..scopes import AdminScope
 from ..suppression import min_group_size
+from ..text import is_chinese, join_list, option_letter, option_text, without_final_stop
 from .assessments import answer_label
 
 NEXT_STEP_MARKERS = ("下一步：", "下一步:", "Next step:", "Next steps:")
@@ -105,11 +122,15 @@ class DimensionSection:
 @dataclass(frozen=True)
 class GateRow:
     code: str
-    reason: str
+    reason: str  # for an unverified gate (rules version 2) the verify wording, never its failure text
     items: list[str]  # the item codes that made it fail
     # The gate guards the level just above the final one: it alone explains the level. The other failed gates
     # guard higher levels that this one already rules out, and would repeat its explanation on the page.
     sets_level: bool = True
+    # Rules version 2: "failed" or "unverified" (held only by 不清楚 answers: to verify, not a finding).
+    status: str = scoring.STATUS_FAILED
+    status_label: str = ""  # "待核实" for an unverified gate, else ""
+    unverified: list[str] = field(default_factory=list)  # the 不清楚 answers to verify to lift it
 
 
 @dataclass(frozen=True)
@@ -133,6 +154,7 @@ class RecommendationRow:
     next_step: str  # "下一步：…" / "Next step: …", or "" when the text has no marker
     action: str  # the next step without its marker (the whole text when there is none): the action plan's entry
     triggers: list[TriggerRow]
+    kind: str = scoring.KIND_IMPROVE  # rules version 2 keeps only these (a verify rule is a verify action)
 
 
 @dataclass(frozen=True)
@@ -148,6 +170,73 @@ class CountermeasureSection:
 class ActionPeriod:
     title: str
     rows: list[RecommendationRow]
+
+
+# --- the plan (rules version 2): ranked next-rung actions -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class TextPart:
+    """A piece of a sentence: its text, then a number (when given) that the renderer shows rounded by the
+    one display rule (surveys/reports/formatting.py ``format_score``): the read model keeps numbers."""
+
+    text: str
+    number: float | None = None
+
+
+@dataclass(frozen=True)
+class ProgrammeRow:
+    code: str
+    name: str
+    level_label: str  # 国家级 / 山东省 / 济南市
+    url: str  # only an address the questionnaire stores, else ""
+
+
+@dataclass(frozen=True)
+class ActionRow:
+    """One action of the plan: an ``improve`` step (one option up), a ``verify`` (find out a 不清楚 answer;
+    never a finding) or a recognition ``path``."""
+
+    key: str  # unique in the round: the item code, verify:<item> or the path code
+    kind: str  # improve | verify | path
+    kind_label: str
+    rank: int  # 1-based, among all the round's actions (the stored ranking)
+    top: bool  # in the top list
+    title: str
+    what: str
+    done_criterion: str  # observable: the next option (with its letter), the verified answer, the path's done text
+    lead: str  # department code (choices.DEPARTMENTS), "" when the questionnaire names none
+    lead_label: str
+    horizon: str  # short | medium | long
+    horizon_label: str  # the title of its period in the plan by horizon
+    countermeasure_code: str  # "" when no rule places the action
+    countermeasure_title: str
+    dimension_code: str  # "" for a path
+    dimension_name: str
+    programmes: list[ProgrammeRow]
+    why: list[TextPart]  # one sentence from the stored score components
+    answers: list[TriggerRow]  # the firm's answers behind it (none for a path)
+    gain: float
+    bonus: float
+    priority: float
+    blocks: list[str]  # gate codes
+
+
+@dataclass(frozen=True)
+class ActionGroup:
+    """The actions outside the top list under one countermeasure (or, for actions no rule places, under
+    their dimension), in rank order."""
+
+    code: str
+    title: str
+    actions: list[ActionRow]
+
+
+@dataclass(frozen=True)
+class PlanPeriod:
+    code: str  # short | medium | long
+    title: str
+    actions: list[ActionRow]  # every action of that horizon, in rank order
 
 
 @dataclass(frozen=True)
@@ -173,6 +262,8 @@ class LevelRow:
 class HistoryCell:
     score: float | None
     change: float | None  # against the previous submitted round; None for the first or a missing score
+    # Too many 不清楚 in that round: shown as "insufficient data", never as its score, and no change is given.
+    insufficient_data: bool = False
 
 
 @dataclass(frozen=True)
@@ -181,6 +272,7 @@ class HistoryRow:
 
     assessment_id: int
     label: str
+    questionnaire_version: str
     index: float
     index_change: float | None  # against the previous submitted round
     cells: list[HistoryCell]  # in the report's dimension order
@@ -224,10 +316,25 @@ class AssessmentReport:
     firm_series_name: str
     disclaimer: str
     footer_note: str
+    # Rules version 2: the plan, which replaces the rule recommendations on the page and in the PDF (under
+    # it top_priorities and action_plan are empty, and countermeasures keep the "improve" rules only).
+    # Empty under version 1.
+    rules_version: int = scoring.RULES_VERSION_1
+    top_actions: list[ActionRow] = field(default_factory=list)  # in the stored (rank) order
+    more_actions: list[ActionGroup] = field(default_factory=list)  # every other action
+    plan_periods: list[PlanPeriod] = field(default_factory=list)  # every action, by horizon
 
     @property
     def insufficient_dimensions(self) -> list[DimensionSection]:
         return [d for d in self.dimensions if d.insufficient_data]
+
+    @property
+    def has_plan(self) -> bool:
+        return self.rules_version >= scoring.RULES_VERSION_2
+
+    @property
+    def more_action_count(self) -> int:
+        return sum(len(group.actions) for group in self.more_actions)
 
 
 # --- building ---------------------------------------------------------------------------------------
@@ -254,7 +361,9 @@ def _build(assessment: Assessment, language: str, scope: AdminScope | None) -> A
     dimensions = {d.code: d for d in Dimension.objects.filter(questionnaire_id=questionnaire_id)}
     stored_dimensions = [d for d in stored["dimensions"] if d["code"] in dimensions]
     codes = [d["code"] for d in stored_dimensions]
-    answers_by_dimension, answers_by_item = _answer_rows(assessment)
+    answers_by_dimension, answers_by_item, items = _answer_rows(assessment)
+    rules_version = int(stored.get("rules_version", scoring.RULES_VERSION_1))
+    version_2 = rules_version >= scoring.RULES_VERSION_2
     problems_by_dimension = _covered_problems(questionnaire_id)
 
     all_districts = scope is None or scope.all_districts
@@ -298,6 +407,15 @@ def _build(assessment: Assessment, language: str, scope: AdminScope | None) -> A
     gates = {g.code: g for g in Gate.objects.filter(questionnaire_id=questionnaire_id)}
     contacts = scope is None or scope.can_view_contacts
     questionnaire = assessment.questionnaire
+    top_actions: list[ActionRow] = []
+    more_actions: list[ActionGroup] = []
+    plan_periods: list[PlanPeriod] = []
+    if version_2:
+        top_actions, more_actions, plan_periods = _plan(
+            stored,
+            _PlanData.load(questionnaire_id, items, dimensions, countermeasure_list),
+            answers_by_item,
+        )
     return AssessmentReport(
         assessment_id=assessment.pk,
         language=language,
@@ -325,12 +443,14 @@ def _build(assessment: Assessment, language: str, scope: AdminScope | None) -> A
         provisional_level_name=provisional.name,
         levels=[LevelRow(lv.code, lv.name, float(lv.min_index)) for lv in levels],
         gates=_gate_rows(stored, gates, _next_level_code(levels, level.code)),
-        top_priorities=recommendations[:3],
+        top_priorities=[] if version_2 else recommendations[:3],
         dimensions=sections,
         peers=peers,
         min_group_size=min_group_size(),
         countermeasures=countermeasures,
-        action_plan=[
+        action_plan=[]
+        if version_2
+        else [
             ActionPeriod(_("未来90天"), [r for r in ordered if r.horizon == SHORT_HORIZON]),
             ActionPeriod(_("未来一年及更长"), [r for r in ordered if r.horizon != SHORT_HORIZON]),
         ],
@@ -341,6 +461,10 @@ def _build(assessment: Assessment, language: str, scope: AdminScope | None) -> A
             "中小企业数字化水平评测、智能制造能力成熟度（GB/T 39116，CMMM）评估，也不是山东省或济南市的任何官方评定。"
         ),
         footer_note=_("自评估结果，非工信部（MIIT）、CMMM 或山东省官方评定"),
+        rules_version=rules_version,
+        top_actions=top_actions,
+        more_actions=more_actions,
+        plan_periods=plan_periods,
     )
 
 
@@ -349,9 +473,31 @@ def _gate_rows(stored: dict[str, Any], gates: dict[str, Gate], next_level: str |
     them do when a stored result predates the guarded level's code)."""
     capped = [g for g in stored["gates"] if g["code"] in stored["capped_by"] and g["code"] in gates]
     setting = {g["code"] for g in capped if g.get("guards_level") == next_level} or {g["code"] for g in capped}
-    return [
-        GateRow(g["code"], gates[g["code"]].reason, list(g["items"]), sets_level=g["code"] in setting) for g in capped
-    ]
+    return [_gate_row(g, gates[g["code"]], sets_level=g["code"] in setting) for g in capped]
+
+
+def _gate_row(stored: dict[str, Any], gate: Gate, *, sets_level: bool) -> GateRow:
+    """A capping gate as shown. Rules version 2: a gate held only by 不清楚 answers ("unverified") is to
+    verify, never a finding: its text says which answers to find out. The unknown-share gate's own reason
+    is about those answers; a floor's or key item's reason states a shortfall, so it is not quoted."""
+    if stored.get("status") != scoring.STATUS_UNVERIFIED:
+        return GateRow(stored["code"], gate.reason, list(stored["items"]), sets_level=sets_level)
+    unverified = list(stored.get("unverified", []))
+    if stored["kind"] == scoring.GATE_UNKNOWN_SHARE:
+        explanation = without_final_stop(gate.reason)
+    else:
+        explanation = _("能否达到 %(level)s 取决于答了“不清楚”的题目，核实之前这项门槛暂按未达到计") % {
+            "level": stored["guards_level"]
+        }
+    return GateRow(
+        stored["code"],
+        _("%(explanation)s。请先核实：%(items)s。") % {"explanation": explanation, "items": join_list(unverified)},
+        list(stored["items"]),
+        sets_level=sets_level,
+        status=scoring.STATUS_UNVERIFIED,
+        status_label=_("待核实"),
+        unverified=unverified,
+    )
 
 
 def _next_level_code(levels: list[Level], code: str) -> str | None:
@@ -411,14 +557,18 @@ def _dimension_section(
     )
 
 
-def _answer_rows(assessment: Assessment) -> tuple[dict[int, list[AnswerRow]], dict[str, AnswerRow]]:
+def _answer_rows(
+    assessment: Assessment,
+) -> tuple[dict[int, list[AnswerRow]], dict[str, AnswerRow], dict[str, Item]]:
     """Every item of the round's questionnaire with the firm's answer and note: per dimension id (in the
-    questionnaire's order) and per item code."""
+    questionnaire's order) and per item code; and the items by code (their options prefetched)."""
     items = Item.objects.filter(questionnaire_id=assessment.questionnaire_id).order_by("position")
     answers = {a.item_id: a for a in Answer.objects.filter(assessment=assessment)}
     by_dimension: dict[int, list[AnswerRow]] = {}
     by_item: dict[str, AnswerRow] = {}
+    item_by_code: dict[str, Item] = {}
     for item in items.prefetch_related("options"):
+        item_by_code[item.code] = item
         answer = answers.get(item.id)
         value = answer.value if answer else None
         if value in scoring.SPECIAL_ANSWERS:
@@ -437,7 +587,7 @@ def _answer_rows(assessment: Assessment) -> tuple[dict[int, list[AnswerRow]], di
         )
         by_dimension.setdefault(item.dimension_id, []).append(row)
         by_item[item.code] = row
-    return by_dimension, by_item
+    return by_dimension, by_item, item_by_code
 
 
 def _covered_problems(questionnaire_id: int) -> dict[int, list[ProblemRow]]:
@@ -462,12 +612,18 @@ def _recommendation_rows(
     countermeasures: dict[int, Countermeasure],
     answers: dict[str, AnswerRow],
 ) -> list[RecommendationRow]:
-    """The round's recommendations in the stored order (priority first), each with the answers behind it."""
+    """The round's recommendations in the stored order (priority first), each with the answers behind it.
+
+    Rules version 2 leaves out those of kind "verify": they rest on 不清楚 answers, and each of those answers
+    is a verify action of the plan (worded as "find out first", with the department that knows), so the
+    rule's text, which states a shortfall, is never shown as a finding."""
     rules = {r.code: r for r in RecommendationRule.objects.filter(questionnaire_id=questionnaire_id)}
     priority_labels = {value: str(label) for value, label in RecommendationRule.PRIORITY_CHOICES}
     horizon_labels = {value: str(label) for value, label in RecommendationRule.HORIZON_CHOICES}
     rows = []
     for entry in stored:
+        if entry.get("kind", scoring.KIND_IMPROVE) == scoring.KIND_VERIFY:
+            continue
         rule = rules.get(entry["rule"])
         countermeasure = countermeasures.get(rule.countermeasure_id) if rule else None
         if rule is None or countermeasure is None:
@@ -504,6 +660,299 @@ def _split_next_step(text: str) -> tuple[str, str, str]:
             next_step = text[position:].strip()
             return text[:position].rstrip(), next_step, next_step[len(marker) :].strip()
     return text, "", text
+
+
+# --- the plan (rules version 2) ---------------------------------------------------------------------
+# Read from the stored result's ``actions`` (ranked) and ``top_actions`` (keys), never recomputed. The texts
+# come from the questionnaire: the item's ``action`` (the step one option up), the next option's label (the
+# done-criterion), ``lead``/``owner`` and ``horizons``; a path's text, done text, lead and horizon.
+
+PLAN_HORIZONS = ("short", "medium", "long")
+VERIFY_HORIZON = "short"  # finding out an answer is a task for the next 90 days
+_NUMBER = "\x00"  # where a why-sentence's number goes (TextPart)
+
+
+def _horizon_labels() -> dict[str, str]:
+    """The plan's three periods; an action's horizon label is the title of its period."""
+    return {"short": _("未来90天"), "medium": _("一年内"), "long": _("一年以上")}
+
+
+@dataclass(frozen=True)
+class _PlanData:
+    """The questionnaire rows the plan's texts come from (two queries besides what the report reads)."""
+
+    items: dict[str, Item]
+    dimensions: dict[str, Dimension]
+    countermeasures: dict[str, Countermeasure]
+    programmes: dict[str, Programme]
+    paths: dict[str, RecognitionPath]
+
+    @classmethod
+    def load(
+        cls,
+        questionnaire_id: int,
+        items: dict[str, Item],
+        dimensions: dict[str, Dimension],
+        countermeasures: list[Countermeasure],
+    ) -> _PlanData:
+        return cls(
+            items=items,
+            dimensions=dimensions,
+            countermeasures={cm.code: cm for cm in countermeasures},
+            programmes={p.code: p for p in Programme.objects.filter(questionnaire_id=questionnaire_id)},
+            paths={p.code: p for p in RecognitionPath.objects.filter(questionnaire_id=questionnaire_id)},
+        )
+
+    def knows(self, entry: dict[str, Any]) -> bool:
+        if entry.get("kind") == scoring.KIND_PATH:
+            return entry.get("path") in self.paths
+        return entry.get("item") in self.items
+
+
+def _plan(
+    stored: dict[str, Any], data: _PlanData, answers: dict[str, AnswerRow]
+) -> tuple[list[ActionRow], list[ActionGroup], list[PlanPeriod]]:
+    """(the top actions in the stored order, every other action grouped, every action by horizon)."""
+    ranked = list(enumerate(stored.get("actions", []), start=1))
+    total = len(ranked)
+    top_keys = [str(key) for key in stored.get("top_actions", [])]
+    last_top_rank = max((rank for rank, entry in ranked if entry["key"] in top_keys), default=0)
+    weakest = _weakest_pick(stored, [entry for _rank, entry in ranked])
+    guarded = {str(gate["code"]): str(gate["guards_level"]) for gate in stored["gates"]}
+    rows = []
+    for rank, entry in ranked:
+        if not data.knows(entry):
+            continue
+        top = entry["key"] in top_keys
+        if top and entry["key"] == weakest and rank > len(top_keys):
+            note = "weakest"
+        elif not top and rank < last_top_rank:
+            note = "limit"
+        else:
+            note = ""
+        why = _why(entry, rank, total, note, data.dimensions.get(entry.get("dimension") or ""), guarded)
+        rows.append(_action_row(entry, rank, why, top=top, data=data, answers=answers))
+    by_key = {row.key: row for row in rows}
+    labels = _horizon_labels()
+    return (
+        [by_key[key] for key in top_keys if key in by_key],
+        _action_groups([row for row in rows if not row.top], data),
+        [PlanPeriod(code, labels[code], [row for row in rows if row.horizon == code]) for code in PLAN_HORIZONS],
+    )
+
+
+def _weakest_pick(stored: dict[str, Any], entries: list[dict[str, Any]]) -> str:
+    """The key of the action the top list takes first (scoring._top_actions): the best-ranked one on the
+    dimension with the lowest score among those with actions (ties by code); "" when there is none."""
+    with_actions = {entry.get("dimension") for entry in entries}
+    scored = [
+        (d["score"], d["code"]) for d in stored["dimensions"] if d["score"] is not None and d["code"] in with_actions
+    ]
+    if not scored:
+        return ""
+    weakest = min(scored)[1]
+    return str(next(entry["key"] for entry in entries if entry.get("dimension") == weakest))
+
+
+def _action_row(
+    entry: dict[str, Any],
+    rank: int,
+    why: list[TextPart],
+    *,
+    top: bool,
+    data: _PlanData,
+    answers: dict[str, AnswerRow],
+) -> ActionRow:
+    kind = entry["kind"]
+    countermeasure = data.countermeasures.get(entry.get("countermeasure") or "")
+    dimension = data.dimensions.get(entry.get("dimension") or "")
+    if kind == scoring.KIND_PATH:
+        path = data.paths[entry["path"]]
+        title, what, done = _first_sentence(path.text), path.text, path.done
+        lead, horizon, programmes = path.lead, path.horizon, list(path.programmes)
+        behind: list[TriggerRow] = []
+        kind_label = _("认定与引领")
+    else:
+        item = data.items[entry["item"]]
+        if kind == scoring.KIND_VERIFY:
+            lead = item.owner or item.lead
+            department = label_of(DEPARTMENTS, lead) if lead else _("相关部门")
+            title = _("核实：%(question)s") % {"question": item.text}
+            what = _(
+                "该题答了“不清楚”。请%(department)s查明实际情况后更新答案；在此之前，本报告不把它当作企业的短板。"
+            ) % {"department": department}
+            done = _("答案已由%(department)s核实并更新为具体选项") % {"department": department}
+            horizon, programmes = VERIFY_HORIZON, []
+            kind_label = _("待核实")
+        else:
+            current, step = int(entry["current"]), int(entry["next"])
+            options = {option.score: option for option in item.options.all()}
+            title = _("%(question)s：从 %(current)s 提升到 %(next)s") % {
+                "question": item.text.rstrip().rstrip("？?。.：:"),
+                "current": option_letter(current),
+                "next": option_letter(step),
+            }
+            what = item.action
+            done = option_text(step, options[step].label) if step in options else ""
+            lead = item.lead or item.owner
+            horizons = list(item.horizons or [])
+            horizon = horizons[step - 1] if len(horizons) >= step else ""
+            programmes = list(item.programmes)
+            kind_label = _("提升")
+        answer = answers.get(item.code)
+        behind = [TriggerRow(answer.item_code, answer.question, answer.answer)] if answer else []
+    if horizon not in PLAN_HORIZONS:
+        horizon = "medium"  # (the questionnaire's validation allows no other value)
+    return ActionRow(
+        key=str(entry["key"]),
+        kind=kind,
+        kind_label=kind_label,
+        rank=rank,
+        top=top,
+        title=title,
+        what=what,
+        done_criterion=done,
+        lead=lead,
+        lead_label=label_of(DEPARTMENTS, lead) if lead else _("相关部门"),
+        horizon=horizon,
+        horizon_label=_horizon_labels()[horizon],
+        countermeasure_code=countermeasure.code if countermeasure else "",
+        countermeasure_title=countermeasure.title if countermeasure else "",
+        dimension_code=dimension.code if dimension else "",
+        dimension_name=dimension.name if dimension else "",
+        programmes=[_programme_row(data.programmes[code]) for code in programmes if code in data.programmes],
+        why=why,
+        answers=behind,
+        gain=float(entry.get("gain") or 0.0),
+        bonus=float(entry.get("bonus") or 0.0),
+        priority=float(entry.get("priority") or 0.0),
+        blocks=[str(code) for code in entry.get("blocks", [])],
+    )
+
+
+def _first_sentence(text: str) -> str:
+    """A path's title: its text up to the first full stop (the whole text when it has one sentence)."""
+    for stop in ("。", ". "):
+        position = text.find(stop)
+        if 0 < position < len(text.rstrip()) - len(stop.strip()):
+            return text[: position + 1].strip()
+    return text.strip()
+
+
+def _programme_row(programme: Programme) -> ProgrammeRow:
+    return ProgrammeRow(
+        code=programme.code,
+        name=programme.name,
+        level_label=label_of(Programme.LEVEL_CHOICES, programme.level),
+        url=programme.url,
+    )
+
+
+def _why(
+    entry: dict[str, Any],
+    rank: int,
+    total: int,
+    note: str,
+    dimension: Dimension | None,
+    guarded: dict[str, str],
+) -> list[TextPart]:
+    """Why the action ranks where it does, from its stored components (seeds/README.md "Actions and their
+    ranking"): the index points one option up adds, its dimension's weight, the gates it unblocks (with the
+    levels they guard, ``guarded``) and their bonus; a path's priority from the questionnaire. ``note``:
+    "limit" (left out of the top list by the per-group limit) or "weakest" (taken into it as the best action
+    on the weakest dimension). The number is left to the renderer to round."""
+    kind = entry["kind"]
+    values = {"rank": rank, "total": total, "gain": _NUMBER}
+    if kind == scoring.KIND_PATH:
+        sentence = _(
+            "排第 %(rank)d（共 %(total)d 项）：企业已达到这条认定与引领路径的起点等级；它的优先分 %(gain)s "
+            "由问卷设定，与提升一档所加的指数分同一尺度。"
+        )
+        parts = _with_number(sentence % values, float(entry.get("priority") or 0.0))
+    else:
+        values["dimension"] = dimension.name if dimension else ""
+        values["weight"] = _weight_text(dimension.weight) if dimension else "–"
+        blocks = [str(code) for code in entry.get("blocks", [])]
+        if blocks:
+            values["gates"] = join_list(blocks)
+            values["levels"] = join_list(dict.fromkeys(guarded.get(code, "") for code in blocks))
+            values["bonus"] = _exact(entry.get("bonus") or 0)
+        if kind == scoring.KIND_VERIFY and blocks:
+            sentence = _(
+                "排第 %(rank)d（共 %(total)d 项）：查明后只要答案高于 A，综合指数至少 +%(gain)s 分；它所在的"
+                "“%(dimension)s”维度权重 %(weight)s；并且这项答案使达到 %(levels)s 的门槛（%(gates)s）待核实，"
+                "加 %(bonus)s 分优先。"
+            )
+        elif kind == scoring.KIND_VERIFY:
+            sentence = _(
+                "排第 %(rank)d（共 %(total)d 项）：查明后只要答案高于 A，综合指数至少 +%(gain)s 分；它所在的"
+                "“%(dimension)s”维度权重 %(weight)s。"
+            )
+        elif blocks:
+            sentence = _(
+                "排第 %(rank)d（共 %(total)d 项）：提升一档约使综合指数 +%(gain)s 分；它所在的“%(dimension)s”"
+                "维度权重 %(weight)s；并且是达到 %(levels)s 的门槛（%(gates)s）所卡的答案，加 %(bonus)s 分优先。"
+            )
+        else:
+            sentence = _(
+                "排第 %(rank)d（共 %(total)d 项）：提升一档约使综合指数 +%(gain)s 分；它所在的“%(dimension)s”"
+                "维度权重 %(weight)s。"
+            )
+        parts = _with_number(sentence % values, float(entry.get("gain") or 0.0))
+    if note == "limit":
+        parts.append(
+            TextPart(
+                _sentence_gap()
+                + _("同一对策或同一维度已有 %(n)d 项列入重点行动，所以它列在其余行动中。")
+                % {"n": scoring.TOP_ACTIONS_PER_GROUP}
+            )
+        )
+    elif note == "weakest":
+        parts.append(
+            TextPart(
+                _sentence_gap()
+                + _("“%(dimension)s”是得分最低的维度，这是它排名最前的行动，所以列入重点行动。")
+                % {"dimension": dimension.name if dimension else ""}
+            )
+        )
+    return parts
+
+
+def _with_number(sentence: str, number: float) -> list[TextPart]:
+    before, _marker, after = sentence.partition(_NUMBER)
+    return [TextPart(before, number), TextPart(after)] if after else [TextPart(before, number)]
+
+
+def _sentence_gap() -> str:
+    return "" if is_chinese() else " "
+
+
+def _weight_text(weight: Any) -> str:
+    """A dimension's weight (stored to four decimals) as an exact percentage: "30%", "22.5%"."""
+    return f"{_exact(Decimal(str(weight)) * 100)}%"
+
+
+def _exact(value: Any) -> str:
+    """A number stored exactly (a weight, the blocking bonus) without trailing zeros: "10", "22.5"."""
+    return format(Decimal(str(value)).normalize(), "f")
+
+
+def _action_groups(rows: list[ActionRow], data: _PlanData) -> list[ActionGroup]:
+    """The actions under their countermeasure (in the questionnaire's order), then those no rule places
+    under their dimension (in its order); in rank order inside each group, empty groups left out."""
+    groups = [
+        ActionGroup(cm.code, cm.title, [row for row in rows if row.countermeasure_code == cm.code])
+        for cm in data.countermeasures.values()
+    ]
+    groups += [
+        ActionGroup(
+            dimension.code,
+            dimension.name,
+            [row for row in rows if not row.countermeasure_code and row.dimension_code == dimension.code],
+        )
+        for dimension in data.dimensions.values()
+    ]
+    return [group for group in groups if group.actions]
 
 
 def _peer_summaries(assessment: Assessment, keys: tuple[str, ...], codes: list[str]) -> list[PeerSummary]:
@@ -548,11 +997,14 @@ def _peer_summaries(assessment: Assessment, keys: tuple[str, ...], codes: list[s
     shown = [key for key in keys if stats[f"{key}_size"] >= minimum]
     means: dict[str, dict[str, float | None]] = {key: {} for key in shown}
     if shown:
+        # Like the administrators' figures: a result with insufficient data is no score and is left out of
+        # the means (Avg leaves out a missing score by itself).
         rows = (
             DimensionResult.objects.filter(
                 assessment__is_latest=True,
                 assessment__status=Assessment.STATUS_SUBMITTED,
                 assessment__questionnaire_id=assessment.questionnaire_id,
+                insufficient_data=False,
             )
             .values("dimension__code")
             .annotate(**{key: Avg("score", filter=condition(key, "assessment__")) for key in shown})
@@ -573,7 +1025,8 @@ def _peer_summaries(assessment: Assessment, keys: tuple[str, ...], codes: list[s
                 size=size,
                 shown=visible,
                 mean_index=float(stats[f"{key}_mean"]) if visible else None,
-                percentile=round(100.0 * stats[f"{key}_below"] / size, 1) if visible else None,
+                # Unrounded: the display rounds it once (formatting.format_percentile), never twice.
+                percentile=100.0 * stats[f"{key}_below"] / size if visible else None,
                 dimension_means=[means[key].get(code) if visible else None for code in codes],
             )
         )
@@ -581,31 +1034,43 @@ def _peer_summaries(assessment: Assessment, keys: tuple[str, ...], codes: list[s
 
 
 def _history(assessment: Assessment, codes: list[str]) -> list[HistoryRow]:
-    """The firm's submitted rounds, newest first, each with its dimension scores in ``codes`` order and the
-    changes against the round before it (one query)."""
+    """The firm's submitted rounds, newest first, each with its questionnaire version, its dimension scores in
+    ``codes`` order (the codes D1–D5 are the same in every version) and the changes against the round before
+    it (one query). A dimension with insufficient data has no score and no change, before or after."""
     rows = (
         Assessment.objects.filter(enterprise_id=assessment.enterprise_id, status=Assessment.STATUS_SUBMITTED)
         .order_by("submitted_at", "id")
-        .values_list("id", "label", "index", "dimension_results__dimension__code", "dimension_results__score")
+        .values_list(
+            "id",
+            "label",
+            "questionnaire__version",
+            "index",
+            "dimension_results__dimension__code",
+            "dimension_results__score",
+            "dimension_results__insufficient_data",
+        )
     )
-    rounds: dict[int, tuple[str, float, dict[str, float | None]]] = {}
-    for round_id, round_label, round_index, code, score in rows:
-        round_scores = rounds.setdefault(round_id, (round_label, _stored_score(round_index or 0), {}))[2]
+    rounds: dict[int, tuple[str, str, float, dict[str, float | None], set[str]]] = {}
+    for round_id, round_label, version, round_index, code, score, insufficient in rows:
+        entry = rounds.setdefault(round_id, (round_label, version, _stored_score(round_index or 0), {}, set()))
         if code is not None:
-            round_scores[code] = _optional_score(score)
+            entry[3][code] = None if insufficient else _optional_score(score)
+            if insufficient:
+                entry[4].add(code)
     history = []
     previous: dict[str, float | None] = {}
     previous_index: float | None = None
-    for round_id, (label, index, scores) in rounds.items():
+    for round_id, (label, version, index, scores, insufficient_codes) in rounds.items():
         cells = []
         for code in codes:
             value, before = scores.get(code), previous.get(code)
             change = None if value is None or before is None else round(value - before, STORED_DECIMALS)
-            cells.append(HistoryCell(score=value, change=change))
+            cells.append(HistoryCell(score=value, change=change, insufficient_data=code in insufficient_codes))
         history.append(
             HistoryRow(
                 assessment_id=round_id,
                 label=label,
+                questionnaire_version=version,
                 index=index,
                 index_change=None if previous_index is None else round(index - previous_index, STORED_DECIMALS),
                 cells=cells,

@@ -9,13 +9,16 @@ from .administrators import (
     administrator_roles_ensure,
 )
 from .assessments import (
+    CONTEXT_OTHER_MAX_LENGTH,
     NOTE_MAX_LENGTH,
     AnswerChange,
     AnswerConflict,
+    ContextAnswer,
     SaveOutcome,
     answers_save,
     assessment_start,
     assessment_submit,
+    context_answer_clean,
     default_round_label,
 )
 from .enterprises import (
@@ -36,8 +39,10 @@ from .enterprises import (
 )
 from .errors import (
     InvalidAnswersError,
+    InvalidContextAnswersError,
     QuestionnaireInUseError,
     ServiceError,
+    TooManyUnknownAnswersError,
 )
 from .questionnaires import (
     UpsertReport,
@@ -47,12 +52,16 @@ from .questionnaires import (
 __all__ = [
     "AnswerChange",
     "AnswerConflict",
+    "CONTEXT_OTHER_MAX_LENGTH",
+    "ContextAnswer",
     "INVITATION_DAYS",
     "InvalidAnswersError",
+    "InvalidContextAnswersError",
     "NOTE_MAX_LENGTH",
     "QuestionnaireInUseError",
     "SaveOutcome",
     "ServiceError",
+    "TooManyUnknownAnswersError",
     "USCC_TAKEN",
     "UpsertReport",
     "UsccReport",
@@ -63,6 +72,7 @@ __all__ = [
     "answers_save",
     "assessment_start",
     "assessment_submit",
+    "context_answer_clean",
     "default_round_label",
     "enterprise_register",
     "enterprise_update",

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.db import transaction
 from django.db.models import Q
@@ -15,13 +17,14 @@ from .. import scoring, selectors
 from ..models import (
     Answer,
     Assessment,
+    ContextQuestion,
     Dimension,
     DimensionResult,
     Enterprise,
     Item,
 )
 from ..text import join_list
-from .errors import InvalidAnswersError, ServiceError
+from .errors import InvalidAnswersError, InvalidContextAnswersError, ServiceError, TooManyUnknownAnswersError
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -222,14 +225,110 @@ def _answered_count(assessment: Assessment) -> int:
     return Answer.objects.filter(assessment=assessment).filter(Q(score__isnull=False) | ~Q(special="")).count()
 
 
+# --- the context questions: unscored, answered on the review page and stored with the submission ------
+
+CONTEXT_OTHER_MAX_LENGTH = 200
+
+
+@dataclass(frozen=True)
+class ContextAnswer:
+    """A firm's answer to one context question: the option codes ticked and the "other" option's text."""
+
+    choices: tuple[str, ...] = ()
+    other: str = ""
+
+
+def context_answer_clean(*, question: ContextQuestion, answer: ContextAnswer) -> tuple[ContextAnswer, dict[str, str]]:
+    """The answer normalised (options once each, in the question's order; the text's white space collapsed)
+    and what is wrong with it, by field ("choices", "other"), in the user's language: an option the question
+    does not offer, more options than it allows, the "other" text missing when "other" is ticked, given
+    when it is not, or longer than CONTEXT_OTHER_MAX_LENGTH. An empty answer (the question skipped) is valid."""
+    options = selectors.context_options(question)
+    codes = [o.code for o in options]
+    errors: dict[str, str] = {}
+    if any(code not in codes for code in answer.choices):
+        errors["choices"] = _("题目 %(code)s 没有这个选项。") % {"code": question.code}
+    chosen = tuple(code for code in codes if code in answer.choices)
+    limit = (question.max_choices or len(codes)) if question.multiple else 1
+    if len(chosen) > limit:
+        errors["choices"] = _("最多可选 %(max)d 项，当前选了 %(count)d 项。") % {"max": limit, "count": len(chosen)}
+    other = " ".join(unicodedata.normalize("NFC", answer.other).split())
+    other_option = next((o for o in options if o.other), None)
+    if other and (other_option is None or not _storable_text(other)):
+        errors["other"] = _("提交的数据无效，请刷新页面。")
+    elif len(other) > CONTEXT_OTHER_MAX_LENGTH:
+        errors["other"] = _("说明最多 %(max)d 字，当前 %(length)d 字。") % {
+            "max": CONTEXT_OTHER_MAX_LENGTH,
+            "length": len(other),
+        }
+    elif other_option is not None and other_option.code in chosen and not other:
+        errors["other"] = _("已勾选“%(label)s”，请简要说明。") % {"label": other_option.label}
+    elif other_option is not None and other and other_option.code not in chosen:
+        errors["other"] = _("填写了说明但未勾选“%(label)s”：请勾选该项，或清空说明。") % {"label": other_option.label}
+    return ContextAnswer(choices=chosen, other=other), errors
+
+
+def _context_values(questionnaire_id: int, context: Mapping[str, ContextAnswer]) -> dict[str, dict[str, Any]]:
+    """What Assessment.context stores: {code: {"choices": [...], "other": "..."}} for the questions answered
+    (a question skipped is left out); InvalidContextAnswersError, naming every problem, when any rule is broken."""
+    questions = {q.code: q for q in selectors.context_questions(questionnaire_id=questionnaire_id)}
+    if any(code not in questions for code in context):
+        raise InvalidContextAnswersError(_("提交的数据无效，请刷新页面。"), {})
+    values, errors = {}, {}
+    for code, question in questions.items():
+        answer, problems = context_answer_clean(question=question, answer=context.get(code, ContextAnswer()))
+        if problems:
+            errors[code] = problems
+        elif answer.choices:
+            values[code] = {"choices": list(answer.choices), "other": answer.other}
+    if errors:
+        first = next(iter(errors.values()))
+        raise InvalidContextAnswersError(next(iter(first.values())), errors)
+    return values
+
+
+def _too_many_unknowns_message(check: scoring.SubmissionCheck, names: Mapping[str, str]) -> str:
+    crowded = join_list(names.get(b.dimension, b.dimension) for b in check.dimensions if b.too_many)
+    if check.too_many_overall and crowded:
+        message = _(
+            "本轮评估暂不能提交：超过三分之一的答案（%(unknown)d / %(counted)d 题）为“不清楚”，"
+            "其中维度%(dimensions)s超过一半。请向了解情况的部门核实，把“不清楚”改为相应的选项后再提交。"
+        )
+    elif check.too_many_overall:
+        message = _(
+            "本轮评估暂不能提交：超过三分之一的答案（%(unknown)d / %(counted)d 题）为“不清楚”。"
+            "请向了解情况的部门核实，把“不清楚”改为相应的选项后再提交。"
+        )
+    else:
+        message = _(
+            "本轮评估暂不能提交：维度%(dimensions)s超过一半的答案为“不清楚”。"
+            "请向了解情况的部门核实，把“不清楚”改为相应的选项后再提交。"
+        )
+    return message % {"unknown": check.unknown, "counted": check.counted, "dimensions": crowded}
+
+
 @transaction.atomic
-def assessment_submit(*, assessment: Assessment, user: User, pledge: bool) -> Assessment:
-    """Score and freeze a draft. Two racing submissions give exactly one: the row lock serialises them."""
+def assessment_submit(
+    *, assessment: Assessment, user: User, pledge: bool, context: Mapping[str, ContextAnswer] | None = None
+) -> Assessment:
+    """Score and freeze a draft, with the answers to the version's context questions (``context``: question
+    code → answer; None keeps what the round holds). Two racing submissions give exactly one: the row lock
+    serialises them.
+
+    Refused, with nothing written: without the pledge; with invalid context answers
+    (InvalidContextAnswersError); with too many 不清楚 answers under rules version 2
+    (TooManyUnknownAnswersError, carrying scoring.submission_check's verdict); with unanswered items."""
     if not pledge:
         raise ServiceError(_("提交前请确认真实性承诺。"))
     assessment = _lock_draft(assessment.id)
+    context_values = None if context is None else _context_values(assessment.questionnaire_id, context)
     definition = selectors.questionnaire_definition(questionnaire=assessment.questionnaire)
     answers = selectors.assessment_answer_values(assessment=assessment)
+    check = scoring.submission_check(definition, answers)
+    dimensions = {d.code: d for d in Dimension.objects.filter(questionnaire_id=assessment.questionnaire_id)}
+    if not check.allowed:
+        names = {code: f"“{d.name}”" for code, d in dimensions.items()}
+        raise TooManyUnknownAnswersError(_too_many_unknowns_message(check, names), check)
     try:
         result = scoring.score(definition, answers, final=True)
     except scoring.IncompleteAnswersError as exc:
@@ -246,8 +345,9 @@ def assessment_submit(*, assessment: Assessment, user: User, pledge: bool) -> As
     assessment.provisional_level = result.provisional_level
     assessment.level = result.level
     assessment.is_latest = True
+    if context_values is not None:
+        assessment.context = context_values
     assessment.save()
-    dimensions = {d.code: d for d in Dimension.objects.filter(questionnaire_id=assessment.questionnaire_id)}
     DimensionResult.objects.bulk_create(
         DimensionResult(
             assessment=assessment,

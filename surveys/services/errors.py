@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..scoring import SubmissionCheck
+
 
 class QuestionnaireInUseError(Exception):
     """The version has submitted assessments; its definition may not change under them."""
@@ -27,3 +32,24 @@ class ServiceError(Exception):
 
 class InvalidAnswersError(ServiceError):
     """The request names items or values the questionnaire does not offer (a tampered form)."""
+
+
+class TooManyUnknownAnswersError(ServiceError):
+    """A submission refused because too many answers are 不清楚 (rules version 2, scoring.submission_check):
+    more than a third of all counted answers, or more than half of a dimension's. Nothing was written.
+
+    ``check`` is the engine's verdict: the dimensions over their limit and, for each item to resolve, the
+    department that usually knows the answer (``check.by_owner()``)."""
+
+    def __init__(self, message: str, check: SubmissionCheck):
+        super().__init__(message)
+        self.check = check
+
+
+class InvalidContextAnswersError(ServiceError):
+    """Answers to the context questions that break their rules (an unknown option, too many options, a
+    missing or over-long "other" text). ``errors``: question code → {"choices" or "other": message}."""
+
+    def __init__(self, message: str, errors: dict[str, dict[str, str]]):
+        super().__init__(message)
+        self.errors = errors

@@ -14,6 +14,7 @@ from django.db.models import QuerySet
 from .. import selectors
 from ..models import (
     Answer,
+    ContextQuestion,
     Countermeasure,
     Dimension,
     Gate,
@@ -21,7 +22,9 @@ from ..models import (
     Level,
     Option,
     Problem,
+    Programme,
     Questionnaire,
+    RecognitionPath,
     RecommendationRule,
 )
 from ..seeding import bilingual, diff_definitions, gate_params
@@ -104,7 +107,12 @@ def questionnaire_upsert(*, definition: dict[str, Any], dry_run: bool = False) -
         Problem,
         questionnaire,
         definition["problems"],
-        lambda problem: {"dimension": dimensions[problem["dimension"]], **bilingual(problem.__getitem__, "text")},
+        lambda problem: {
+            "dimension": dimensions[problem["dimension"]],
+            **bilingual(problem.__getitem__, "text"),
+            "scope": problem.get("scope", Problem.SCOPE_FIRM),
+            "related_items": problem.get("related_items", []),
+        },
     )
     items = _sync_items(syncer, questionnaire, definition["dimensions"], dimensions, problems)
     # Answers in drafts for items that no longer exist go with them (submitted versions never get here).
@@ -115,7 +123,18 @@ def questionnaire_upsert(*, definition: dict[str, Any], dry_run: bool = False) -
     syncer.delete_missing(Dimension.objects.filter(questionnaire=questionnaire), {d.id for d in dimensions.values()})
     _sync_coded_rows(syncer, Level, questionnaire, definition["levels"], _level_values)
     _sync_coded_rows(syncer, Gate, questionnaire, definition["gates"], _gate_values)
-    _sync_countermeasures(syncer, questionnaire, definition["countermeasures"])
+    countermeasures = _sync_countermeasures(syncer, questionnaire, definition["countermeasures"])
+    _sync_coded_rows(syncer, Programme, questionnaire, definition.get("programmes", []), _programme_values)
+    _sync_coded_rows(
+        syncer,
+        RecognitionPath,
+        questionnaire,
+        definition.get("paths", []),
+        lambda path: _path_values(path, countermeasures),
+    )
+    _sync_coded_rows(
+        syncer, ContextQuestion, questionnaire, definition.get("context_questions", []), _context_question_values
+    )
 
     if dry_run:
         transaction.set_rollback(True)
@@ -158,6 +177,7 @@ def _sync_items(
                         key: item_data[key]
                         for key in ("text_zh", "text_en", "help_zh", "help_en", "allows_unknown", "allows_na", "owner")
                     },
+                    **_step_values(item_data),
                 },
             )
             items[item.code] = item
@@ -169,6 +189,17 @@ def _sync_items(
                 )
             _sync_coverage(syncer, item, {problems[code].id for code in item_data["covers"]})
     return items
+
+
+def _step_values(item: dict[str, Any]) -> dict[str, Any]:
+    """The item's next-rung step; the keys a version leaves out (seeding.omit_defaults) are stored empty."""
+    return {
+        "action_zh": item.get("action_zh", ""),
+        "action_en": item.get("action_en", ""),
+        "lead": item.get("lead", ""),
+        "horizons": item.get("horizons", []),
+        "programmes": item.get("programmes", []),
+    }
 
 
 def _sync_coverage(syncer: _Syncer, item: Item, wanted: set[int]) -> None:
@@ -195,7 +226,7 @@ def _sync_by_code(
 
 def _sync_coded_rows(
     syncer: _Syncer,
-    model: type[Level] | type[Gate],
+    model: type[Level] | type[Gate] | type[Programme] | type[RecognitionPath] | type[ContextQuestion],
     questionnaire: Questionnaire,
     rows: list[dict[str, Any]],
     values: Callable[[dict[str, Any]], dict[str, Any]],
@@ -228,11 +259,38 @@ def _gate_values(gate: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _programme_values(programme: dict[str, Any]) -> dict[str, Any]:
+    return {"level": programme["level"], **bilingual(programme.__getitem__, "name"), "url": programme.get("url", "")}
+
+
+def _path_values(path: dict[str, Any], countermeasures: dict[str, Countermeasure]) -> dict[str, Any]:
+    return {
+        "min_level": path["min_level"],
+        "countermeasure": countermeasures[path["countermeasure"]],
+        "lead": path["lead"],
+        "horizon": path["horizon"],
+        "priority": Decimal(str(path["priority"])).quantize(Decimal("0.01")),
+        **bilingual(path.__getitem__, "text", "done"),
+        "programmes": path.get("programmes", []),
+    }
+
+
+def _context_question_values(question: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **bilingual(question.__getitem__, "text", "help"),
+        "multiple": question["multiple"],
+        "max_choices": question.get("max_choices"),
+        "used_by": question["used_by"],
+        "options": question["options"],
+    }
+
+
 def _sync_countermeasures(
     syncer: _Syncer, questionnaire: Questionnaire, countermeasures_data: list[dict[str, Any]]
-) -> None:
-    """Countermeasures and their rules; the rules are numbered through the questionnaire."""
-    kept_cm, kept_rules = set(), set()
+) -> dict[str, Countermeasure]:
+    """Countermeasures and their rules; the rules are numbered through the questionnaire. {code: row}."""
+    kept: dict[str, Countermeasure] = {}
+    kept_rules = set()
     rule_position = 0
     for position, cm in enumerate(countermeasures_data, start=1):
         countermeasure = syncer.sync(
@@ -243,7 +301,7 @@ def _sync_countermeasures(
                 **{key: cm[key] for key in ("title_zh", "title_en", "heading_zh", "description_zh", "description_en")},
             },
         )
-        kept_cm.add(countermeasure.id)
+        kept[countermeasure.code] = countermeasure
         for rule in cm["rules"]:
             rule_position += 1
             kept_rules.add(
@@ -258,8 +316,11 @@ def _sync_countermeasures(
                         "horizon": rule["horizon"],
                         "text_zh": rule["text_zh"],
                         "text_en": rule["text_en"],
+                        "lead": rule.get("lead", ""),
+                        "programmes": rule.get("programmes", []),
                     },
                 ).id
             )
     syncer.delete_missing(RecommendationRule.objects.filter(questionnaire=questionnaire), kept_rules)
-    syncer.delete_missing(Countermeasure.objects.filter(questionnaire=questionnaire), kept_cm)
+    syncer.delete_missing(Countermeasure.objects.filter(questionnaire=questionnaire), {c.id for c in kept.values()})
+    return kept

@@ -1,7 +1,8 @@
 """Scores on the pages, rounded by the rule of every PDF (surveys/reports/formatting.py).
 
 ``{% load scores %}`` then ``{{ report.index|score }}`` ("48.7", "–" for None) and
-``{{ cell.change|score_change }}`` ("+3.5"), ``{{ group.percentile|percentile }}`` ("63").
+``{{ cell.change|score_change }}`` ("+3.5"), ``{{ group.percentile|percentile }}`` ("63"),
+``{{ d.unknown_share|share }}`` ("13%" for 0.125).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from decimal import Decimal
 
 from django import template
 
-from surveys.reports.formatting import format_change, format_percentile, format_score
+from surveys.reports.formatting import format_change, format_percentile, format_score, format_share
 
 register = template.Library()
 
@@ -28,3 +29,8 @@ def score_change(value: float | Decimal | int | None) -> str:
 @register.filter
 def percentile(value: float | Decimal | int | None) -> str:
     return format_percentile(value)
+
+
+@register.filter
+def share(value: float | Decimal | int | None) -> str:
+    return format_share(value)

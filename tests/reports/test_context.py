@@ -66,7 +66,8 @@ def test_every_item_is_in_the_appendix_with_its_answer_and_note(rendered):
     assert by_code["P2.2"].note == "数控设备 18 台，生产设备共 75 台。"
     assert by_code["P5.1"].answer == "不清楚" and by_code["P5.1"].special == "unknown"
     scored = [r for r in rows if r.special == ""]
-    assert scored and all(r.answer.startswith(f"{r.score} – ") for r in scored)
+    # An option is named by its letter, as the gate texts quote it: score 0 is A … 4 is E.
+    assert scored and all(r.answer.startswith(f"{'ABCDE'[r.score]}. ") for r in scored)
 
 
 def test_a_dimension_answered_unknown_throughout_is_insufficient_data(rendered):

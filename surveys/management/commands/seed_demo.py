@@ -28,9 +28,12 @@ class Command(BaseCommand):
             summary = demo.seed_demo(
                 firms=firms,
                 questionnaire=questionnaire,
+                previous=demo.questionnaire_before(questionnaire),
                 seed=seed,
                 progress=lambda done, total: self.stderr.write(f"  seeded {done}/{total} firms"),
             )
+            for line in demo.plan_statistics().lines():
+                self.stderr.write(line)
         logins = demo.demo_accounts_ensure()
         self.stderr.write(f"Demo logins (password for all: {logins[0][1]}):")
         width = max(len(username) for username, _password, _description in logins)
