@@ -248,3 +248,56 @@ def test_a_2026_1_round_has_no_plan_and_keeps_its_recommendations(client, questi
     assert all(g.status == "failed" and g.status_label == "" for g in report.gates)
     assert 'id="plan"' not in page and "改进建议" in page
     assert "四、改进建议" in pdf and "最优先的三项建议" in pdf and "按期限的行动计划" not in pdf
+
+
+def test_a_2026_1_round_renders_unchanged_once_2026_2_is_loaded(client, questionnaire):
+    """Loading 2026.2 changes nothing about rounds on 2026.1: the same stored result, index and level on the
+    page and in the PDF, and the engine still scores its answers on 2026.1 to the same result."""
+    from surveys.models import Questionnaire
+    from surveys.seeding import read_definition
+    from surveys.services import questionnaire_upsert
+
+    from .conftest import SEED_2026_2_PATH
+
+    assessment = submitted(questionnaire, realistic_answers(questionnaire, seed=5))
+    before_result = assessment.result
+    before = rendered(client, assessment)
+    questionnaire_upsert(definition=read_definition(SEED_2026_2_PATH))
+    assert selectors.questionnaire_current() == Questionnaire.objects.get(version="2026.2")
+    assessment.refresh_from_db()
+    after = rendered(client, assessment)
+    assert assessment.result == before_result
+    report = after[0]
+    assert (report.index, report.level_code, report.questionnaire_version) == (
+        before[0].index,
+        before[0].level_code,
+        "2026.1",
+    )
+    shown = format_score(report.index)
+    assert shown in page_text(after[1]) and shown in after[2]
+    assert f"{report.level_code}{report.level_name}" in page_text(after[1])
+    assert report.level_name in after[2]
+    assert page_text(after[1]) == page_text(before[1])
+    definition = selectors.questionnaire_definition(questionnaire=questionnaire)
+    rescored = scoring.score(definition, selectors.assessment_answer_values(assessment=assessment))
+    assert (rescored.level, round(rescored.index, 2)) == (assessment.level, float(assessment.index))
+
+
+def test_an_administrator_sees_the_firms_top_actions_in_the_same_order(client, questionnaire_2026_2):
+    from surveys.scopes import ROLE_CITY
+    from surveys.services import administrator_grant
+
+    from .model_factories import UserFactory
+
+    assessment = submitted(questionnaire_2026_2, best_answers(questionnaire_2026_2, **{"P4.1": "unknown", "P2.2": 1}))
+    admin = UserFactory()
+    administrator_grant(user=admin, role=ROLE_CITY)
+    client.force_login(admin)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    url = reverse("manage:round", args=[assessment.enterprise_id, assessment.pk])
+    page = client.get(url).content.decode()
+    report = selectors.assessment_report(assessment=assessment, language="zh-hans")
+    text = page_text(page)
+    positions = [text.find(squeeze(html.unescape(row.title))) for row in report.top_actions]
+    assert all(p >= 0 for p in positions) and positions == sorted(positions)
+    assert "企业的重点行动" in text and "触发的建议" not in text

@@ -768,7 +768,8 @@ def _action_row(
     dimension = data.dimensions.get(entry.get("dimension") or "")
     if kind == scoring.KIND_PATH:
         path = data.paths[entry["path"]]
-        title, what, done = _first_sentence(path.text), path.text, path.done
+        title = _first_sentence(path.text)
+        what, done = path.text[len(title) :].strip() or title, path.done
         lead, horizon, programmes = path.lead, path.horizon, list(path.programmes)
         behind: list[TriggerRow] = []
         kind_label = _("认定与引领")

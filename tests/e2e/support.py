@@ -66,6 +66,19 @@ def load_questionnaire():
     return load_seed()
 
 
+def load_questionnaire_2026_2():
+    """Questionnaire 2026.2 (rules version 2) after 2026.1: the version new rounds then use."""
+    from surveys.models import Questionnaire
+    from surveys.seeding import read_definition
+    from surveys.services import questionnaire_upsert
+
+    from ..conftest import SEED_2026_2_PATH
+
+    definition = read_definition(SEED_2026_2_PATH)
+    questionnaire_upsert(definition=definition)
+    return Questionnaire.objects.get(version=definition["version"])
+
+
 def firm_owner(*, name: str = FIRM_NAME):
     from ..model_factories import MembershipFactory
 

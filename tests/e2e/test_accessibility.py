@@ -71,8 +71,9 @@ LONG_ADMIN = "jinan_municipal_bureau_of_industry_and_information_technology_admi
 
 @pytest.fixture
 def firm_with_rounds(live_server):
-    """An owner whose firm has one submitted round and one draft, half answered; an invitation token; a
-    city administrator. The firm and the users have long unbroken names."""
+    """An owner whose firm has a submitted round on 2026.1 and one on 2026.2 (an action plan, progress across
+    versions); an invitation token; a city administrator. The firm and the users have long unbroken names.
+    Drafts started later are on 2026.2, the newest version."""
     from surveys import services
     from surveys.scopes import ROLE_CITY
 
@@ -81,7 +82,9 @@ def firm_with_rounds(live_server):
     support.load_questionnaire()
     owner = MembershipFactory(enterprise__name=LONG_FIRM_NAME, user__username=LONG_USERNAME).user
     enterprise = owner.membership.enterprise
-    submitted = support.submitted_assessment(owner, label="2025 T0")
+    support.submitted_assessment(owner, label="2025 T0")
+    support.load_questionnaire_2026_2()
+    submitted = support.submitted_assessment(owner, label="2026 T1")
     token = services.invitation_create(owner=owner, enterprise=enterprise, email="")
     admin = UserFactory(username=LONG_ADMIN)
     services.administrator_grant(user=admin, role=ROLE_CITY)
@@ -186,6 +189,14 @@ def test_no_serious_axe_violations_nor_html_errors_on_the_main_pages(
     check(page, "firm-with-draft", "/firm/")
     check(page, "page-1", f"/assessments/{draft.pk}/page/1/")
     check(page, "review", f"/assessments/{draft.pk}/review/")
+    # Too many 不清楚 answers: the review page says who should find out which answer before submitting.
+    services.answers_save(
+        assessment=draft,
+        user=owner,
+        changes=[AnswerChange(item_code=i.code, value="unknown", note="", base_revision=0) for i in first[3:7]],
+    )
+    check(page, "review-too-many-unknown", f"/assessments/{draft.pk}/review/")
+    expect(page.locator("main")).to_contain_text("P1.4")
 
     # The administrators' pages (with a firm and a user of long names; the pages with many firms are in
     # test_admin_flow.py).
