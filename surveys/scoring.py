@@ -1024,15 +1024,17 @@ def _top_actions(ranked: Sequence[Action], dimensions: Sequence[DimensionScore])
     """Up to TOP_ACTIONS_MAX actions: first the best-ranked action on the weakest dimension (the lowest
     score; ties by code), then in rank order, skipping one whose countermeasure or dimension already has
     TOP_ACTIONS_PER_GROUP, or a path when TOP_PATHS_MAX are in; when that leaves fewer than
-    TOP_ACTIONS_MIN, filled up to it in rank order first keeping the countermeasure and path limits, then
-    without limits (only when the answers allow nothing else). Returned in rank order."""
+    TOP_ACTIONS_MIN, filled up to it in rank order keeping the countermeasure and path limits, then the
+    countermeasure limit only, then without limits (only when the answers allow nothing else). Returned
+    in rank order."""
     chosen: list[Action] = []
     weakest = _weakest_dimension(dimensions, {a.dimension for a in ranked})
     if weakest is not None:
         chosen.append(next(a for a in ranked if a.dimension == weakest))
-    _fill(chosen, ranked, TOP_ACTIONS_MAX, per_countermeasure=True, per_dimension=True)
-    _fill(chosen, ranked, TOP_ACTIONS_MIN, per_countermeasure=True, per_dimension=False)
-    _fill(chosen, ranked, TOP_ACTIONS_MIN, per_countermeasure=False, per_dimension=False)
+    _fill(chosen, ranked, TOP_ACTIONS_MAX, per_countermeasure=True, per_dimension=True, per_path=True)
+    _fill(chosen, ranked, TOP_ACTIONS_MIN, per_countermeasure=True, per_dimension=False, per_path=True)
+    _fill(chosen, ranked, TOP_ACTIONS_MIN, per_countermeasure=True, per_dimension=False, per_path=False)
+    _fill(chosen, ranked, TOP_ACTIONS_MIN, per_countermeasure=False, per_dimension=False, per_path=False)
     return tuple(sorted(chosen, key=_rank_key))
 
 
@@ -1047,7 +1049,13 @@ def _group(action: Action) -> str:
 
 
 def _fill(
-    chosen: list[Action], ranked: Sequence[Action], size: int, *, per_countermeasure: bool, per_dimension: bool
+    chosen: list[Action],
+    ranked: Sequence[Action],
+    size: int,
+    *,
+    per_countermeasure: bool,
+    per_dimension: bool,
+    per_path: bool,
 ) -> None:
     groups: dict[str, int] = {}
     dimensions: dict[str, int] = {}
@@ -1062,7 +1070,7 @@ def _fill(
             continue
         if per_countermeasure and groups.get(_group(action), 0) >= TOP_ACTIONS_PER_GROUP:
             continue
-        if per_countermeasure and action.kind == KIND_PATH and paths >= TOP_PATHS_MAX:
+        if per_path and action.kind == KIND_PATH and paths >= TOP_PATHS_MAX:
             continue
         if per_dimension and action.dimension and dimensions.get(action.dimension, 0) >= TOP_ACTIONS_PER_GROUP:
             continue

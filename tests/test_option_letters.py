@@ -11,7 +11,7 @@ from django.urls import reverse
 from pypdf import PdfReader
 
 from surveys import services, text
-from surveys.models import Item, Membership
+from surveys.models import Assessment, Item, Membership
 from surveys.scopes import ROLE_CITY
 from surveys.seeding import read_definition
 from tests.conftest import SEED_PATH
@@ -45,7 +45,8 @@ def test_the_gate_texts_quote_the_same_letters():
 @pytest.mark.django_db
 def test_the_questionnaire_page_lists_every_option_with_its_letter(owner_client, questionnaire):
     owner_client.post(reverse("surveys:round_start"), {"label": "2026 T0"})
-    page = owner_client.get(reverse("surveys:page", args=[1, 1])).content.decode()
+    draft = Assessment.objects.get(status=Assessment.STATUS_DRAFT)  # ids are not 1 on PostgreSQL
+    page = owner_client.get(reverse("surveys:page", args=[draft.pk, 1])).content.decode()
     items = Item.objects.filter(questionnaire=questionnaire, dimension__position=1).prefetch_related("options")
     assert items
     for item in items:

@@ -569,3 +569,31 @@ def test_deterministic_and_independent_of_answer_order(firm, rnd):
     assert scoring.submission_check(definition, values) == scoring.submission_check(
         definition, {k: values[k] for k in keys}
     )
+
+
+def test_issue_12_a_weak_security_dimension_without_a_graded_protection_filing_gets_security_actions_first():
+    """The issue: a firm with the security dimension at 50 and no 等保 filing got nothing on security. On
+    2026.2 every answer below the top option is a step, and the weakest dimension is always in the top list."""
+    d5 = next(d for d in SEED2.dimensions if d.code == "D5")
+    low = {item.code: 2 for item in d5.items}  # option C everywhere: the dimension scores 50
+    result = scoring.score(SEED2, seed2_answers(**{**low, "P5.4": 1}))
+    assert result.dimension("D5").score < 50
+    security = [a for a in result.actions if a.dimension == "D5"]
+    assert {a.item for a in security} == set(low)
+    top = [a for a in result.top_actions if a.dimension == "D5"]
+    assert top and top[0].item == "P5.4"  # the key item of L4, below its option: blocks the next level
+    assert "G-L4-KEY" in top[0].blocks
+    # Only D5 has steps to take: the list is filled to five from it (the limits give way only here).
+    assert len(top) == len(result.top_actions) == scoring.TOP_ACTIONS_MIN
+
+
+def test_an_l5_firm_gets_at_most_three_paths_and_three_per_countermeasure():
+    result = scoring.score(SEED2, seed2_answers(**{"P1.5": 3}))
+    assert result.level == "L5"
+    assert len(result.actions) == 1 + len(SEED2.paths)  # one step and every path of L4 and L5
+    top = result.top_actions
+    assert "P1.5" in {a.item for a in top}  # the weakest dimension's step
+    assert len(top) == scoring.TOP_ACTIONS_MIN
+    assert max(Counter(_group(a) for a in top).values()) <= scoring.TOP_ACTIONS_PER_GROUP
+    # Five need a fourth path: the path limit gives way before the countermeasure limit does.
+    assert sum(a.kind == scoring.KIND_PATH for a in top) == 4
