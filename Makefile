@@ -15,9 +15,10 @@ PORT ?= 8000
 # Where the settings keep the SQLite file, static files and media (JINAN_VAR_DIR, README "Configuration");
 # `make run` keeps seed_demo's output there too.
 VAR_DIR := $(or $(JINAN_VAR_DIR),var)
-# Debian packages the app and its tests use: gettext (compilemessages), a CJK TrueType font for PDFs,
-# poppler (pdffonts/pdftoppm in the report tests).
-SYSTEM_PACKAGES := gettext fonts-wqy-microhei poppler-utils
+# Debian packages the app and its tests use: gettext (compilemessages), a CJK TrueType font for PDFs and
+# the fallback fonts behind it (Symbola: emoji and symbols; HanaMin: CJK Extensions A–F; see
+# surveys/reports/fonts.py), poppler (pdffonts/pdftoppm in the report tests).
+SYSTEM_PACKAGES := gettext fonts-wqy-microhei fonts-symbola fonts-hanazono poppler-utils
 # Commands from the Debian packages of the same name, installed unless found on the PATH. `make test` adds
 # what the browser tests (tests/e2e) need: Chromium (driven by Playwright; never `playwright install`) and
 # npm (axe-core).

@@ -222,6 +222,15 @@ JINAN_PDF_FONT_PATHS = env_list(
     "JINAN_PDF_FONT_PATHS",
     "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc,/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
 )
+# TrueType fonts tried, in order, for characters the CJK font lacks (surveys/reports/fonts.py): Symbola for
+# emoji and symbols (fonts-symbola), HanaMinB for CJK Extension B–F and HanaMinA for Extension A
+# (fonts-hanazono). A character none of them has prints as U+FFFD, with a warning.
+JINAN_PDF_FALLBACK_FONT_PATHS = env_list(
+    "JINAN_PDF_FALLBACK_FONT_PATHS",
+    "/usr/share/fonts/truetype/ancient-scripts/Symbola_hint.ttf,"
+    "/usr/share/fonts/truetype/hanazono/HanaMinB.ttf,"
+    "/usr/share/fonts/truetype/hanazono/HanaMinA.ttf",
+)
 # Peer groups smaller than this are never shown (results page, dashboard, reports).
 JINAN_MIN_GROUP_SIZE = int(os.environ.get("JINAN_MIN_GROUP_SIZE", "10"))
 # Administrators' dashboard figures are cached this long (0: off); a new submission shows at once.

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from . import scoring, selectors, services, uscc
 from .models import ContextQuestion, Enterprise
 from .services import NOTE_MAX_LENGTH, AnswerChange, InvalidAnswersError
+from .text import clean_user_text
 
 PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(-\d{1,6})?)$")
 
@@ -163,9 +164,15 @@ class EnterpriseForm(UsccConfirmMixin, CrispyMixin, forms.ModelForm):
         return self.uscc_report.warnings if self.uscc_report else []
 
     def clean_name(self):
-        name = " ".join(self.cleaned_data["name"].split())
+        name = clean_user_text(self.cleaned_data["name"])
         if len(name) < 2:
             raise forms.ValidationError(_("请填写企业全称。"))
+        return name
+
+    def clean_contact_name(self):
+        name = clean_user_text(self.cleaned_data["contact_name"])
+        if not name:  # only invisible characters: as if left empty
+            raise forms.ValidationError(self.fields["contact_name"].error_messages["required"], code="required")
         return name
 
     def clean_uscc(self):
@@ -229,7 +236,7 @@ class AccountForm(CrispyMixin, forms.Form):
     def clean_username(self):
         # The name as it will be stored: create_user() applies NFKC, so "ｗａｎｇ" is "wang" and must be
         # checked as such (otherwise the unique constraint fails with a 500 instead of this message).
-        username = get_user_model().normalize_username(self.cleaned_data["username"]).strip()
+        username = get_user_model().normalize_username(clean_user_text(self.cleaned_data["username"]))
         if not username:
             raise forms.ValidationError(self.fields["username"].error_messages["required"], code="required")
         MaxLengthValidator(150)(username)  # NFKC can lengthen a name ("ﷺ" is 18 characters)
@@ -284,6 +291,9 @@ class RoundStartForm(CrispyMixin, forms.Form):
     label = forms.CharField(
         label=_("轮次名称"), max_length=32, required=False, help_text=_("例如“2026 T0”；留空自动命名。")
     )
+
+    def clean_label(self):
+        return clean_user_text(self.cleaned_data["label"])
 
 
 class SubmitForm(forms.Form):
@@ -409,7 +419,7 @@ def page_changes(page: selectors.PageView, data) -> tuple[list[AnswerChange], di
     for view in page.items:
         code = view.item.code
         value = parse_answer_value(data.get(f"answer-{code}"))
-        note = (data.get(f"note-{code}") or "").strip()
+        note = clean_user_text(data.get(f"note-{code}") or "", multiline=True)
         if len(note) > NOTE_MAX_LENGTH:
             errors[code] = str(
                 _("备注最多 %(max)d 字，当前 %(length)d 字。") % {"max": NOTE_MAX_LENGTH, "length": len(note)}

@@ -37,7 +37,7 @@ from .forms import (
 )
 from .models import Assessment, Dimension, Membership
 from .reports import attachment, render_assessment_pdf
-from .reports.charts import chart_drawings, drawing_to_svg
+from .reports.charts import drawing_to_svg, web_chart_drawings
 from .responses import error_page, json_endpoint, json_error, report_or_404, wants_json
 from .scopes import administrator_scope
 from .services import (
@@ -592,15 +592,18 @@ def assessment_results(request, pk: int):
     return render(request, "surveys/results.html", {"report": report, "charts": _chart_images(report)})
 
 
-def _chart_images(report: selectors.AssessmentReport) -> dict[str, str]:
-    """The report's radar and bars as data: URIs, drawn by the same code as the PDF's."""
+def _chart_images(report: selectors.AssessmentReport) -> dict[str, object]:
+    """The report's radar and bars as data: URIs (``radar``, ``bars``) with their sizes (``radar_size``,
+    ``bars_size``: width, height), drawn by the same code as the PDF's in the web's variant (legible on a
+    phone: surveys/reports/charts.py ``web_chart_drawings``)."""
     import base64
 
-    drawings = chart_drawings(report)
-    images = {}
+    drawings = web_chart_drawings(report)
+    images: dict[str, object] = {}
     for kind in ("radar", "bars"):
         svg = drawing_to_svg(drawings[kind], id_prefix=f"{kind}{report.assessment_id}")
         images[kind] = "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
+        images[f"{kind}_size"] = (round(drawings[kind].width), round(drawings[kind].height))
     return images
 
 

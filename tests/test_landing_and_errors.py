@@ -405,10 +405,11 @@ def test_results_explain_the_capping_gate_once(owner_client, owner, enterprise):
     reasons = {
         g.code: re.sub(r"\s+", " ", g.reason_zh) for g in Gate.objects.filter(questionnaire=assessment.questionnaire)
     }
-    # The gate that set L2 explains the level, once; the gates of L4 and L5 would only repeat it.
+    # The gate that set L2 explains the level, once (in "what stands between you and L3"); the gates of L4
+    # and L5 would only repeat it; the summary says how many gates set the level and points there.
     assert text.count(reasons["G-L3-FLOOR"]) == 1
     assert reasons["G-L4-FLOOR"] not in text and reasons["G-L5-FLOOR"] not in text
-    assert text.count("因以下短板门槛未达到而调整") == 1
+    assert text.count("因 1 道门槛未通过，等级定为 L2") == 1
 
 
 @pytest.mark.parametrize(("language", "phrase"), [("zh-hans", "官方评定"), ("en", "official")])
@@ -452,11 +453,13 @@ def test_the_helpers_follow_the_language():
 def test_english_results_list_the_gate_items_in_english(owner_client, owner, enterprise):
     assessment = services.assessment_start(enterprise=enterprise, user=owner)
     url = submit_with_gates(owner_client, assessment)
+    page = speak(owner_client, "en").get(url).content.decode()
     text = main_text(speak(owner_client, "en").get(url))
-    assert "(P3.1, P3.2, P3.3" in text
     assert "、" not in text and "（P" not in text
-    zh = main_text(speak(owner_client, "zh-hans").get(url))
-    assert "（P3.1、P3.2、P3.3" in zh
+    # The items blocking L3 are listed one by one in "What stands between you and L3".
+    block = page[page.index('id="next-level"') :]
+    assert all(f'data-item="{code}"' in block or code in block for code in ("P3.1", "P3.2", "P3.3"))
+    assert "What stands between you and L3" in text
 
 
 def test_english_missing_answers_are_listed_in_english(owner, enterprise):

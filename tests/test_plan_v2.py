@@ -171,9 +171,13 @@ def test_two_unknown_talent_answers_are_l3_to_verify_first(client, questionnaire
     assert not [row for row in every if row.kind == scoring.KIND_IMPROVE]
     assert not [r for c in report.countermeasures for r in c.recommendations]
 
-    item_gate = re.search(r'<li class="gate" data-gate="G-UNKNOWN" data-status="unverified">(.*?)</li>', page, re.S)
-    assert item_gate and "待核实" in item_gate.group(1) and "请先核实：P4.1、P4.3" in html.unescape(item_gate.group(1))
-    assert "因以下短板门槛未达到而调整" not in page
+    # "What stands between you and L4": the gate as 待核实, with the two answers to find out.
+    block = re.search(
+        r'<li class="card mb-2 blocking-gate" data-gate="G-UNKNOWN" data-status="unverified">(.*?)</ul>', page, re.S
+    )
+    assert block and "待核实" in block.group(1)
+    assert re.findall(r"P4\.[13]", block.group(1))[:2] == ["P4.1", "P4.3"]
+    assert "因以下短板门槛未达到而调整" not in page and "未通过</span>" not in block.group(1)
     assert [card["key"] for card in page_top_cards(page)[:2]] == ["verify:P4.1", "verify:P4.3"]
     assert squeeze("G-UNKNOWN待核实") in pdf and "请先核实：P4.1、P4.3" in pdf
 

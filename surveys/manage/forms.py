@@ -16,6 +16,7 @@ from .. import analytics, scopes
 from ..audit.models import AuditEvent
 from ..audit.selectors import AuditFilters
 from ..choices import INDUSTRIES, LEADING_CHAINS, SIZE_CLASSES
+from ..text import clean_user_text
 
 SEARCH_MAX_LENGTH = 100
 # The earliest year the year filter offers.
@@ -147,10 +148,10 @@ class AuditFilterForm(forms.Form):
             field.widget.attrs["class"] = "form-select form-select-sm" if is_select else "form-control form-control-sm"
 
     def clean_user(self):
-        return self.cleaned_data["user"].strip()
+        return clean_user_text(self.cleaned_data["user"])
 
     def clean_firm(self):
-        return self.cleaned_data["firm"].strip()
+        return clean_user_text(self.cleaned_data["firm"])
 
     def clean(self):
         cleaned = super().clean()

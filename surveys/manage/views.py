@@ -362,7 +362,7 @@ def round_report(request, pk: int, round_pk: int):
         enterprise_id=assessment.enterprise_id,
         detail={"side": "manage", "contacts": request.admin_scope.can_view_contacts},
     )
-    return attachment(data, filename=filename, content_type=mimetype, ascii_fallback=f"report-{assessment.pk}.pdf")
+    return attachment(data, filename=filename, content_type=mimetype)
 
 
 # --- the audit log ----------------------------------------------------------------------------------

@@ -9,6 +9,11 @@ standalone SVG for ``<img>``; in a PDF the drawing is placed as it is (``scaled`
   stops at the spokes either side of it (no point, no fill across it), the bars leave its place empty and
   write ``missing`` ("数据不足" in the firm's charts) there, and the text alternative says it. The first
   series is always the firm; the others are comparisons (industry, district, city averages).
+- The results page shows the web variants (``web_chart_drawings``): drawn for a width of about 340 CSS pixels
+  (``NARROW``) with every text at 13 px or more, so that they stay legible on a 375 px phone, where the PDF's
+  480 pt drawings would shrink their 6.5–8.5 pt labels to 5–6 px; the radar in the same design, larger type,
+  fewer ring labels; the bars turned horizontal (a line per dimension name, a bar per series). The PDF keeps
+  ``chart_drawings``, unchanged.
 - Every value written on a chart is rounded by the display rule (surveys/reports/formatting.py): one
   decimal for a score, a whole number for a percentage.
 - The administrators' charts (dashboard, city PDF): ``count_bars`` and ``share_bars``. ``None`` is a
@@ -20,6 +25,7 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass
 from xml.dom import minidom
 
 from django.utils.translation import gettext
@@ -58,6 +64,46 @@ CSS_FONT_STACK = (
 )
 
 WIDTH = 480  # points: the A4 text width of the report is about 490 pt
+
+
+@dataclass(frozen=True)
+class ChartSize:
+    """The measures of the firm's radar: the PDF's (``PDF``, in points) or the web's narrow variant
+    (``NARROW``, in CSS pixels, drawn for a width of about 340 px, so that it is shown near 1:1 on a phone)."""
+
+    width: float = WIDTH
+    label_font: float = 8.5  # the dimension names
+    label_wrap: float = 118  # their line length
+    value_font: float = 7.5  # the firm's values
+    ring_font: float = 6.5  # the scale on the rings
+    ring_labels: tuple[int, ...] = (20, 40, 60, 80, 100)
+    legend_font: float = 8.5
+    radius: float = 100
+    symbol_size: float = 5
+    # Room above the top spoke's label and below the lower ones' (two-line labels).
+    top_room: float = 30
+    bottom_room: float = 40
+    balanced: bool = False  # labels wrapped into lines of even length ("数字经济 / 引领带动")
+
+
+PDF = ChartSize()
+NARROW = ChartSize(
+    width=340,
+    label_font=13,
+    label_wrap=76,
+    value_font=13,
+    ring_font=13,
+    ring_labels=(50, 100),
+    legend_font=13,
+    radius=90,
+    symbol_size=6,
+    top_room=44,
+    bottom_room=62,
+    balanced=True,
+)
+# The web's horizontal bars (``dimension_rows``): the same type sizes as NARROW.
+ROW_BAR_HEIGHT = 13
+ROW_BAR_GAP = 2
 
 Series = list[tuple[str, list[float | None] | None]]
 
@@ -175,25 +221,42 @@ def _after_polylines(contents: list, count: int) -> int:
 
 
 def dimension_radar(
-    labels: list[str], series: list[tuple[str, list[float | None]]], *, title: str = "", missing: str = "–"
+    labels: list[str],
+    series: list[tuple[str, list[float | None]]],
+    *,
+    title: str = "",
+    missing: str = "–",
+    size: ChartSize = PDF,
 ) -> Drawing:
     """A radar of the dimension scores on 0–100, the first series (the firm) filled, comparisons dashed; a
-    missing value is a gap in its line (``missing`` names it in the text alternative)."""
+    missing value is a gap in its line (``missing`` names it in the text alternative). ``size``: the PDF's
+    measures, or NARROW for the web."""
     font = pdf_font_name()
     visible = _visible_series(series, len(labels))
     n = len(labels)
-    legend = _legend(visible, font, WIDTH - 20, radar=True)
-    label_font = 8.5
-    radius = 100
+    width = size.width
+    if size.balanced:
+        legend = _stacked_legend(visible, font, width - 20, radar=True, font_size=size.legend_font)
+    else:
+        legend = _legend(visible, font, width - 20, radar=True, font_size=size.legend_font)
+    label_font = size.label_font
+    radius = size.radius
+    wrap = _balanced_wrap if size.balanced else _wrap_text
+    wrapped = [wrap(label, font, label_font, size.label_wrap) for label in labels]
+    top_room, bottom_room = size.top_room, size.bottom_room
+    if size.balanced:  # room for the labels as wrapped (the PDF keeps its measures)
+        lines = [w.count("\n") + 1 for w in wrapped] or [1]
+        top_room = max(top_room, lines[0] * label_font * 1.2 + 0.1 * radius + 6)
+        bottom_room = max(bottom_room, max(lines[1:] or [1]) * label_font * 1.2 + 0.1 * radius + 14)
     title_height = 24 if title else 4
     # Room for two-line spoke labels above the top spoke and below the two lower ones (at -0.81 r).
-    height = math.ceil(title_height + 30 + radius + 0.81 * radius + 40 + legend.height + 8)
-    drawing = ChartDrawing(WIDTH, height, title=title, description=_describe(labels, visible, missing))
+    height = math.ceil(title_height + top_room + radius + 0.81 * radius + bottom_room + legend.height + 8)
+    drawing = ChartDrawing(width, height, title=title, description=_describe(labels, visible, missing))
     drawing.initialFontName = font
     if title:
-        drawing.add(_title(title, font, height))
-    cx = WIDTH / 2
-    cy = height - title_height - 30 - radius
+        drawing.add(_title(title, font, height, width))
+    cx = width / 2
+    cy = height - title_height - top_room - radius
     chart = GappedSpiderChart()
     chart.x, chart.y = cx - radius, cy - radius
     chart.width = chart.height = 2 * radius
@@ -205,7 +268,7 @@ def dimension_radar(
     data_rows = list(reversed(visible))  # comparisons first, the firm last (on top)
     chart.data = rings + [[_clamp(v) or 0.0 for v in values] for _, values, _ in data_rows]
     chart.gaps = [[]] * len(rings) + [[i for i, v in enumerate(values) if v is None] for _, values, _ in data_rows]
-    chart.labels = [_wrap_text(label, font, label_font, 118) for label in labels]
+    chart.labels = wrapped
     chart.spokes.strokeColor = GRID_COLOR
     chart.spokes.strokeWidth = 0.5
     chart.spokes.labelRadius = 1.1
@@ -216,7 +279,7 @@ def dimension_radar(
     chart.spokeLabels.boxAnchor = "autox"
     chart.strands.fillColor = None
     chart.strandLabels.fontName = font
-    chart.strandLabels.fontSize = 7.5
+    chart.strandLabels.fontSize = size.value_font
     for row in range(len(rings)):
         chart.strands[row].strokeColor = GRID_COLOR
         chart.strands[row].strokeWidth = 0.5
@@ -230,14 +293,14 @@ def dimension_radar(
         for i, value in enumerate(values):
             point = chart.strands[(row, i)]
             point.symbol = style["symbol"] if value is not None else None
-            point.symbolSize = 5
+            point.symbolSize = size.symbol_size
             if style["firm"] and value is not None:
                 label = chart.strandLabels[(row, i)]
                 # The text itself (SpiderChart would format the value read back from the drawing's radius).
                 label.format = "values"
                 label._text = format_score(_clamp(value))
                 label.fillColor = FIRM_COLOR
-                label.dR = 9
+                label.dR = 9 * size.value_font / PDF.value_font
                 # A white backing keeps the value legible where a comparison line crosses it.
                 label.boxFillColor = colors.Color(1, 1, 1, alpha=0.85)
                 label.leftPadding = label.rightPadding = 1
@@ -248,15 +311,18 @@ def dimension_radar(
     # firm's value labels, which sit on the spokes.
     first, second = math.radians(90), math.radians(90 - 360 / max(n, 1))
     ux, uy = (math.cos(first) + math.cos(second)) / 2, (math.sin(first) + math.sin(second)) / 2
-    for level in range(SCALE_STEP, SCALE_MAX + 1, SCALE_STEP):
+    ring_font = size.ring_font
+    for level in size.ring_labels:
         rho = radius * level / SCALE_MAX
         x, y = cx + ux * rho + 2, cy + uy * rho + 2
         text = str(level)
-        backing = Rect(x - 1, y - 1.5, stringWidth(text, font, 6.5) + 2, 7.5, strokeColor=None)
+        backing = Rect(
+            x - 1, y - ring_font * 3 / 13, stringWidth(text, font, ring_font) + 2, ring_font * 15 / 13, strokeColor=None
+        )
         backing.fillColor = colors.Color(1, 1, 1, alpha=0.75)
         drawing.add(backing)
-        drawing.add(String(x, y, text, fontName=font, fontSize=6.5, fillColor=MUTED_TEXT))
-    legend.translate((WIDTH - legend.width) / 2, 6)
+        drawing.add(String(x, y, text, fontName=font, fontSize=ring_font, fillColor=MUTED_TEXT))
+    legend.translate((width - legend.width) / 2, 6)
     drawing.add(legend.group)
     return drawing
 
@@ -303,6 +369,77 @@ def dimension_bars(
         chart.bars[i].fillColor = style["color"]
     drawing.add(chart)
     legend.translate((WIDTH - legend.width) / 2, 6)
+    drawing.add(legend.group)
+    return drawing
+
+
+def dimension_rows(
+    labels: list[str], series: list[tuple[str, list[float | None]]], *, missing: str = "–", size: ChartSize = NARROW
+) -> Drawing:
+    """The web's variant of ``dimension_bars`` for narrow screens: horizontal bars, one block per dimension
+    (its name on a line of its own, then a bar per series with its value at the bar's end), on the fixed
+    0–100 scale, in ``size``'s type (13 px or more). A missing value has no bar: ``missing`` is written in
+    its place. The series are those of ``dimension_bars`` (a None series left out), in the same colours."""
+    font = pdf_font_name()
+    visible = _visible_series(series, len(labels))
+    width = size.width
+    legend = _stacked_legend(visible, font, width - 10, radar=False, font_size=size.legend_font)
+    label_font, value_font = size.label_font, size.value_font
+    wrapped = [_wrap_text(label, font, label_font, width - 8).split("\n") for label in labels]
+    value_room = stringWidth("100.0", font, value_font) + 6
+    left = 4
+    plot_width = width - left - value_room
+    line = label_font * 1.3
+    bar_step = ROW_BAR_HEIGHT + ROW_BAR_GAP
+    block_gap = 10
+    blocks = [len(lines) * line + max(len(visible), 1) * bar_step + block_gap for lines in wrapped]
+    axis_height = value_font * 1.5
+    height = math.ceil(axis_height + sum(blocks) + legend.height + 14)
+    drawing = ChartDrawing(width, height, description=_describe(labels, visible, missing))
+    drawing.initialFontName = font
+    top = height - axis_height
+    # The scale: grid lines at 0, 20 … 100 through every block, labelled at 0, 50 and 100 above them.
+    bottom = legend.height + 14
+    for level in range(0, SCALE_MAX + 1, SCALE_STEP):
+        x = left + plot_width * level / SCALE_MAX
+        grid = PolyLine([x, bottom, x, top], strokeColor=GRID_COLOR if level else MUTED_TEXT, strokeWidth=0.5)
+        drawing.add(grid)
+    for level in (0, 50, 100):
+        x = left + plot_width * level / SCALE_MAX
+        anchor = "start" if level == 0 else ("end" if level == SCALE_MAX else "middle")
+        drawing.add(
+            String(x, top + 4, str(level), fontName=font, fontSize=value_font, fillColor=MUTED_TEXT, textAnchor=anchor)
+        )
+    y = top
+    for i, lines in enumerate(wrapped):
+        for text in lines:
+            y -= line
+            label = String(left, y + label_font * 0.25, text, fontName=font, fontSize=label_font, fillColor=TEXT_COLOR)
+            backing = Rect(left - 1, y, stringWidth(text, font, label_font) + 4, line, strokeColor=None)
+            backing.fillColor = colors.white
+            drawing.add(backing)
+            drawing.add(label)
+        for _name, values, style in visible:
+            y -= bar_step
+            value = _clamp(values[i])
+            text_y = y + ROW_BAR_GAP + (ROW_BAR_HEIGHT - value_font * 0.75) / 2
+            if value is None:
+                drawing.add(String(left + 2, text_y, missing, fontName=font, fontSize=value_font, fillColor=MUTED_TEXT))
+                continue
+            length = plot_width * value / SCALE_MAX
+            drawing.add(Rect(left, y + ROW_BAR_GAP, length, ROW_BAR_HEIGHT, fillColor=style["color"], strokeColor=None))
+            drawing.add(
+                String(
+                    left + length + 3,
+                    text_y,
+                    format_score(value),
+                    fontName=font,
+                    fontSize=value_font,
+                    fillColor=TEXT_COLOR,
+                )
+            )
+        y -= block_gap
+    legend.translate((width - legend.width) / 2, 6)
     drawing.add(legend.group)
     return drawing
 
@@ -454,6 +591,31 @@ def _bar_chart(
 
 def chart_drawings(report) -> dict[str, object]:
     """The radar and the bars of a round's report (its read model), as the results page and the PDF show them."""
+    labels, firm, comparisons, reference, missing = _report_series(report)
+    return {
+        "radar": dimension_radar(
+            labels, [(report.firm_series_name, firm)] + ([reference] if reference else []), missing=missing
+        ),
+        "bars": dimension_bars(labels, [(report.firm_series_name, firm)] + comparisons, missing=missing),
+        "reference": reference[0] if reference else None,
+    }
+
+
+def web_chart_drawings(report) -> dict[str, Drawing]:
+    """The results page's radar and bars: the same data as ``chart_drawings`` (the PDF's), drawn for the
+    web's narrow width (NARROW) with larger type: the radar, and the bars as horizontal rows."""
+    labels, firm, comparisons, reference, missing = _report_series(report)
+    return {
+        "radar": dimension_radar(
+            labels, [(report.firm_series_name, firm)] + ([reference] if reference else []), missing=missing, size=NARROW
+        ),
+        "bars": dimension_rows(labels, [(report.firm_series_name, firm)] + comparisons, missing=missing),
+    }
+
+
+def _report_series(report):
+    """(labels, the firm's values, the comparisons, the radar's one comparison or None, the missing word) of a
+    round's report, as both the PDF's and the web's charts draw them."""
     labels = [
         gettext("%(name)s（数据不足）") % {"name": d.name} if d.insufficient_data else d.name for d in report.dimensions
     ]
@@ -462,14 +624,7 @@ def chart_drawings(report) -> dict[str, object]:
     comparisons = [(p.series_name, p.dimension_means if p.shown else None) for p in report.peers]
     # The radar compares with one group only (the first shown: the industry when it is large enough).
     reference = next((c for c in comparisons if c[1] is not None), None)
-    missing = gettext("数据不足")
-    return {
-        "radar": dimension_radar(
-            labels, [(report.firm_series_name, firm)] + ([reference] if reference else []), missing=missing
-        ),
-        "bars": dimension_bars(labels, [(report.firm_series_name, firm)] + comparisons, missing=missing),
-        "reference": reference[0] if reference else None,
-    }
+    return labels, firm, comparisons, reference, gettext("数据不足")
 
 
 # --- SVG --------------------------------------------------------------------------------------------
@@ -545,12 +700,50 @@ class _Legend:
         self.group.translate(dx, dy)
 
 
-def _legend(visible, font: str, max_width: float, *, radar: bool) -> _Legend:
+def _stacked_legend(visible, font: str, max_width: float, *, radar: bool, font_size: float) -> _Legend:
+    """The narrow charts' legend: one series a row, its name wrapped onto as many lines as it needs (a long
+    group name such as an industry's would not fit on one line of a phone's width), left-aligned."""
+    swatch = 18
+    line = font_size * 1.3
+    group = Group()
+    entries = [
+        (_wrap_text(name, font, font_size, max_width - swatch - 6, max_lines=4).split("\n"), style)
+        for name, _, style in visible
+    ]
+    height = sum(len(lines) * line + 2 for lines, _ in entries)
+    width = max((swatch + 5 + max(stringWidth(t, font, font_size) for t in lines) for lines, _ in entries), default=0)
+    y = height
+    for lines, style in entries:
+        y -= line
+        mid = y + font_size * 0.35
+        group.add(_swatch(style, 0, mid, swatch, radar=radar))
+        for text in lines:
+            group.add(String(swatch + 5, y, text, fontName=font, fontSize=font_size, fillColor=TEXT_COLOR))
+            y -= line
+        y += line - 2
+    return _Legend(group, width, height)
+
+
+def _swatch(style: dict, x: float, mid: float, swatch: float, *, radar: bool):
+    """A series' mark in a legend: the radar's filled box or dashed line, or the bars' colour."""
+    if radar and style["firm"]:
+        return Rect(x, mid - 4, swatch, 8, fillColor=style["fill"], strokeColor=style["color"], strokeWidth=1.5)
+    if radar:
+        # A PolyLine, not a Line: renderSVG closes a Line's path, which hides the dash pattern.
+        return PolyLine(
+            [x, mid, x + swatch, mid],
+            strokeColor=style["color"],
+            strokeWidth=style["width"],
+            strokeDashArray=style["dash"],
+        )
+    return Rect(x, mid - 4, swatch, 8, fillColor=style["color"], strokeColor=None)
+
+
+def _legend(visible, font: str, max_width: float, *, radar: bool, font_size: float = 8.5) -> _Legend:
     """Swatch + name per series, laid out in rows that fit ``max_width`` (built by hand: names may be long)."""
-    font_size = 8.5
     swatch = 18
     gap = 14
-    row_height = 14
+    row_height = 14 if font_size == 8.5 else font_size * 14 / 8.5  # (the PDF's exact measures)
     entries = []
     for name, _, style in visible:
         text = _wrap_text(name, font, font_size, max_width - swatch - 6).replace("\n", " ")
@@ -573,22 +766,7 @@ def _legend(visible, font: str, max_width: float, *, radar: bool) -> _Legend:
         x = (total_width - widths[r]) / 2
         for text, style, width in row:
             mid = y + font_size * 0.35
-            if radar and style["firm"]:
-                group.add(
-                    Rect(x, mid - 4, swatch, 8, fillColor=style["fill"], strokeColor=style["color"], strokeWidth=1.5)
-                )
-            elif radar:
-                # A PolyLine, not a Line: renderSVG closes a Line's path, which hides the dash pattern.
-                group.add(
-                    PolyLine(
-                        [x, mid, x + swatch, mid],
-                        strokeColor=style["color"],
-                        strokeWidth=style["width"],
-                        strokeDashArray=style["dash"],
-                    )
-                )
-            else:
-                group.add(Rect(x, mid - 4, swatch, 8, fillColor=style["color"], strokeColor=None))
+            group.add(_swatch(style, x, mid, swatch, radar=radar))
             group.add(String(x + swatch + 5, y, text, fontName=font, fontSize=font_size, fillColor=TEXT_COLOR))
             x += width + gap
     return _Legend(group, total_width, height)
@@ -658,13 +836,30 @@ def _formatted(value_format, value) -> str:
     return value_format(value) if callable(value_format) else value_format % value
 
 
-def _title(text: str, font: str, height: float) -> String:
-    return String(WIDTH / 2, height - 16, text, fontName=font, fontSize=11, fillColor=TEXT_COLOR, textAnchor="middle")
+def _title(text: str, font: str, height: float, width: float = WIDTH) -> String:
+    return String(width / 2, height - 16, text, fontName=font, fontSize=11, fillColor=TEXT_COLOR, textAnchor="middle")
+
+
+def _balanced_wrap(text: str, font: str, size: float, max_width: float) -> str:
+    """``_wrap_text`` into as few lines as it needs at ``max_width``, but with lines of even length: the
+    narrowest width that still needs no more lines (no line of one or two characters left over)."""
+    wrapped = _wrap_text(text, font, size, max_width, max_lines=99)
+    lines = wrapped.count("\n") + 1
+    if lines == 1 or lines > 3:
+        return _wrap_text(text, font, size, max_width)
+    width = max_width
+    while width > size:
+        narrower = _wrap_text(text, font, size, width - 2, max_lines=99)
+        if narrower.count("\n") + 1 > lines:
+            break
+        wrapped, width = narrower, width - 2
+    return wrapped
 
 
 _TOKEN_RE = re.compile(
     r"\s+|[\u2e80-\u9fff\u3000-\u303f\uf900-\ufaff\uff00-\uffef]|[^\s\u2e80-\u9fff\u3000-\u303f\uf900-\ufaff\uff00-\uffef]+"
 )
+_CJK_RE = re.compile(r"[\u2e80-\u9fff\u3000-\u303f\uf900-\ufaff\uff00-\uffef]")
 # Chinese punctuation that must not start a line.
 _NO_LINE_START = set("，。、；：？！）》」』】,.;:?!)")
 
@@ -687,5 +882,12 @@ def _wrap_text(text: str, font: str, size: float, max_width: float, *, max_lines
     if line.strip():
         lines.append(line.rstrip())
     if len(lines) > max_lines:
-        lines = lines[: max_lines - 1] + ["".join(lines[max_lines - 1 :])]
+        rest = lines[max_lines - 1 :]
+        last = rest[0]
+        for following in rest[1:]:
+            # The lines were broken at a space between Latin words (which the break dropped), or anywhere
+            # in Chinese (no space).
+            latin = not _CJK_RE.match(last[-1:]) and not _CJK_RE.match(following[:1])
+            last += (" " if latin else "") + following
+        lines = lines[: max_lines - 1] + [last]
     return "\n".join(lines) or text

@@ -4,8 +4,11 @@
 pieces (streamed: the CSV exports) or an open binary file (the XLSX exports, closed by Django when sent),
 and answers with:
 
-- ``Content-Disposition: attachment`` with the name in UTF-8 (RFC 6266, RFC 5987) and an ASCII fallback
-  for old clients (``ascii_filename(filename)`` unless the caller names one);
+- ``Content-Disposition: attachment`` with the full name in UTF-8 in ``filename*=UTF-8''…`` (RFC 6266,
+  RFC 5987; percent-encoded, after ``text.clean_user_text``: no bidi, format or control characters, so a
+  label cannot reorder the name around it, and no line break can reach the header), and an ASCII-safe
+  ``filename=`` for old clients: letters, digits, "-", "_" and "." only (``ascii_filename(filename)``, e.g.
+  the USCC and the ASCII part of the round label, unless the caller names one);
 - ``Cache-Control: private, no-store``: a download holds a firm's data, which no shared cache or browser
   history keeps;
 - ``X-Content-Type-Options: nosniff``.
@@ -21,11 +24,12 @@ from urllib.parse import quote
 
 from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 
+from surveys.text import clean_user_text
+
 CACHE_CONTROL = "private, no-store"
 
 # RFC 5987 attr-char: what may stay unencoded in filename*=.
 _ATTR_CHAR_SAFE = "!#$&+-.^_`|~"
-_TOKEN_UNSAFE_RE = re.compile(r'[^\x20-\x7e]|["\\]')
 _NON_ASCII_FILENAME_RE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -51,9 +55,12 @@ def attachment(
 
 
 def content_disposition(filename: str, *, ascii_fallback: str) -> str:
-    """``attachment; filename="<ascii>"; filename*=UTF-8''<percent-encoded>`` (RFC 6266, RFC 5987)."""
-    fallback = _TOKEN_UNSAFE_RE.sub("_", ascii_fallback) or "download"
-    encoded = quote(filename, safe=_ATTR_CHAR_SAFE, encoding="utf-8")
+    """``attachment; filename="<ascii>"; filename*=UTF-8''<percent-encoded>`` (RFC 6266, RFC 5987).
+
+    The ASCII name keeps letters, digits, "-", "_" and "." (anything else becomes "_"); the UTF-8 name is
+    ``filename`` as ``clean_user_text`` leaves it (NFC, without bidi, format or control characters)."""
+    fallback = re.sub(r"_{2,}", "_", _NON_ASCII_FILENAME_RE.sub("_", ascii_fallback)).lstrip(".") or "download"
+    encoded = quote(clean_user_text(filename) or fallback, safe=_ATTR_CHAR_SAFE, encoding="utf-8")
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}"
 
 
@@ -62,7 +69,7 @@ def ascii_filename(filename: str) -> str:
     stem, dot, extension = filename.rpartition(".")
     if not dot:
         stem, extension = filename, ""
-    folded = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode("ascii")
+    folded = unicodedata.normalize("NFKD", clean_user_text(stem)).encode("ascii", "ignore").decode("ascii")
     folded = re.sub(r"_{2,}", "_", _NON_ASCII_FILENAME_RE.sub("_", folded)).strip("._-") or "report"
     extension = _NON_ASCII_FILENAME_RE.sub("", extension)
     return f"{folded}.{extension}" if extension else folded

@@ -10,6 +10,13 @@ exactly the numbers the PDF prints. A score is kept to the two decimals the data
 A round scored by rules version 2 also carries its plan (``top_actions``, ``more_actions``, ``plan_periods``,
 read from the stored ranked actions, "the plan" below), which replaces the rule recommendations on the page
 and in the PDF; a version 1 round has none and reads exactly as before.
+
+Every round, either rules version, also carries the frame of its plan, read from stored data: ``ladder``
+(the L1–L5 rungs, the round's and the next one marked), ``next_level`` (the index points still missing and
+exactly the stored gates guarding the next level that did not pass, with their answers and the option each
+needs; None at the top level) and ``progress`` (against the firm's previous submitted round: index, level,
+dimension scores, and on the same questionnaire version the answers that went up or down; None for a first
+round).
 """
 
 from __future__ import annotations
@@ -278,6 +285,87 @@ class HistoryRow:
     cells: list[HistoryCell]  # in the report's dimension order
 
 
+# --- the plan's frame: the ladder, what blocks the next level, progress since the previous round --------
+
+
+@dataclass(frozen=True)
+class LadderRung:
+    code: str
+    name: str
+    min_index: float
+    summary: str  # one line on what the level means: the first sentence of its description
+    current: bool  # the round's level
+    next: bool  # the level above it
+
+
+@dataclass(frozen=True)
+class BlockingItem:
+    item_code: str
+    question: str
+    answer: str  # the firm's answer label (with its option letter), e.g. "B. …", "不清楚"
+    needed: str  # the option the gate needs, e.g. "C. …"; "" for a 不清楚 answer (verify it first)
+    kind: str  # "improve" (a known answer below the option) | "verify" (a 不清楚 answer)
+    who: str = ""  # verify: the department that usually knows the answer (its label); "" for improve
+
+
+@dataclass(frozen=True)
+class BlockingGate:
+    code: str
+    status: str  # "failed" | "unverified"
+    status_label: str  # "待核实" for an unverified gate, else ""
+    reason: str
+    items: list[BlockingItem]
+    more_needed: int | None  # area floors: how many more answers must reach the option; None otherwise
+    option: str = ""  # area floors: the letter of the option their answers must reach ("C"); "" otherwise
+
+
+@dataclass(frozen=True)
+class NextLevelBlock:
+    code: str
+    name: str
+    min_index: float
+    index_gap: float  # index points still needed to reach the band; 0.0 when the index reaches it
+    gates: list[BlockingGate]  # the stored gates guarding this level that did not pass
+
+
+@dataclass(frozen=True)
+class DimensionDelta:
+    code: str
+    name: str
+    before: float | None  # None: insufficient data or no such dimension in that round
+    after: float | None
+    change: float | None  # None when either side is None
+
+
+@dataclass(frozen=True)
+class ItemChange:
+    item_code: str
+    question: str
+    before: str  # answer labels
+    after: str
+
+
+@dataclass(frozen=True)
+class Progress:
+    previous_label: str
+    previous_version: str
+    same_version: bool  # item changes are only compared on the same questionnaire version
+    index_before: float
+    index_after: float
+    index_change: float
+    level_before: str  # level codes
+    level_after: str
+    level_change: int  # rungs, + up
+    dimensions: list[DimensionDelta]
+    improved: list[ItemChange]  # empty across versions
+    regressed: list[ItemChange]
+
+    @property
+    def level_steps(self) -> int:
+        """The level change in rungs without its sign (the page words the direction)."""
+        return abs(self.level_change)
+
+
 @dataclass(frozen=True)
 class AssessmentReport:
     assessment_id: int
@@ -323,6 +411,11 @@ class AssessmentReport:
     top_actions: list[ActionRow] = field(default_factory=list)  # in the stored (rank) order
     more_actions: list[ActionGroup] = field(default_factory=list)  # every other action
     plan_periods: list[PlanPeriod] = field(default_factory=list)  # every action, by horizon
+    # Every round, either rules version: the L1–L5 ladder, what stands between the round and the next level
+    # (None at the top level) and the change since the firm's previous submitted round (None for its first).
+    ladder: list[LadderRung] = field(default_factory=list)
+    next_level: NextLevelBlock | None = None
+    progress: Progress | None = None
 
     @property
     def insufficient_dimensions(self) -> list[DimensionSection]:
@@ -361,7 +454,12 @@ def _build(assessment: Assessment, language: str, scope: AdminScope | None) -> A
     dimensions = {d.code: d for d in Dimension.objects.filter(questionnaire_id=questionnaire_id)}
     stored_dimensions = [d for d in stored["dimensions"] if d["code"] in dimensions]
     codes = [d["code"] for d in stored_dimensions]
-    answers_by_dimension, answers_by_item, items = _answer_rows(assessment)
+    rounds = _firm_rounds(assessment)
+    previous = _previous_round(rounds, assessment.pk)
+    same_version = previous is not None and previous.questionnaire_id == questionnaire_id
+    answers_by_dimension, answers_by_item, items, previous_answers = _answer_rows(
+        assessment, previous.assessment_id if previous and same_version else None
+    )
     rules_version = int(stored.get("rules_version", scoring.RULES_VERSION_1))
     version_2 = rules_version >= scoring.RULES_VERSION_2
     problems_by_dimension = _covered_problems(questionnaire_id)
@@ -416,6 +514,8 @@ def _build(assessment: Assessment, language: str, scope: AdminScope | None) -> A
             _PlanData.load(questionnaire_id, items, dimensions, countermeasure_list),
             answers_by_item,
         )
+    index = _stored_score(assessment.index if assessment.index is not None else stored["index"])
+    answered = _Answers(items, answers_by_item, answers_by_dimension, dimensions)
     return AssessmentReport(
         assessment_id=assessment.pk,
         language=language,
@@ -435,7 +535,7 @@ def _build(assessment: Assessment, language: str, scope: AdminScope | None) -> A
         submitted_on=_date(assessment.submitted_at, "DATE_FORMAT"),
         submitted_date=_date(assessment.submitted_at, "Y-m-d"),
         generated_on=formats.date_format(timezone.localdate(), "DATE_FORMAT"),
-        index=_stored_score(assessment.index if assessment.index is not None else stored["index"]),
+        index=index,
         level_code=level.code,
         level_name=level.name,
         level_description=level.description,
@@ -454,7 +554,7 @@ def _build(assessment: Assessment, language: str, scope: AdminScope | None) -> A
             ActionPeriod(_("未来90天"), [r for r in ordered if r.horizon == SHORT_HORIZON]),
             ActionPeriod(_("未来一年及更长"), [r for r in ordered if r.horizon != SHORT_HORIZON]),
         ],
-        history=_history(assessment, codes),
+        history=_history(rounds, codes),
         firm_series_name=_("本企业"),
         disclaimer=_(
             "本报告是企业根据自身填报的答案生成的自评估结果，仅供企业内部改进参考；不是工业和信息化部（MIIT）"
@@ -465,6 +565,9 @@ def _build(assessment: Assessment, language: str, scope: AdminScope | None) -> A
         top_actions=top_actions,
         more_actions=more_actions,
         plan_periods=plan_periods,
+        ladder=_ladder(levels, level.code),
+        next_level=_next_level(stored, levels, level.code, index, gates, answered),
+        progress=_progress(rounds, previous, index, [lv.code for lv in levels], answered, previous_answers),
     )
 
 
@@ -504,6 +607,249 @@ def _next_level_code(levels: list[Level], code: str) -> str | None:
     """The code of the level after ``code`` (levels in order), None for the highest."""
     codes = [lv.code for lv in levels]
     return codes[codes.index(code) + 1] if code in codes[:-1] else None
+
+
+# --- the ladder, the next level and progress ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Answers:
+    """The round's items and answers as the report reads them once (``_answer_rows``), for the next-level
+    block and the progress section."""
+
+    items: dict[str, Item]  # by code, in the questionnaire's order, options prefetched
+    by_item: dict[str, AnswerRow]
+    by_dimension: dict[int, list[AnswerRow]]  # by dimension id
+    dimensions: dict[str, Dimension]  # by code
+
+
+def _ladder(levels: list[Level], code: str) -> list[LadderRung]:
+    """Every level of the questionnaire, lowest first, with the round's level and the one above marked."""
+    next_code = _next_level_code(levels, code)
+    return [
+        LadderRung(
+            code=lv.code,
+            name=lv.name,
+            min_index=float(lv.min_index),
+            summary=_first_sentence(lv.description),
+            current=lv.code == code,
+            next=lv.code == next_code,
+        )
+        for lv in levels
+    ]
+
+
+def _next_level(
+    stored: dict[str, Any], levels: list[Level], code: str, index: float, gates: dict[str, Gate], answered: _Answers
+) -> NextLevelBlock | None:
+    """What stands between the round and the level above its own (None at the top): the index points still
+    missing to reach that level's band, and the stored gates guarding it that did not pass (failed, or held
+    unverified by 不清楚 answers) with exactly their stored answers. A rules-version-1 result has no status:
+    a gate that did not pass failed."""
+    next_code = _next_level_code(levels, code)
+    if next_code is None:
+        return None
+    target = next(lv for lv in levels if lv.code == next_code)
+    blocking = []
+    for entry in stored["gates"]:
+        gate = gates.get(entry["code"])
+        if gate is None or entry.get("passed", True) or entry.get("guards_level", gate.guards_level) != next_code:
+            continue
+        blocking.append(_blocking_gate(entry, gate, answered))
+    return NextLevelBlock(
+        code=target.code,
+        name=target.name,
+        min_index=float(target.min_index),
+        index_gap=max(0.0, round(float(target.min_index) - index, STORED_DECIMALS)),
+        gates=blocking,
+    )
+
+
+def _blocking_gate(entry: dict[str, Any], gate: Gate, answered: _Answers) -> BlockingGate:
+    row = _gate_row(entry, gate, sets_level=True)
+    needed_scores: dict[str, int] = {}
+    if gate.kind == scoring.GATE_AREA_FLOOR:
+        needed_scores = dict.fromkeys(answered.items, int(gate.params.get("min_score", 0)))
+    elif gate.kind == scoring.GATE_KEY_ITEMS:
+        needed_scores = {str(r["item"]): int(r["min_score"]) for r in gate.params.get("requirements", [])}
+    codes = list(dict.fromkeys([*entry.get("items", []), *entry.get("unverified", [])]))
+    items = [_blocking_item(code, needed_scores.get(code), answered) for code in codes if code in answered.by_item]
+    more_needed, option = None, ""
+    if gate.kind == scoring.GATE_AREA_FLOOR:
+        option = option_letter(int(gate.params.get("min_score", 0)))
+        more_needed = sum(
+            _more_to_reach(answered.by_dimension.get(answered.dimensions[d].id, []), gate.params)
+            for d in entry.get("dimensions", [])
+            if d in answered.dimensions
+        )
+    return BlockingGate(
+        code=row.code,
+        status=row.status,
+        status_label=row.status_label,
+        reason=row.reason,
+        items=items,
+        more_needed=more_needed,
+        option=option,
+    )
+
+
+def _blocking_item(code: str, needed_score: int | None, answered: _Answers) -> BlockingItem:
+    """One answer a blocking gate counts: a known answer below the gate's option (improve: the option it
+    needs) or a 不清楚 answer (verify first: who usually knows; no option named)."""
+    row, item = answered.by_item[code], answered.items[code]
+    if row.special == scoring.UNKNOWN or needed_score is None:
+        owner = item.owner or item.lead
+        return BlockingItem(
+            item_code=code,
+            question=row.question,
+            answer=row.answer,
+            needed="",
+            kind=scoring.KIND_VERIFY,
+            who=label_of(DEPARTMENTS, owner) if owner else _("相关部门"),
+        )
+    options = {option.score: option for option in item.options.all()}
+    needed = option_text(needed_score, options[needed_score].label) if needed_score in options else ""
+    return BlockingItem(code, row.question, row.answer, needed or option_letter(needed_score), scoring.KIND_IMPROVE)
+
+
+def _more_to_reach(rows: list[AnswerRow], params: dict[str, Any]) -> int:
+    """How many more of a dimension's counted answers (不清楚 included, 不适用 excluded) must reach the area
+    floor's option for the floor to pass there (0 when it does), by the engine's own comparison."""
+    counted = [r for r in rows if r.score is not None or r.special == scoring.UNKNOWN]
+    if not counted:
+        return 0
+    min_score, min_share = int(params.get("min_score", 0)), float(params.get("min_share", 0))
+    reached = sum(1 for r in counted if r.score is not None and r.score >= min_score)
+    more = 0
+    while reached + more < len(counted) and (reached + more) / len(counted) < min_share:
+        more += 1
+    return more
+
+
+@dataclass(frozen=True)
+class _Round:
+    """One submitted round of the firm, as ``_firm_rounds`` reads it."""
+
+    assessment_id: int
+    label: str
+    version: str
+    questionnaire_id: int
+    index: float
+    level: str
+    scores: dict[str, float | None]  # by dimension code; None for insufficient data
+    insufficient: set[str]
+
+
+def _firm_rounds(assessment: Assessment) -> list[_Round]:
+    """The firm's submitted rounds, oldest first, with their dimension scores (one query)."""
+    rows = (
+        Assessment.objects.filter(enterprise_id=assessment.enterprise_id, status=Assessment.STATUS_SUBMITTED)
+        .order_by("submitted_at", "id")
+        .values_list(
+            "id",
+            "label",
+            "questionnaire__version",
+            "questionnaire_id",
+            "index",
+            "level",
+            "dimension_results__dimension__code",
+            "dimension_results__score",
+            "dimension_results__insufficient_data",
+        )
+    )
+    rounds: dict[int, _Round] = {}
+    for round_id, label, version, questionnaire_id, index, level, code, score, insufficient in rows:
+        entry = rounds.get(round_id)
+        if entry is None:
+            entry = rounds[round_id] = _Round(
+                round_id, label, version, questionnaire_id, _stored_score(index or 0), level, {}, set()
+            )
+        if code is not None:
+            entry.scores[code] = None if insufficient else _optional_score(score)
+            if insufficient:
+                entry.insufficient.add(code)
+    return list(rounds.values())
+
+
+def _previous_round(rounds: list[_Round], assessment_id: int) -> _Round | None:
+    """The firm's submitted round before ``assessment_id`` (rounds oldest first), None for its first."""
+    position = next((i for i, r in enumerate(rounds) if r.assessment_id == assessment_id), 0)
+    return rounds[position - 1] if position > 0 else None
+
+
+def _progress(
+    rounds: list[_Round],
+    before: _Round | None,
+    index: float,
+    level_codes: list[str],
+    answered: _Answers,
+    previous_answers: dict[str, scoring.AnswerValue | None],
+) -> Progress | None:
+    """The change since the firm's submitted round ``before`` this one (None when there is none): the index,
+    the level in rungs, each dimension's score, and, when both rounds are on the same questionnaire version,
+    the answers that went up or down (``previous_answers``, by item code). Across versions only the dimension
+    scores compare (D1–D5 are the same in every version)."""
+    if before is None:
+        return None
+    after = rounds[rounds.index(before) + 1]
+    same_version = before.questionnaire_id == after.questionnaire_id
+    rank = {code: i for i, code in enumerate(level_codes)}
+    deltas = []
+    for code, dimension in answered.dimensions.items():
+        old, new = before.scores.get(code), after.scores.get(code)
+        change = None if old is None or new is None else round(new - old, STORED_DECIMALS)
+        deltas.append(DimensionDelta(code, dimension.name, old, new, change))
+    improved, regressed = _item_changes(previous_answers, answered) if same_version else ([], [])
+    return Progress(
+        previous_label=before.label,
+        previous_version=before.version,
+        same_version=same_version,
+        index_before=before.index,
+        index_after=index,
+        index_change=round(index - before.index, STORED_DECIMALS),
+        level_before=before.level,
+        level_after=after.level,
+        level_change=rank.get(after.level, 0) - rank.get(before.level, 0),
+        dimensions=deltas,
+        improved=improved,
+        regressed=regressed,
+    )
+
+
+def _item_changes(
+    previous: dict[str, scoring.AnswerValue | None], answered: _Answers
+) -> tuple[list[ItemChange], list[ItemChange]]:
+    """(improved, regressed) answers against the previous round of the same version, in the questionnaire's
+    order. Two options compare by score. An answer that became an option from 不清楚, 不适用 or none improved
+    (it is now known and counted); an option that became one of those regressed; 不清楚 or none that became
+    不适用 improved (now known), and the reverse regressed."""
+    improved: list[ItemChange] = []
+    regressed: list[ItemChange] = []
+    for code, item in answered.items.items():
+        row = answered.by_item[code]
+        old = previous.get(code)
+        new: scoring.AnswerValue | None = row.score if row.score is not None else (row.special or None)
+        if new == "missing":
+            new = None
+        direction = _direction(old, new)
+        if old == new or direction == 0:
+            continue
+        options = {o.score: o for o in item.options.all()}
+        change = ItemChange(code, row.question, answer_label(item, options, old), row.answer)
+        (improved if direction > 0 else regressed).append(change)
+    return improved, regressed
+
+
+def _direction(old: scoring.AnswerValue | None, new: scoring.AnswerValue | None) -> int:
+    """+1 when an answer improved from ``old`` to ``new``, -1 when it regressed, 0 when neither."""
+    if isinstance(old, int) and isinstance(new, int):
+        return (new > old) - (new < old)
+    if isinstance(new, int):
+        return 1
+    if isinstance(old, int):
+        return -1
+    known = {scoring.NOT_APPLICABLE: 1}  # 不适用 is a known answer; 不清楚 and none are not
+    return known.get(str(new), 0) - known.get(str(old), 0)
 
 
 def _stored_score(value: Any) -> float:
@@ -558,12 +904,20 @@ def _dimension_section(
 
 
 def _answer_rows(
-    assessment: Assessment,
-) -> tuple[dict[int, list[AnswerRow]], dict[str, AnswerRow], dict[str, Item]]:
+    assessment: Assessment, previous_id: int | None = None
+) -> tuple[dict[int, list[AnswerRow]], dict[str, AnswerRow], dict[str, Item], dict[str, scoring.AnswerValue | None]]:
     """Every item of the round's questionnaire with the firm's answer and note: per dimension id (in the
-    questionnaire's order) and per item code; and the items by code (their options prefetched)."""
+    questionnaire's order) and per item code; the items by code (their options prefetched); and, read in the
+    same query, the answers of round ``previous_id`` (same questionnaire) by item code, for the progress."""
     items = Item.objects.filter(questionnaire_id=assessment.questionnaire_id).order_by("position")
-    answers = {a.item_id: a for a in Answer.objects.filter(assessment=assessment)}
+    answers: dict[int, Answer] = {}
+    previous_by_id: dict[int, scoring.AnswerValue | None] = {}
+    round_ids = [assessment.pk] if previous_id is None else [assessment.pk, previous_id]
+    for stored_answer in Answer.objects.filter(assessment_id__in=round_ids):
+        if stored_answer.assessment_id == assessment.pk:
+            answers[stored_answer.item_id] = stored_answer
+        else:
+            previous_by_id[stored_answer.item_id] = stored_answer.value
     by_dimension: dict[int, list[AnswerRow]] = {}
     by_item: dict[str, AnswerRow] = {}
     item_by_code: dict[str, Item] = {}
@@ -587,7 +941,8 @@ def _answer_rows(
         )
         by_dimension.setdefault(item.dimension_id, []).append(row)
         by_item[item.code] = row
-    return by_dimension, by_item, item_by_code
+    previous = {item.code: previous_by_id[item.id] for item in item_by_code.values() if item.id in previous_by_id}
+    return by_dimension, by_item, item_by_code, previous
 
 
 def _covered_problems(questionnaire_id: int) -> dict[int, list[ProblemRow]]:
@@ -1034,48 +1389,28 @@ def _peer_summaries(assessment: Assessment, keys: tuple[str, ...], codes: list[s
     return summaries
 
 
-def _history(assessment: Assessment, codes: list[str]) -> list[HistoryRow]:
-    """The firm's submitted rounds, newest first, each with its questionnaire version, its dimension scores in
-    ``codes`` order (the codes D1–D5 are the same in every version) and the changes against the round before
-    it (one query). A dimension with insufficient data has no score and no change, before or after."""
-    rows = (
-        Assessment.objects.filter(enterprise_id=assessment.enterprise_id, status=Assessment.STATUS_SUBMITTED)
-        .order_by("submitted_at", "id")
-        .values_list(
-            "id",
-            "label",
-            "questionnaire__version",
-            "index",
-            "dimension_results__dimension__code",
-            "dimension_results__score",
-            "dimension_results__insufficient_data",
-        )
-    )
-    rounds: dict[int, tuple[str, str, float, dict[str, float | None], set[str]]] = {}
-    for round_id, round_label, version, round_index, code, score, insufficient in rows:
-        entry = rounds.setdefault(round_id, (round_label, version, _stored_score(round_index or 0), {}, set()))
-        if code is not None:
-            entry[3][code] = None if insufficient else _optional_score(score)
-            if insufficient:
-                entry[4].add(code)
+def _history(rounds: list[_Round], codes: list[str]) -> list[HistoryRow]:
+    """The firm's submitted rounds (``_firm_rounds``), newest first, each with its questionnaire version, its
+    dimension scores in ``codes`` order (the codes D1–D5 are the same in every version) and the changes against
+    the round before it. A dimension with insufficient data has no score and no change, before or after."""
     history = []
     previous: dict[str, float | None] = {}
     previous_index: float | None = None
-    for round_id, (label, version, index, scores, insufficient_codes) in rounds.items():
+    for entry in rounds:
         cells = []
         for code in codes:
-            value, before = scores.get(code), previous.get(code)
+            value, before = entry.scores.get(code), previous.get(code)
             change = None if value is None or before is None else round(value - before, STORED_DECIMALS)
-            cells.append(HistoryCell(score=value, change=change, insufficient_data=code in insufficient_codes))
+            cells.append(HistoryCell(score=value, change=change, insufficient_data=code in entry.insufficient))
         history.append(
             HistoryRow(
-                assessment_id=round_id,
-                label=label,
-                questionnaire_version=version,
-                index=index,
-                index_change=None if previous_index is None else round(index - previous_index, STORED_DECIMALS),
+                assessment_id=entry.assessment_id,
+                label=entry.label,
+                questionnaire_version=entry.version,
+                index=entry.index,
+                index_change=None if previous_index is None else round(entry.index - previous_index, STORED_DECIMALS),
                 cells=cells,
             )
         )
-        previous, previous_index = scores, index
+        previous, previous_index = entry.scores, entry.index
     return list(reversed(history))

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -23,7 +22,7 @@ from ..models import (
     Enterprise,
     Item,
 )
-from ..text import join_list
+from ..text import clean_user_text, join_list
 from .errors import InvalidAnswersError, InvalidContextAnswersError, ServiceError, TooManyUnknownAnswersError
 
 if TYPE_CHECKING:
@@ -49,7 +48,7 @@ def assessment_start(*, enterprise: Enterprise, user: User, label: str = "") -> 
     questionnaire = selectors.questionnaire_current()
     if questionnaire is None:
         raise ServiceError(_("尚未发布问卷，请联系管理员。"))
-    label = label.strip() or default_round_label(enterprise=enterprise)
+    label = clean_user_text(label) or default_round_label(enterprise=enterprise)
     if Assessment.objects.filter(enterprise=enterprise, label=label).exists():
         raise ServiceError(_("轮次名称“%(label)s”已被使用，请换一个。") % {"label": label})
     return Assessment.objects.create(enterprise=enterprise, questionnaire=questionnaire, label=label, created_by=user)
@@ -90,7 +89,8 @@ NOTE_MAX_LENGTH = 1000
 
 
 def _storable_text(text: str) -> bool:
-    """No NUL (PostgreSQL text refuses it) and no lone surrogate (not encodable as UTF-8)."""
+    """No NUL (PostgreSQL text refuses it) and no lone surrogate (not encodable as UTF-8). Text that went
+    through clean_user_text() has no NUL left; a lone surrogate it leaves for this check to refuse."""
     if "\x00" in text:
         return False
     try:
@@ -125,6 +125,8 @@ def answers_save(
     is a conflict: nothing of the request is saved and the caller gets the stored values to show.
     """
     assessment = _lock_draft(assessment.id)
+    # Notes as they are stored (text.clean_user_text), whichever way they came: form, autosave, a command.
+    changes = [replace(c, note=clean_user_text(c.note, multiline=True)) for c in changes]
     # Autosave calls this on every click: the items are read as plain rows of the columns checked here.
     items = {
         row[1]: _ItemRule(*row)
@@ -252,7 +254,7 @@ def context_answer_clean(*, question: ContextQuestion, answer: ContextAnswer) ->
     limit = (question.max_choices or len(codes)) if question.multiple else 1
     if len(chosen) > limit:
         errors["choices"] = _("最多可选 %(max)d 项，当前选了 %(count)d 项。") % {"max": limit, "count": len(chosen)}
-    other = " ".join(unicodedata.normalize("NFC", answer.other).split())
+    other = clean_user_text(answer.other)
     other_option = next((o for o in options if o.other), None)
     if other and (other_option is None or not _storable_text(other)):
         errors["other"] = _("提交的数据无效，请刷新页面。")

@@ -22,7 +22,7 @@ from ..models import (
     Invitation,
     Membership,
 )
-from ..text import join_list
+from ..text import clean_user_text, join_list
 from .errors import ServiceError
 
 if TYPE_CHECKING:
@@ -100,6 +100,14 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
+# The firm's fields that people type: stored as text.clean_user_text() leaves them, whoever calls.
+_TYPED_FIELDS = ("name", "contact_name")
+
+
+def _cleaned_names(data: dict[str, Any]) -> dict[str, Any]:
+    return {key: clean_user_text(value) if key in _TYPED_FIELDS else value for key, value in data.items()}
+
+
 @transaction.atomic
 def enterprise_register(*, user: User, enterprise_data: dict[str, Any]) -> Enterprise:
     """A new firm, with the signing-up user as its owner."""
@@ -109,7 +117,7 @@ def enterprise_register(*, user: User, enterprise_data: dict[str, Any]) -> Enter
     code = _valid_uscc(str(enterprise_data.get("uscc") or ""))
     if Enterprise.objects.filter(uscc=code).exists():
         raise ServiceError(str(USCC_TAKEN))
-    enterprise = Enterprise(**{**enterprise_data, "uscc": code})
+    enterprise = Enterprise(**{**_cleaned_names(enterprise_data), "uscc": code})
     enterprise.full_clean()
     try:
         with transaction.atomic():  # a firm registered with the same code meanwhile: the message, not a 500
@@ -145,7 +153,7 @@ def enterprise_update(*, user: User, enterprise: Enterprise, data: dict[str, Any
     if "uscc" in data and uscc.normalize(str(data["uscc"] or "")) != enterprise.uscc:
         # The code changes only through enterprise_uscc_correct: checked, and recorded in the audit log.
         raise ServiceError(_("统一社会信用代码不能在此修改，请使用“更正统一社会信用代码”。"))
-    data = {key: value for key, value in data.items() if key != "uscc"}
+    data = {key: value for key, value in _cleaned_names(data).items() if key != "uscc"}
     for key, value in data.items():
         setattr(enterprise, key, value)
     enterprise.full_clean()

@@ -234,4 +234,37 @@ def test_content_disposition_never_lets_quotes_or_line_breaks_through():
     assert "\r" not in header and "\n" not in header
     fallback = re.search(r'filename="([^"]*)"', header).group(1)
     assert '"' not in fallback and "\\" not in fallback
-    assert header.endswith("filename*=UTF-8''a%22b%5Cc%0D%0ASet-Cookie%3A%20x%3B.pdf")
+    # The line break is white space to clean_user_text: one space in the UTF-8 name, never a header line.
+    assert header.endswith("filename*=UTF-8''a%22b%5Cc%20Set-Cookie%3A%20x%3B.pdf")
+
+
+def test_a_list_the_report_shortens_says_how_many_more_and_where(rendered):
+    """A dimension's strongest and weakest answers are named three at a time; the rest are counted and placed
+    in the appendix."""
+    text = full_text(rendered.pdf_zh)
+    cut = 0
+    for d in rendered.report_zh.dimensions:
+        for named, count in (
+            (d.strongest, sum(1 for a in d.answers if a.score is not None and a.score >= 3)),
+            (d.weakest, sum(1 for a in d.answers if a.score is not None and a.score <= 1)),
+        ):
+            if count > len(named):
+                cut += 1
+                assert squeeze(f"另有{count - len(named)}题，见附录“{d.code}{d.name}”。") in text
+    assert cut  # the scenario has such a list
+
+
+def test_page_one_is_the_summary_and_the_chapters_follow(rendered):
+    pages = page_texts(rendered.pdf_zh)
+    report = rendered.report_zh
+    assert "一、评估概要" in pages[0] and squeeze(f"{report.level_code}{report.level_name}") in pages[0]
+    assert "最优先的三项建议" in pages[0]  # rules version 1: its three recommendations
+    for row in report.top_priorities:
+        assert squeeze(row.countermeasure_title) in pages[0]
+    assert pages[1].startswith("二、得分")
+    text = "".join(pages)
+    positions = [
+        text.find(title)
+        for title in ("二、得分", "三、各维度分析", "四、改进建议", "五、行动计划", "附录：全部题目与答案")
+    ]
+    assert all(p >= 0 for p in positions) and positions == sorted(positions)

@@ -41,6 +41,7 @@ from hypothesis import strategies as st
 
 from surveys import scoring
 from surveys.models import Answer, Assessment, DimensionResult, Enterprise, Invitation, Item, Membership
+from surveys.text import clean_user_text
 from surveys.uscc import normalize as uscc_normalize
 from surveys.uscc import validate as uscc_validate
 from surveys.uscc import with_check_characters
@@ -359,7 +360,7 @@ def test_fuzz_signup(world):
         membership = Membership.objects.get(user=user)
         if membership.role == Membership.ROLE_OWNER:
             assert diff == {"user", "enterprise", "membership"}, diff
-            assert membership.enterprise.name == " ".join(sent.get("firm-name").split())
+            assert membership.enterprise.name == clean_user_text(sent.get("firm-name"))
         else:
             assert diff == {"user", "membership"} and membership.status == Membership.STATUS_PENDING, diff
             assert membership.enterprise == world.a.enterprise
@@ -468,7 +469,7 @@ def test_fuzz_profile(world):
         assert diff <= {"enterprise"}, diff
         enterprise = Enterprise.objects.get(pk=world.a.enterprise.pk)
         assert enterprise.uscc == original
-        assert enterprise.name == " ".join(sent.get("firm-name").split())
+        assert enterprise.name == clean_user_text(sent.get("firm-name"))
         return True
 
     fuzz(world, tally, mutated_form(profile_valid(world)), lambda p: post_form(client, url, p), check)
@@ -564,7 +565,7 @@ def test_fuzz_round_start(world):
             return False
         assert diff == {"assessment"}, diff
         draft = Assessment.objects.get(enterprise=world.a.enterprise, status="draft")
-        label = (sent.get("label") or "").strip()
+        label = clean_user_text(sent.get("label") or "")
         assert draft.label == label or (not label and re.fullmatch(r"\d{4} T\d+", draft.label)), draft.label
         return True
 
@@ -634,7 +635,8 @@ def test_fuzz_questionnaire_page(world):
         assert diff <= {"answer", "assessment"}, diff
         # Every item of the page holds exactly what was posted.
         for item in items[number]:
-            value, note = parsed(data.get(f"answer-{item.code}")), (data.get(f"note-{item.code}") or "").strip()
+            value = parsed(data.get(f"answer-{item.code}"))
+            note = clean_user_text(data.get(f"note-{item.code}") or "", multiline=True)
             if (value, note) != (None, "") or Answer.objects.filter(assessment=draft, item=item).exists():
                 assert stored(draft.pk, item.code) == (value, note), item.code
         return True
@@ -642,7 +644,7 @@ def test_fuzz_questionnaire_page(world):
     first = items[1][0].code
     valid = [(f"answer-{first}", "2"), (f"rev-{first}", str(revisions.get(first, 0))), ("action", "save")]
     cases = [
-        (1, [*valid, (f"note-{first}", "a\x00b")]),  # NUL: PostgreSQL text refuses it
+        (1, [*valid, (f"note-{first}", "a\x00b")]),  # NUL: removed by clean_user_text (PostgreSQL refuses it)
         (1, [*valid, (f"note-{first}", "\ud800")]),  # arrives as invalid UTF-8
         (1, [*valid, (f"rev-{first}", "9" * 5000)]),
         (1, [*valid, (f"answer-{first}", "2"), (f"answer-{first}", "7")]),
@@ -719,7 +721,10 @@ def test_fuzz_autosave(world):
         assert isinstance(code, str) and isinstance(payload.get("note") or "", str), "a wrong type was accepted"
         assert diff <= {"answer", "assessment"}, diff
         value = payload.get("value")
-        expected = (None if value is None else parsed(str(value)), (payload.get("note") or "").strip())
+        expected = (
+            None if value is None else parsed(str(value)),
+            clean_user_text(payload.get("note") or "", multiline=True),
+        )
         assert stored(draft.pk, code) == expected
         answer = Answer.objects.filter(assessment=draft, item__code=code).first()
         assert response.json()["revision"] == (answer.revision if answer else 0)

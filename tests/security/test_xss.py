@@ -31,6 +31,7 @@ from django.urls import reverse
 
 from surveys import services
 from surveys.models import Answer, Assessment, Enterprise, Item
+from surveys.text import clean_user_text
 from surveys.uscc import with_check_characters
 
 from .conftest import item_codes, load_seed, make_user, pdf_text, pooled_client, scan_html, squeeze, xlsx_text
@@ -205,7 +206,7 @@ def render_firm(
     response = owner.post(reverse("surveys:round_start"), {"label": label})
     assert response.status_code == 302
     assessment = Assessment.objects.get(enterprise=enterprise, status="draft")
-    assert assessment.label == label.strip()
+    assert assessment.label == clean_user_text(label)  # as stored: without zero-width and bidi characters
     page_url = reverse("surveys:page", args=[assessment.pk, 1])
     stale = page_data(assessment, 1, note=fit(text, 1000))
     assert owner.post(page_url, stale).status_code == 302

@@ -85,19 +85,23 @@ class Command(BaseCommand):
     help = "Run the benchmarks and print medians, goals and ratios."
 
     def add_arguments(self, parser):
-        parser.add_argument("--only", choices=["scoring", "web", "dashboard"], action="append")
+        parser.add_argument("--only", choices=["scoring", "web", "dashboard", "pdf"], action="append")
         parser.add_argument("--seconds", type=float, default=4.0, help="duration of each load run")
         parser.add_argument("--firms", type=int, default=60_000)
         parser.add_argument("--repeat", type=int, default=7)
+        parser.add_argument("--pdf-firms", type=int, default=200, help="firms whose report is timed")
+        parser.add_argument("--pdf-reports", type=int, default=1000, help="reports rendered for the memory check")
 
-    def handle(self, *args, only, firms, repeat, seconds, **options):
-        sections = only or ["scoring", "web", "dashboard"]
+    def handle(self, *args, only, firms, repeat, seconds, pdf_firms, pdf_reports, **options):
+        sections = only or ["scoring", "web", "dashboard", "pdf"]
         if "scoring" in sections:
             self.bench_scoring(firms, repeat)
         if "web" in sections:
             self.bench_web(seconds)
         if "dashboard" in sections:
             bench_dashboard(self, repeat)
+        if "pdf" in sections:
+            bench_pdf(self, pdf_firms, pdf_reports)
 
     def line(self, name: str, value: str, goal: str, ok: bool) -> None:
         self.stdout.write(f"  {name:<52} {value:>14}   goal {goal:<12} {'OK' if ok else 'MISSED'}")
@@ -448,3 +452,115 @@ def bench_dashboard(command, repeat: int) -> None:
     finally:
         cache.clear()
         get_user_model().objects.filter(username=username).delete()
+
+
+# --- the firm's PDF report: time per report and per page, and memory over many reports in one process -----
+
+PDF_GOAL_MS = 40  # median CPU time to render one report from its read model (issue 13 item 6)
+PDF_MEMORY_GROWTH_MB = 10  # peak memory may grow at most this much from the first to the last hundred reports
+
+
+def _pdf_pages(data: bytes) -> int:
+    """The page count of a ReportLab PDF (its page objects), without parsing the file."""
+    import re
+
+    return len(re.findall(rb"/Type /Page\b(?!s)", data))
+
+
+def _peak_rss_mb() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _pdf_sample(count: int) -> list:
+    """Up to ``count`` firms' latest submitted rounds, taken level by level in turn so that every level is in
+    (the demo data has few L5 firms), each level's firms in a fixed random order."""
+    from surveys.models import Assessment
+
+    latest = Assessment.objects.filter(status=Assessment.STATUS_SUBMITTED, is_latest=True)
+    by_level: dict[str, list[int]] = {}
+    for pk, level in latest.values_list("pk", "level").order_by("pk"):
+        by_level.setdefault(level, []).append(pk)
+    rnd = random.Random(13)
+    for ids in by_level.values():
+        rnd.shuffle(ids)
+    chosen: list[int] = []
+    while len(chosen) < count and any(by_level.values()):
+        for level in sorted(by_level):
+            if by_level[level] and len(chosen) < count:
+                chosen.append(by_level[level].pop())
+    rounds = Assessment.objects.select_related("enterprise", "questionnaire").in_bulk(chosen)
+    return [rounds[pk] for pk in chosen]
+
+
+def bench_pdf(command, count: int, volume: int) -> None:
+    """The firm's PDF report: CPU time (time.process_time, so that other work on the machine counts less)
+    to build its read model and, apart, to render it; pages per report; time per page; peak memory
+    (getrusage maxrss) over ``volume`` reports rendered in one process, after the first and the last
+    hundred."""
+    import os
+
+    from surveys.reports import render_assessment_pdf
+    from surveys.reports.fonts import pdf_font
+    from surveys.selectors.results import assessment_report
+
+    rounds = _pdf_sample(count)
+    if not rounds:
+        command.stdout.write("firm PDF report: no submitted round to render")
+        return
+    font = pdf_font()
+    levels = sorted({a.level for a in rounds})
+    versions = sorted({a.questionnaire.version for a in rounds})
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    command.stdout.write(
+        f"firm PDF report ({len(rounds)} firms, levels {', '.join(levels)}, questionnaire {', '.join(versions)}, "
+        f"font {font.name}{' embedded' if font.embedded else ' NOT embedded'}, Chinese, CPU time, "
+        f"load average {load:.1f})"
+    )
+    build_times, reports = [], []
+    for assessment in rounds:
+        start = time.process_time()
+        reports.append(assessment_report(assessment=assessment, language="zh-hans"))
+        build_times.append(time.process_time() - start)
+    render_assessment_pdf(reports[0])  # the fonts are read once per process, before any timing
+    render_times, pages, per_page = [], [], []
+    for report in reports:
+        start = time.process_time()
+        data = render_assessment_pdf(report)[2]
+        elapsed = time.process_time() - start
+        render_times.append(elapsed)
+        pages.append(_pdf_pages(data))
+        per_page.append(elapsed / max(pages[-1], 1))
+    median = statistics.median(render_times)
+    command.line(
+        "read model per report (median, built apart)", f"{statistics.median(build_times) * 1000:.1f} ms", "-", True
+    )
+    command.line(
+        f"render one report from its read model (median of {len(reports)})",
+        f"{median * 1000:.1f} ms",
+        f"<= {PDF_GOAL_MS} ms",
+        median * 1000 <= PDF_GOAL_MS,
+    )
+    command.line(
+        "  pages per report (median, min–max)",
+        f"{statistics.median(pages):g} ({min(pages)}–{max(pages)})",
+        "-",
+        True,
+    )
+    command.line("  time per page (median)", f"{statistics.median(per_page) * 1000:.1f} ms", "-", True)
+
+    peaks = []
+    for n in range(volume):
+        render_assessment_pdf(reports[n % len(reports)])
+        if n + 1 in (100, volume):
+            peaks.append(_peak_rss_mb())
+    if len(peaks) == 2:
+        first, last = peaks
+        command.line(f"peak memory (maxrss) after the first 100 of {volume} reports", f"{first:.0f} MB", "-", True)
+        command.line(
+            f"  after the last 100 (growth {last - first:+.1f} MB)",
+            f"{last:.0f} MB",
+            f"< +{PDF_MEMORY_GROWTH_MB} MB",
+            last - first < PDF_MEMORY_GROWTH_MB,
+        )
