@@ -64,7 +64,7 @@ from ..selectors.administrators import (
     enterprise_queryset,
     submitted_versions,
 )
-from ..suppression import min_group_size, share, shown_count, suppress_partition
+from ..suppression import SMALL, min_group_size, partition_reasons, share, shown_count
 from .histograms import histogram_summary
 
 # A firm is "weak" in a problem area when its dimension score is below this (the questionnaire's
@@ -142,6 +142,7 @@ class LevelCell:
     name: str
     firms: int | None  # None: hidden
     share: float | None  # percent of the firms with a submitted round
+    hidden_reason: str | None = None  # suppression.SMALL or PROTECTED when hidden
 
 
 @dataclass(frozen=True)
@@ -172,11 +173,11 @@ def overview(scope: AdminScope, filters: Filters, *, levels: list[LevelInfo]) ->
     for _index, level, n in histogram:
         if level in counts:
             counts[level] += n
-    hidden = suppress_partition(counts) if shown_count(total) is not None else set(counts)
+    hidden = partition_reasons(counts) if shown_count(total) is not None else dict.fromkeys(counts, SMALL)
     cells = []
     for lv in levels:
         n = None if lv.code in hidden else counts[lv.code]
-        cells.append(LevelCell(lv.code, lv.name, n, share(n, total) if n is not None else None))
+        cells.append(LevelCell(lv.code, lv.name, n, share(n, total) if n is not None else None, hidden.get(lv.code)))
     shown_total = shown_count(total)
     return Overview(
         registered=shown_count(registered),
@@ -249,6 +250,7 @@ class GroupRow:
     mean_index: float | None
     dimension_means: list[float | None]  # in the order of the dimensions
     weak_shares: list[float | None] = field(default_factory=list)  # percent below WEAK_DIMENSION_SCORE
+    hidden_reason: str | None = None  # suppression.SMALL or PROTECTED when hidden
 
     @property
     def hidden(self) -> bool:
@@ -272,7 +274,7 @@ def breakdown(
     group = _breakdown_group(attribute)
     rounds = assessment_queryset(scope, filters)
     index_rows = {row[group]: row for row in rounds.values(group).annotate(n=Count("id"), mean=Avg("index")).order_by()}
-    hidden = suppress_partition({k: row["n"] for k, row in index_rows.items()})
+    hidden = partition_reasons({k: row["n"] for k, row in index_rows.items()})
     codes = [d.code for d in dimensions]
     means = pd.DataFrame(index=list(index_rows), columns=codes, dtype=float)
     weak = pd.DataFrame(index=list(index_rows), columns=codes, dtype=float)
@@ -303,7 +305,7 @@ def breakdown(
     for value, row in index_rows.items():
         label = label_of(labels, value)
         if value in hidden:
-            rows.append(GroupRow(value, label, None, None, [None] * len(codes), [None] * len(codes)))
+            rows.append(GroupRow(value, label, None, None, [None] * len(codes), [None] * len(codes), hidden[value]))
             continue
         rows.append(
             GroupRow(

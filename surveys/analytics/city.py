@@ -9,7 +9,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
-from ..choices import label_of, normalize_language
+from ..choices import DISTRICTS, label_of, normalize_language
 from ..models import (
     ContextQuestion,
     Countermeasure,
@@ -20,7 +20,8 @@ from ..models import (
 from ..scopes import AdminScope
 from ..selectors.administrators import Filters, assessment_queryset, dimension_results
 from ..selectors.assessments import context_options
-from ..suppression import hidden_label, min_group_size, share, shown_count, suppress_partition
+from ..suppression import SMALL, hidden_count, min_group_size, partition_reasons, share, shown_count
+from ..text import is_chinese, with_colon
 from .aggregates import (
     BREAKDOWNS,
     WEAK_DIMENSION_SCORE,
@@ -47,6 +48,7 @@ class WeakShareRow:
     firms: int | None  # firms with a usable score in this group (None: hidden)
     weak_share: float | None  # percent weak (None: hidden)
     mean: float | None
+    hidden_reason: str | None = None  # suppression.SMALL or PROTECTED when hidden
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,7 @@ class ContextOptionRow:
     label: str
     firms: int | None  # firms that chose the option (None: hidden)
     share: float | None  # percent of the firms that answered the question (None: hidden)
+    hidden_reason: str | None = None  # suppression.SMALL or PROTECTED when hidden
 
 
 @dataclass(frozen=True)
@@ -166,11 +169,11 @@ def _weak_shares(scope: AdminScope, filters: Filters, key: str) -> dict[str, lis
     order = {code: n for n, (code, _label) in enumerate(labels)}
     result = {}
     for code, groups in by_code.items():
-        hidden = suppress_partition({k: r["n"] for k, r in groups.items()})
+        hidden = partition_reasons({k: r["n"] for k, r in groups.items()})
         out = []
         for value, row in sorted(groups.items(), key=lambda kv: (-kv[1]["n"], order.get(kv[0], 999))):
             if value in hidden:
-                out.append(WeakShareRow(label_of(labels, value), None, None, None))
+                out.append(WeakShareRow(label_of(labels, value), None, None, None, hidden[value]))
                 continue
             weak = shown_count(row["weak"])
             out.append(
@@ -226,9 +229,9 @@ def _context_summary(question: ContextQuestion, options, counts: dict[str, int],
     rows: list[ContextOptionRow] = []
     if shown_answered is not None:
         hidden = (
-            {code for code, n in counts.items() if shown_count(n) is None}
+            {code: SMALL for code, n in counts.items() if shown_count(n) is None}
             if question.multiple
-            else suppress_partition(counts)
+            else partition_reasons(counts)
         )
         order = {o.code: n for n, o in enumerate(options)}
         # Shown options by how often they were chosen; hidden ones last, in the question's order (their order
@@ -237,7 +240,7 @@ def _context_summary(question: ContextQuestion, options, counts: dict[str, int],
             options, key=lambda o: (o.code in hidden, 0 if o.code in hidden else -counts[o.code], order[o.code])
         )
         rows = [
-            ContextOptionRow(label=o.label, firms=None, share=None)
+            ContextOptionRow(label=o.label, firms=None, share=None, hidden_reason=hidden[o.code])
             if o.code in hidden
             else ContextOptionRow(label=o.label, firms=counts[o.code], share=share(counts[o.code], answered))
             for o in ranked
@@ -274,13 +277,26 @@ class CityReport:
     language: str
     title: str
     subtitle: str
-    scope_label: str
+    scope_label: str  # the whole scope line: place (city, district(s)) and every filter
+    place: str  # the place alone (the page header)
     filters: list[tuple[str, str]]
     generated_on: str
     disclaimer: str
     footer_note: str
     hidden_text: str
     data: CityReportData
+
+
+def scope_line(scope: AdminScope, filters: Filters) -> str:
+    """What the report covers, truthfully, in the active language: the place (the district filter, else the
+    administrator's scope: "济南全市", "All of Jinan", or their districts) and every other filter in use,
+    e.g. "历城区；行业：…；企业规模：…；轮次：2025年度"."""
+    place = label_of(DISTRICTS, filters.district) if filters.district else scope.label
+    district_label = str(_("区县"))
+    parts = [str(place)] + [
+        f"{with_colon(label)}{value}" for label, value in filters.describe() if str(label) != district_label
+    ]
+    return ("；" if is_chinese() else "; ").join(parts)
 
 
 def city_report(*, scope: AdminScope, filters: Filters, language: str) -> CityReport:
@@ -292,15 +308,17 @@ def city_report(*, scope: AdminScope, filters: Filters, language: str) -> CityRe
             language=language,
             title=_("济南市制造业企业数实融合自评估汇总报告"),
             subtitle=_("按论文提出的五个问题领域和四项对策汇总"),
-            scope_label=data.scope_label,
+            scope_label=scope_line(scope, filters),
+            place=label_of(DISTRICTS, filters.district) if filters.district else scope.label,
             filters=filters.describe(),
             generated_on=formats.date_format(timezone.localdate(), "Y-m-d"),
             disclaimer=_(
                 "本报告汇总的是企业在线填写的自评估结果，不是工信部、智能制造能力成熟度（CMMM）或山东省的官方评定，"
-                "也未经核实。少于 %(n)d 家企业的分组和单元格不显示数据（记为“<%(n)d”），以免推断出个别企业的结果。"
+                "也未经核实。少于 %(n)d 家企业的分组和单元格不显示数据（企业数记为“<%(n)d”，比例和平均值记为“—*”；"
+                "为防止由合计推算出其他组而隐藏的记为“—†”），以免推断出个别企业的结果。"
             )
             % {"n": min_group_size()},
             footer_note=_("根据企业自评估汇总，不是官方评定"),
-            hidden_text=hidden_label(),
+            hidden_text=hidden_count(),
             data=data,
         )

@@ -6,7 +6,9 @@ XLSX is surveys/reports/exports.py's job.
 
 Rows are produced by generators over ``values_list(...).iterator(chunk_size=...)``: memory does not grow
 with the number of firms. Cells are plain values (text, numbers, datetimes, None, booleans); a figure hidden
-by the small-group rule is suppression.hidden_label() ("<10"), a dimension with insufficient data
+by the small-group rule is a count's suppression.hidden_count() ("<10", or "—†" when hidden to protect another
+cell) or a share's, mean's or quartile's suppression.hidden_value() ("—*" or "—†"), the marks explained in a
+last table "注"; a dimension with insufficient data
 insufficient_data_label() ("数据不足"). Rows of rounds carry the round's questionnaire version.
 
 Scores, indexes, means and shares are given at full precision; a table names its ``display_columns``, which
@@ -31,7 +33,7 @@ from ..models import Answer, Assessment, ContextQuestion, Dimension, DimensionRe
 from ..scopes import AdminScope
 from ..selectors.administrators import Filters, assessment_queryset, enterprises_with_selected_assessment
 from ..selectors.assessments import ContextOption, context_options
-from ..suppression import hidden_label
+from ..suppression import footnotes, hidden_count, hidden_value
 from ..text import join_list, with_colon
 from .aggregates import (
     BREAKDOWNS,
@@ -278,12 +280,27 @@ def _context_cell(answer: Any, options: dict[str, ContextOption]) -> str:
 # --- aggregate tables -------------------------------------------------------------------------------
 
 
-def _figure(value: float | int | None, *, hidden: bool = False) -> Any:
-    """A figure of an aggregate table (rounded by the writer: every numeric column of these tables is a
-    display column), or hidden_label() ("<10")."""
+def _figure(value: float | int | None, *, hidden: bool = False, reason: str | None = None) -> Any:
+    """A share, mean or quartile of an aggregate table (rounded by the writer: every numeric column of these
+    tables is a display column), or suppression.hidden_value(): "—*" (small group) or "—†" (hidden to protect
+    another), never "<N"."""
     if hidden or value is None:
-        return hidden_label()
+        return hidden_value(reason)
     return value
+
+
+def _count(value: int | None, reason: str | None = None) -> Any:
+    """A count of an aggregate table, or suppression.hidden_count(): "<N" (small group) or "—†"."""
+    return hidden_count(reason) if value is None else value
+
+
+def _notes_table() -> Table:
+    """What the marks of hidden cells mean (suppression.footnotes()), the last table of the export."""
+    return Table(
+        title=_("注"),
+        headers=[_("标记"), _("含义")],
+        rows=[[note.split(" ", 1)[0], note.split(" ", 1)[1]] for note in footnotes()],
+    )
 
 
 def _shown(table: Table) -> Table:
@@ -303,8 +320,8 @@ def aggregate_tables(scope: AdminScope, filters: Filters) -> list[Table]:
             rows=[
                 [_("范围"), scope.label],
                 *[[label, value] for label, value in filters.describe()],
-                [_("注册企业"), _figure(o.registered)],
-                [_("已提交评估的企业"), _figure(o.submitted)],
+                [_("注册企业"), _count(o.registered)],
+                [_("已提交评估的企业"), _count(o.submitted)],
                 [_("平均综合指数"), _figure(o.index.mean)],
                 [_("下四分位数"), _figure(o.index.quartiles[0] if o.index.quartiles else None)],
                 [_("中位数"), _figure(o.index.quartiles[1] if o.index.quartiles else None)],
@@ -314,7 +331,10 @@ def aggregate_tables(scope: AdminScope, filters: Filters) -> list[Table]:
         Table(
             title=_("等级分布"),
             headers=[_("等级"), _("名称"), _("企业数"), _("占比（%）")],
-            rows=[[c.code, c.name, _figure(c.firms), _figure(c.share)] for c in o.levels],
+            rows=[
+                [c.code, c.name, _count(c.firms, c.hidden_reason), _figure(c.share, reason=c.hidden_reason)]
+                for c in o.levels
+            ],
         ),
         Table(
             title=_("维度统计"),
@@ -334,12 +354,12 @@ def aggregate_tables(scope: AdminScope, filters: Filters) -> list[Table]:
                 [
                     f"{s.info.code} {s.info.name}",
                     s.info.problem,
-                    _figure(s.firms),
+                    _count(s.firms),
                     _figure(s.mean),
-                    *([_figure(q) for q in s.quartiles] if s.quartiles else [hidden_label()] * 3),
-                    _figure(s.weak),
+                    *([_figure(q) for q in s.quartiles] if s.quartiles else [hidden_value()] * 3),
+                    _count(s.weak),
                     _figure(s.weak_share),
-                    _figure(s.insufficient),
+                    _count(s.insufficient),
                 ]
                 for s in board.dimension_stats
             ],
@@ -352,8 +372,15 @@ def aggregate_tables(scope: AdminScope, filters: Filters) -> list[Table]:
                 title=_("按%(group)s") % {"group": result.title},
                 headers=[result.title, _("企业数"), _("平均综合指数")] + [f"{d.code} {d.name}" for d in dimensions],
                 rows=[
-                    [row.label, _figure(row.firms), _figure(row.mean_index, hidden=row.hidden)]
-                    + [_figure(v, hidden=row.hidden) for v in (row.dimension_means or [None] * len(dimensions))]
+                    [
+                        row.label,
+                        _count(row.firms, row.hidden_reason),
+                        _figure(row.mean_index, hidden=row.hidden, reason=row.hidden_reason),
+                    ]
+                    + [
+                        _figure(v, hidden=row.hidden, reason=row.hidden_reason)
+                        for v in (row.dimension_means or [None] * len(dimensions))
+                    ]
                     for row in result.rows
                 ],
             )
@@ -368,7 +395,7 @@ def aggregate_tables(scope: AdminScope, filters: Filters) -> list[Table]:
                     i.code,
                     i.text,
                     f"{i.dimension_code} {i.dimension_name}",
-                    _figure(i.firms),
+                    _count(i.firms),
                     _figure(i.share),
                     join_list(i.rules),
                     join_list((f"{c.code} {c.title}" for c in i.countermeasures), strong=True),
@@ -389,7 +416,7 @@ def aggregate_tables(scope: AdminScope, filters: Filters) -> list[Table]:
             ],
         )
     )
-    return [table if table.display_columns else _shown(table) for table in tables]
+    return [table if table.display_columns else _shown(table) for table in tables] + [_notes_table()]
 
 
 # --- the audit log ----------------------------------------------------------------------------------

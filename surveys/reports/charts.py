@@ -17,8 +17,8 @@ standalone SVG for ``<img>``; in a PDF the drawing is placed as it is (``scaled`
 - Every value written on a chart is rounded by the display rule (surveys/reports/formatting.py): one
   decimal for a score, a whole number for a percentage.
 - The administrators' charts (dashboard, city PDF): ``count_bars`` and ``share_bars``. ``None`` is a
-  hidden value (a group below the minimum size): its bar is not drawn and suppression.hidden_label()
-  ("<10") is written in its place.
+  hidden value (a group below the minimum size): its bar is not drawn and a note under the
+  chart (suppression.chart_note()) names it with its mark.
 """
 
 from __future__ import annotations
@@ -39,7 +39,8 @@ from reportlab.lib.attrmap import AttrMap, AttrMapValue
 from reportlab.lib.validators import isString
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
-from surveys.suppression import hidden_label
+from surveys.suppression import chart_note, hidden_value
+from surveys.text import join_list
 
 from .fonts import pdf_font_name
 from .formatting import format_score, round_score
@@ -447,18 +448,38 @@ def dimension_rows(
 # --- the administrators' bars: counts and shares, hidden values marked ---------------------------------
 
 
-def count_bars(labels: list[str], counts: list[int | None], *, title: str = "", series_name: str = "") -> Drawing:
-    """Vertical bars of firm counts per category (e.g. the level distribution), with the count on each bar."""
+def count_bars(
+    labels: list[str], counts: list[int | None], *, title: str = "", series_name: str = "", reasons=None
+) -> Drawing:
+    """Vertical bars of firm counts per category (e.g. the level distribution), with the count on each bar.
+    A hidden count (None) has no bar; a note under the chart names it with its mark (``reasons``: the
+    suppression reason of each category, SMALL when not given)."""
     maximum, step = _nice_maximum([float(n) for n in counts if n is not None])
     return _single_bars(
-        labels, counts, maximum=maximum, step=step, value_format="%d", title=title, series_name=series_name
+        labels,
+        counts,
+        maximum=maximum,
+        step=step,
+        value_format="%d",
+        title=title,
+        series_name=series_name,
+        reasons=reasons,
     )
 
 
-def share_bars(labels: list[str], shares: list[float | None], *, title: str = "", series_name: str = "") -> Drawing:
-    """Vertical bars of percentages (0–100) per category; a hidden share is marked with hidden_label()."""
+def share_bars(
+    labels: list[str], shares: list[float | None], *, title: str = "", series_name: str = "", reasons=None
+) -> Drawing:
+    """Vertical bars of percentages (0–100) per category; a hidden share has no bar and the note says so."""
     return _single_bars(
-        labels, shares, maximum=100, step=20, value_format=_percent_label, title=title, series_name=series_name
+        labels,
+        shares,
+        maximum=100,
+        step=20,
+        value_format=_percent_label,
+        title=title,
+        series_name=series_name,
+        reasons=reasons,
     )
 
 
@@ -482,21 +503,27 @@ def _nice_maximum(values: list[float]) -> tuple[float, float]:
 
 
 def _single_bars(
-    labels, values, *, maximum: float, step: float, value_format: str, title: str, series_name: str
+    labels, values, *, maximum: float, step: float, value_format: str, title: str, series_name: str, reasons=None
 ) -> Drawing:
     font = pdf_font_name()
-    hidden = hidden_label()
+    reasons = list(reasons) if reasons is not None else [None] * len(values)
+    marks = [hidden_value(reason) for reason in reasons]
+    left_out = [f"{label}{mark[-1]}" for label, v, mark in zip(labels, values, marks, strict=True) if v is None]
+    note = f"{chart_note()} {join_list(left_out)}" if left_out else ""
     label_font = 8
     left = 40
     plot_width, group_width, wrapped, label_lines = _categories(labels, font, label_font, left=left, gap=4)
     plot_height = 150
     title_height = 24 if title else (18 if series_name else 8)
-    bottom = label_lines * label_font * 1.2 + 14
+    note_height = 12 if note else 0
+    bottom = label_lines * label_font * 1.2 + 14 + note_height
     height = math.ceil(bottom + plot_height + title_height + 12)
     description = "; ".join(
-        f"{label}: {hidden if v is None else _formatted(value_format, v)}"
-        for label, v in zip(labels, values, strict=True)
+        f"{label}: {mark if v is None else _formatted(value_format, v)}"
+        for label, v, mark in zip(labels, values, marks, strict=True)
     )
+    if note:
+        description = f"{description}. {note}"
     drawing = ChartDrawing(WIDTH, height, title=title or series_name, description=description)
     drawing.initialFontName = font
     if title:
@@ -514,12 +541,14 @@ def _single_bars(
         scale=(maximum, step),
         value_format=value_format,
         value_font=7.5,
-        missing=(hidden, 7.5),
+        missing=("", 7.5),
     )
     chart.groupSpacing = max(group_width * 0.3, 4)
     chart.valueAxis.labelTextFormat = "%d"
     chart.bars[0].fillColor = FIRM_COLOR
     drawing.add(chart)
+    if note:
+        drawing.add(String(left, 3, note, fontName=font, fontSize=7, fillColor=MUTED_TEXT, textAnchor="start"))
     return drawing
 
 

@@ -25,13 +25,13 @@ from reportlab.platypus import KeepTogether, PageBreak, Spacer, Table, TableStyl
 from reportlab.platypus.flowables import HRFlowable
 
 from surveys.choices import PDF_LANGUAGE
-from surveys.suppression import min_group_size
+from surveys.suppression import footnotes, min_group_size
 from surveys.text import in_brackets, is_chinese, with_note
 
 from . import base, charts
 from .base import heading, para, table
 from .fonts import pdf_font_name
-from .formatting import format_score, round_score
+from .formatting import format_score, hidden_count_text, hidden_value_text, round_score
 
 if TYPE_CHECKING:
     from surveys.analytics import CityReport, ContextSummary, CountermeasureRef, DimensionStats, ProblemArea
@@ -55,7 +55,7 @@ def render_city_pdf(report: CityReport) -> tuple[str, str, bytes]:
         styles = base.paragraph_styles(pdf_font_name(), **STYLE_OVERRIDES)
         data = base.build_pdf(
             _story(report, styles),
-            header_text=f"{report.title} · {report.scope_label}",
+            header_text=f"{report.title} · {report.place}",
             footer_text=report.footer_note,
             title=report.title,
             author=base.CREATOR,
@@ -67,20 +67,28 @@ def render_city_pdf(report: CityReport) -> tuple[str, str, bytes]:
     return filename, base.MIMETYPE, data
 
 
-def _num(value, hidden: str, digits: int = 1) -> str:
-    return hidden if value is None else str(round_score(value, digits))
+# A hidden count reads "<N" ("—†" when hidden to protect another cell); a hidden share, mean or quartile
+# reads "—*" or "—†" (surveys/suppression.py), and every table that can hold one is followed by _footnotes().
 
 
-def _count(value, hidden: str) -> str:
-    return hidden if value is None else f"{value:,}"
+def _num(value, hidden: str = "", digits: int = 1, reason: str | None = None) -> str:
+    return hidden_value_text(reason) if value is None else str(round_score(value, digits))
+
+
+def _count(value, hidden: str = "", reason: str | None = None) -> str:
+    return hidden_count_text(reason) if value is None else f"{value:,}"
+
+
+def _footnotes(styles):
+    return para(" ".join(footnotes()), styles["muted"])
 
 
 def _median_and_range(quartiles) -> tuple[str, str]:
     return format_score(quartiles[1]), f"{format_score(quartiles[0])}–{format_score(quartiles[2])}"
 
 
-def _pct(value, hidden: str) -> str:
-    return hidden if value is None else f"{format_score(value)}%"
+def _pct(value, hidden: str = "", reason: str | None = None) -> str:
+    return hidden_value_text(reason) if value is None else f"{format_score(value)}%"
 
 
 def _chart(drawing):
@@ -103,7 +111,6 @@ def _cover(report: CityReport, styles) -> list:
     quartiles = o.index.quartiles
     info = [
         (_("范围"), report.scope_label),
-        *report.filters,
         (_("问卷版本"), data.questionnaire_version or "–"),
         (_("报告生成日期"), report.generated_on),
     ]
@@ -113,7 +120,7 @@ def _cover(report: CityReport, styles) -> list:
         (_("平均综合指数（0–100）"), _num(o.index.mean, hidden)),
         (
             _("中位数（四分位距）"),
-            hidden if not quartiles else with_note(*_median_and_range(quartiles)),
+            hidden_value_text() if not quartiles else with_note(*_median_and_range(quartiles)),
         ),
     ]
     info_table = table([(_("项目"), _("内容")), *info], (45, 129), styles)
@@ -126,6 +133,7 @@ def _cover(report: CityReport, styles) -> list:
         info_table,
         Spacer(1, 6 * mm),
         figure_table,
+        _footnotes(styles),
         Spacer(1, 8 * mm),
         base.box(
             [para(_("重要说明"), styles["h3"]), para(report.disclaimer, styles["small"])],
@@ -139,15 +147,25 @@ def _overview(report: CityReport, styles) -> list:
     data, hidden = report.data, report.hidden_text
     story = heading(_("一、总体情况"), styles)
     levels = data.overview.levels
-    chart = charts.scaled(charts.count_bars([f"{c.code} {c.name}" for c in levels], [c.firms for c in levels]), 0.8)
+    chart = charts.scaled(
+        charts.count_bars(
+            [f"{c.code} {c.name}" for c in levels],
+            [c.firms for c in levels],
+            reasons=[c.hidden_reason for c in levels],
+        ),
+        0.8,
+    )
     rows = [(_("等级"), _("名称"), _("企业数"), _("占比"))]
-    rows += [(c.code, c.name, _count(c.firms, hidden), _pct(c.share, hidden)) for c in levels]
+    rows += [
+        (c.code, c.name, _count(c.firms, reason=c.hidden_reason), _pct(c.share, reason=c.hidden_reason)) for c in levels
+    ]
     story.append(
         KeepTogether(
             [
                 para(_("等级分布（各企业所选轮次的最终等级）"), styles["h3"]),
                 _chart(chart),
                 table(rows, (20, 64, 45, 45), styles),
+                _footnotes(styles),
             ]
         )
     )
@@ -166,7 +184,7 @@ def _overview(report: CityReport, styles) -> list:
     )
     rows = [(_("维度"), _("企业数"), _("平均分"), _("四分位数"), _("低于40分"), _("数据不足"))]
     for s in stats:
-        quartiles = hidden if not s.quartiles else " / ".join(format_score(q) for q in s.quartiles)
+        quartiles = hidden_value_text() if not s.quartiles else " / ".join(format_score(q) for q in s.quartiles)
         rows.append(
             (
                 f"{s.info.code} {s.info.name}",
@@ -192,6 +210,7 @@ def _overview(report: CityReport, styles) -> list:
                 table(rows, (50, 20, 20, 38, 24, 22), styles),
                 Spacer(1, 1 * mm),
                 note,
+                _footnotes(styles),
             ]
         )
     )
@@ -209,9 +228,12 @@ def _context_block(summary: ContextSummary, hidden: str, styles) -> list:
         block.append(para(_("回答本题的企业不足 %(n)d 家，不显示统计。") % {"n": min_group_size()}, styles["muted"]))
         return block
     rows = [(_("选项"), _("企业数"), _("占回答本题企业的比例"))]
-    rows += [(r.label, _count(r.firms, hidden), _pct(r.share, hidden)) for r in summary.rows]
+    rows += [
+        (r.label, _count(r.firms, reason=r.hidden_reason), _pct(r.share, reason=r.hidden_reason)) for r in summary.rows
+    ]
     block.append(table(rows, (104, 30, 40), styles))
     block.append(Spacer(1, 1 * mm))
+    block.append(_footnotes(styles))
     if summary.multiple:
         note = _(
             "%(firms)s 家企业回答了本题（背景问题 %(code)s，不计分；可多选，比例之和可超过 100%%）。"
@@ -226,7 +248,15 @@ def _context_block(summary: ContextSummary, hidden: str, styles) -> list:
 def _group_table(title: str, rows, hidden: str, styles) -> list:
     """A compact table of one grouping (district or industry) for the side-by-side layout."""
     body = [(title, _("企业数"), _("平均分"), _("低于40分"))]
-    body += [(r.label, _count(r.firms, hidden), _num(r.mean, hidden), _pct(r.weak_share, hidden)) for r in rows]
+    body += [
+        (
+            r.label,
+            _count(r.firms, reason=r.hidden_reason),
+            _num(r.mean, reason=r.hidden_reason),
+            _pct(r.weak_share, reason=r.hidden_reason),
+        )
+        for r in rows
+    ]
     return table(body, (37, 14, 14, 19), styles)
 
 
@@ -267,7 +297,7 @@ def _area_summary(s: DimensionStats, hidden: str, styles) -> list:
             "firms": _count(s.firms, hidden),
             "share": _pct(s.weak_share, hidden),
             "mean": _num(s.mean, hidden),
-            "median": hidden if not s.quartiles else format_score(s.quartiles[1]),
+            "median": hidden_value_text() if not s.quartiles else format_score(s.quartiles[1]),
         }
     story.append(para(text, styles["body"]))
     return story
@@ -311,6 +341,8 @@ def _area_groups(area: ProblemArea, hidden: str, styles) -> list:
             _("另有 %(count)d 个行业的企业不足 %(n)d 家，未列出。")
             % {"count": area.hidden_industries, "n": min_group_size()}
         )
+    if any(r.firms is None for r in area.by_district + area.by_industry):
+        notes += footnotes()
     if notes:
         story.append(para(" ".join(notes), styles["muted"]))
     return story

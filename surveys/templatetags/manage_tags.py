@@ -1,9 +1,11 @@
 """Template helpers of the administrators' pages: who sees the link, and how hidden figures read.
 
 ``{% load manage_tags %}`` then ``{% if user|is_administrator %}`` (and ``user|has_firm`` for "my firm"),
-``{{ value|figure }}`` (one decimal, or suppression.hidden_phrase(), "不足10家", when the figure is hidden
-because it describes too few firms),
-``{{ n|firms }}``, ``{{ share|percent }}`` and ``{% query_with filters sort="name" %}`` for links that keep the filters.
+``{{ value|figure }}`` (one decimal), ``{{ n|firms }}``, ``{{ share|percent }}``, ``{{ values|quartile:1 }}`` and
+``{% query_with filters sort="name" %}`` for links that keep the filters. A hidden figure reads as
+surveys/suppression.py says: a count "<N" (``firms``), a share, mean or quartile "—*"; a cell hidden only to
+protect another "—†" (``{{ n|firms:row.hidden_reason }}``, ``{{ share|percent:row.hidden_reason }}``,
+``{{ mean|hidden_figure:row.hidden_reason }}``). ``{% suppression_notes %}`` lists the footnotes of the marks.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from django.contrib.humanize.templatetags.humanize import intcomma
 
 from surveys import scopes, selectors
 from surveys.reports.formatting import format_score, round_score
-from surveys.suppression import hidden_phrase
+from surveys.suppression import footnotes, hidden_count, hidden_value
 
 register = template.Library()
 
@@ -36,29 +38,43 @@ def has_firm(user) -> bool:
 @register.filter
 def figure(value, digits: int = 1) -> str:
     if value is None:
-        return hidden_phrase()
+        return hidden_value()
     return str(round_score(value, int(digits)))
 
 
 @register.filter
-def firms(value) -> str:
+def hidden_figure(value, reason: str | None = None) -> str:
+    """A mean (one decimal) of a row that may be hidden for ``reason`` (suppression.SMALL or PROTECTED)."""
     if value is None:
-        return hidden_phrase()
+        return hidden_value(reason)
+    return str(round_score(value))
+
+
+@register.filter
+def firms(value, reason: str | None = None) -> str:
+    if value is None:
+        return hidden_count(reason)
     return intcomma(value)
 
 
 @register.filter
-def percent(value) -> str:
+def percent(value, reason: str | None = None) -> str:
     if value is None:
-        return hidden_phrase()
+        return hidden_value(reason)
     return f"{round_score(value)}%"
 
 
 @register.filter
 def quartile(values, n: int) -> str:
     if not values:
-        return hidden_phrase()
+        return hidden_value()
     return format_score(values[int(n)])
+
+
+@register.simple_tag
+def suppression_notes() -> list[str]:
+    """The footnotes of the marks of hidden figures, in the active language."""
+    return footnotes()
 
 
 @register.simple_tag
