@@ -51,6 +51,11 @@ def with_colon(label: object) -> str:
     return f"{label}：" if is_chinese() else f"{label}: "
 
 
+def sentence_gap() -> str:
+    """What goes between two sentences: nothing in Chinese (。 closes them), a space in English."""
+    return "" if is_chinese() else " "
+
+
 def without_final_stop(text: object) -> str:
     """A sentence to be quoted inside another: its closing full stop removed, so that the sentence around
     it does not end in "。。" or ".."."""

@@ -20,8 +20,8 @@ from ..models import (
 from ..scopes import AdminScope
 from ..selectors.administrators import Filters, assessment_queryset, dimension_results
 from ..selectors.assessments import context_options
-from ..suppression import SMALL, hidden_count, min_group_size, partition_reasons, share, shown_count
-from ..text import is_chinese, with_colon
+from ..suppression import SMALL, min_group_size, partition_reasons, share, shown_count
+from ..text import join_list, with_colon
 from .aggregates import (
     BREAKDOWNS,
     WEAK_DIMENSION_SCORE,
@@ -279,11 +279,9 @@ class CityReport:
     subtitle: str
     scope_label: str  # the whole scope line: place (city, district(s)) and every filter
     place: str  # the place alone (the page header)
-    filters: list[tuple[str, str]]
     generated_on: str
     disclaimer: str
     footer_note: str
-    hidden_text: str
     data: CityReportData
 
 
@@ -296,7 +294,7 @@ def scope_line(scope: AdminScope, filters: Filters) -> str:
     parts = [str(place)] + [
         f"{with_colon(label)}{value}" for label, value in filters.describe() if str(label) != district_label
     ]
-    return ("；" if is_chinese() else "; ").join(parts)
+    return join_list(parts, strong=True)
 
 
 def city_report(*, scope: AdminScope, filters: Filters, language: str) -> CityReport:
@@ -310,7 +308,6 @@ def city_report(*, scope: AdminScope, filters: Filters, language: str) -> CityRe
             subtitle=_("按论文提出的五个问题领域和四项对策汇总"),
             scope_label=scope_line(scope, filters),
             place=label_of(DISTRICTS, filters.district) if filters.district else scope.label,
-            filters=filters.describe(),
             generated_on=formats.date_format(timezone.localdate(), "Y-m-d"),
             disclaimer=_(
                 "本报告汇总的是企业在线填写的自评估结果，不是工信部、智能制造能力成熟度（CMMM）或山东省的官方评定，"
@@ -319,6 +316,5 @@ def city_report(*, scope: AdminScope, filters: Filters, language: str) -> CityRe
             )
             % {"n": min_group_size()},
             footer_note=_("根据企业自评估汇总，不是官方评定"),
-            hidden_text=hidden_count(),
             data=data,
         )

@@ -28,10 +28,11 @@ from surveys.choices import PDF_LANGUAGE
 from surveys.suppression import footnotes, min_group_size
 from surveys.text import in_brackets, is_chinese, with_note
 
+from ..suppression import hidden_count, hidden_value
 from . import base, charts
 from .base import heading, para, table
 from .fonts import pdf_font_name
-from .formatting import format_score, hidden_count_text, hidden_value_text, round_score
+from .formatting import format_score, round_score
 
 if TYPE_CHECKING:
     from surveys.analytics import CityReport, ContextSummary, CountermeasureRef, DimensionStats, ProblemArea
@@ -71,12 +72,12 @@ def render_city_pdf(report: CityReport) -> tuple[str, str, bytes]:
 # reads "—*" or "—†" (surveys/suppression.py), and every table that can hold one is followed by _footnotes().
 
 
-def _num(value, hidden: str = "", digits: int = 1, reason: str | None = None) -> str:
-    return hidden_value_text(reason) if value is None else str(round_score(value, digits))
+def _num(value, digits: int = 1, reason: str | None = None) -> str:
+    return hidden_value(reason) if value is None else str(round_score(value, digits))
 
 
-def _count(value, hidden: str = "", reason: str | None = None) -> str:
-    return hidden_count_text(reason) if value is None else f"{value:,}"
+def _count(value, reason: str | None = None) -> str:
+    return hidden_count(reason) if value is None else f"{value:,}"
 
 
 def _footnotes(styles):
@@ -87,8 +88,8 @@ def _median_and_range(quartiles) -> tuple[str, str]:
     return format_score(quartiles[1]), f"{format_score(quartiles[0])}–{format_score(quartiles[2])}"
 
 
-def _pct(value, hidden: str = "", reason: str | None = None) -> str:
-    return hidden_value_text(reason) if value is None else f"{format_score(value)}%"
+def _pct(value, reason: str | None = None) -> str:
+    return hidden_value(reason) if value is None else f"{format_score(value)}%"
 
 
 def _chart(drawing):
@@ -106,7 +107,7 @@ def _story(report: CityReport, styles) -> list:
 
 
 def _cover(report: CityReport, styles) -> list:
-    data, hidden = report.data, report.hidden_text
+    data = report.data
     o = data.overview
     quartiles = o.index.quartiles
     info = [
@@ -115,12 +116,12 @@ def _cover(report: CityReport, styles) -> list:
         (_("报告生成日期"), report.generated_on),
     ]
     figures = [
-        (_("注册企业"), _count(o.registered, hidden)),
-        (_("已提交评估的企业"), _count(o.submitted, hidden)),
-        (_("平均综合指数（0–100）"), _num(o.index.mean, hidden)),
+        (_("注册企业"), _count(o.registered)),
+        (_("已提交评估的企业"), _count(o.submitted)),
+        (_("平均综合指数（0–100）"), _num(o.index.mean)),
         (
             _("中位数（四分位距）"),
-            hidden_value_text() if not quartiles else with_note(*_median_and_range(quartiles)),
+            hidden_value() if not quartiles else with_note(*_median_and_range(quartiles)),
         ),
     ]
     info_table = table([(_("项目"), _("内容")), *info], (45, 129), styles)
@@ -144,7 +145,7 @@ def _cover(report: CityReport, styles) -> list:
 
 
 def _overview(report: CityReport, styles) -> list:
-    data, hidden = report.data, report.hidden_text
+    data = report.data
     story = heading(_("一、总体情况"), styles)
     levels = data.overview.levels
     chart = charts.scaled(
@@ -184,15 +185,15 @@ def _overview(report: CityReport, styles) -> list:
     )
     rows = [(_("维度"), _("企业数"), _("平均分"), _("四分位数"), _("低于40分"), _("数据不足"))]
     for s in stats:
-        quartiles = hidden_value_text() if not s.quartiles else " / ".join(format_score(q) for q in s.quartiles)
+        quartiles = hidden_value() if not s.quartiles else " / ".join(format_score(q) for q in s.quartiles)
         rows.append(
             (
                 f"{s.info.code} {s.info.name}",
-                _count(s.firms, hidden),
-                _num(s.mean, hidden),
+                _count(s.firms),
+                _num(s.mean),
                 quartiles,
-                _pct(s.weak_share, hidden),
-                _count(s.insufficient, hidden),
+                _pct(s.weak_share),
+                _count(s.insufficient),
             )
         )
     note = para(
@@ -216,11 +217,11 @@ def _overview(report: CityReport, styles) -> list:
     )
     for summary in data.context:
         story.append(Spacer(1, 3 * mm))
-        story.append(KeepTogether(_context_block(summary, hidden, styles)))
+        story.append(KeepTogether(_context_block(summary, styles)))
     return story
 
 
-def _context_block(summary: ContextSummary, hidden: str, styles) -> list:
+def _context_block(summary: ContextSummary, styles) -> list:
     """An unscored context question (the barriers question): how many firms chose each option. Counts only;
     the firms' own "other" texts are never shown here."""
     block = [para(_("企业反映的情况：%(question)s") % {"question": summary.text}, styles["h3"])]
@@ -241,11 +242,11 @@ def _context_block(summary: ContextSummary, hidden: str, styles) -> list:
         )
     else:
         note = _("%(firms)s 家企业回答了本题（背景问题 %(code)s，不计分）。企业填写的“其他”说明不在本报告中列出。")
-    block.append(para(note % {"firms": _count(summary.answered, hidden), "code": summary.code}, styles["muted"]))
+    block.append(para(note % {"firms": _count(summary.answered), "code": summary.code}, styles["muted"]))
     return block
 
 
-def _group_table(title: str, rows, hidden: str, styles) -> list:
+def _group_table(title: str, rows, styles) -> list:
     """A compact table of one grouping (district or industry) for the side-by-side layout."""
     body = [(title, _("企业数"), _("平均分"), _("低于40分"))]
     body += [
@@ -279,13 +280,13 @@ def _problem_areas(report: CityReport, styles) -> list:
         if n:
             story.append(PageBreak())
         story += heading(_area_heading(n, area.stats.info.problem), styles, 2)
-        story += _area_summary(area.stats, report.hidden_text, styles)
-        story += _area_groups(area, report.hidden_text, styles)
+        story += _area_summary(area.stats, styles)
+        story += _area_groups(area, styles)
         story += _area_items_and_countermeasures(area, report, styles)
     return story
 
 
-def _area_summary(s: DimensionStats, hidden: str, styles) -> list:
+def _area_summary(s: DimensionStats, styles) -> list:
     story = [para(_("对应维度：%(dimension)s") % {"dimension": f"{s.info.code} {s.info.name}"}, styles["muted"])]
     if s.firms is None:
         text = _("有有效得分的企业不足 %(n)d 家，不显示本领域的统计。") % {"n": min_group_size()}
@@ -294,16 +295,16 @@ def _area_summary(s: DimensionStats, hidden: str, styles) -> list:
             "在 %(firms)s 家有有效得分的企业中，%(share)s 的企业本维度得分低于 40 分；"
             "平均分 %(mean)s，中位数 %(median)s。"
         ) % {
-            "firms": _count(s.firms, hidden),
-            "share": _pct(s.weak_share, hidden),
-            "mean": _num(s.mean, hidden),
-            "median": hidden_value_text() if not s.quartiles else format_score(s.quartiles[1]),
+            "firms": _count(s.firms),
+            "share": _pct(s.weak_share),
+            "mean": _num(s.mean),
+            "median": hidden_value() if not s.quartiles else format_score(s.quartiles[1]),
         }
     story.append(para(text, styles["body"]))
     return story
 
 
-def _area_groups(area: ProblemArea, hidden: str, styles) -> list:
+def _area_groups(area: ProblemArea, styles) -> list:
     """The area's weak share by district (chart) and the district and industry tables side by side."""
     story: list = []
     shown = [r for r in area.by_district if r.firms is not None]
@@ -316,9 +317,9 @@ def _area_groups(area: ProblemArea, hidden: str, styles) -> list:
         story.append(_chart(charts.scaled(chart, 0.75)))
     tables = []
     if area.by_district:
-        tables.append(_group_table(_("区县"), area.by_district, hidden, styles))
+        tables.append(_group_table(_("区县"), area.by_district, styles))
     if area.by_industry:
-        tables.append(_group_table(_("行业"), area.by_industry[:TOP_INDUSTRIES], hidden, styles))
+        tables.append(_group_table(_("行业"), area.by_industry[:TOP_INDUSTRIES], styles))
     if not tables:
         return story
     side_by_side = Table([tables], colWidths=[base.TEXT_WIDTH / 2] * len(tables), hAlign="LEFT")
@@ -352,7 +353,7 @@ def _area_items_and_countermeasures(area: ProblemArea, report: CityReport, style
     story: list = []
     if area.weak_items:
         rows = [(_("题号"), _("最常见的薄弱题目（选择0–1分或“不清楚”）"), _("企业占比"))]
-        rows += [(i.code, i.text, _pct(i.share, report.hidden_text)) for i in area.weak_items[:WEAK_ITEMS_NAMED]]
+        rows += [(i.code, i.text, _pct(i.share)) for i in area.weak_items[:WEAK_ITEMS_NAMED]]
         story += [Spacer(1, 2 * mm), table(rows, (16, 134, 24), styles)]
     block = [para(_("本领域对应的对策"), styles["h3"])]
     if area.countermeasures:
@@ -366,7 +367,7 @@ def _area_items_and_countermeasures(area: ProblemArea, report: CityReport, style
 
 
 def _countermeasures(report: CityReport, styles) -> list:
-    data, hidden = report.data, report.hidden_text
+    data = report.data
     story = heading(_("三、四项对策与所针对的问题"), styles)
     story.append(
         para(
@@ -380,7 +381,7 @@ def _countermeasures(report: CityReport, styles) -> list:
         block.append(para(summary.description, styles["body"]))
         if summary.dimensions:
             rows = [(_("针对的问题领域"), _("低于40分的企业占比"))]
-            rows += [(with_note(d.problem, d.code), _pct(weak_share.get(d.code), hidden)) for d in summary.dimensions]
+            rows += [(with_note(d.problem, d.code), _pct(weak_share.get(d.code))) for d in summary.dimensions]
             block.append(Spacer(1, 1.5 * mm))
             block.append(table(rows, (124, 50), styles))
         story.append(KeepTogether(block))

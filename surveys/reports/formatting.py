@@ -13,8 +13,6 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
-from surveys.suppression import hidden_count, hidden_value
-
 SCORE_DECIMALS = 1
 MISSING = "–"
 
@@ -60,13 +58,3 @@ def display_number(value: object) -> object:
     if isinstance(value, bool) or not isinstance(value, float | Decimal):
         return value
     return round_score(value)
-
-
-def hidden_count_text(reason: str | None = None) -> str:
-    """A hidden count in a table or an export: "<N" (small group) or "—†" (hidden to protect another)."""
-    return hidden_count(reason)
-
-
-def hidden_value_text(reason: str | None = None) -> str:
-    """A hidden share, mean or quartile: "—*" or "—†", never "<N"."""
-    return hidden_value(reason)

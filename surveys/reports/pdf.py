@@ -32,7 +32,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import KeepInFrame, PageBreak, Spacer
 from reportlab.platypus.flowables import HRFlowable, _listWrapOn
 
-from ..text import in_brackets, is_chinese, join_list, with_note
+from ..text import in_brackets, is_chinese, join_list, sentence_gap, with_colon, with_note
 from .base import (
     ACCENT,
     DARK_ACCENT,
@@ -149,10 +149,6 @@ def _para(text: object, styles, name: str = "body") -> Text:
     return Text(str(text), styles[name])
 
 
-def _gap() -> str:
-    return "" if is_chinese() else " "
-
-
 def _letter(answer: str) -> str:
     """An answer label shortened to its option letter ("B. 车间…" → "B"); other answers as they are."""
     found = re.match(r"^([A-E])\. ", answer)
@@ -235,15 +231,12 @@ def _facts_line(report: AssessmentReport) -> str:
         (_("问卷版本"), report.questionnaire_version),
         (_("报告生成日期"), report.generated_on),
     ]
-    colon = "：" if is_chinese() else ": "
-    return "  ·  ".join(f"{label}{colon}{value}" for label, value in pairs if value)
+    return "  ·  ".join(f"{with_colon(label)}{value}" for label, value in pairs if value)
 
 
 def _ladder(report: AssessmentReport, styles, detail: _Detail) -> list:
     """The L1–L5 ladder: the firm's rung filled, the next one shaded; then the index and level sentence."""
-    rungs = report.ladder or [
-        _Rung(lv.code, lv.name, lv.min_index, "", lv.code == report.level_code) for lv in report.levels
-    ]
+    rungs = report.ladder
     story = []
     if rungs:
         heads, notes, fills = [], [], {}
@@ -260,7 +253,7 @@ def _ladder(report: AssessmentReport, styles, detail: _Detail) -> list:
             notes.append([([(band, None)], note_style)] + ([([(summary, None)], note_style)] if summary else []))
             if current:
                 fills[(0, c)] = fills[(1, c)] = ACCENT
-            elif getattr(rung, "next", False):
+            elif rung.next:
                 fills[(0, c)] = fills[(1, c)] = HEAD_FILL
         width = TEXT_WIDTH / mm / len(rungs)
         story.append(
@@ -295,14 +288,6 @@ def _ladder(report: AssessmentReport, styles, detail: _Detail) -> list:
     return story
 
 
-class _Rung:
-    """A rung built from the levels when the read model gives no ladder."""
-
-    def __init__(self, code, name, min_index, summary, current):
-        self.code, self.name, self.min_index, self.summary, self.current = code, name, min_index, summary, current
-        self.next = False
-
-
 def _next_level(report: AssessmentReport, styles, detail: _Detail) -> list:
     block = report.next_level
     if block is None:
@@ -321,9 +306,9 @@ def _next_level(report: AssessmentReport, styles, detail: _Detail) -> list:
             "min": format_score(block.min_index),
         }
     if not block.gates:
-        line += _gap() + _("没有门槛挡住 %(level)s。") % {"level": block.code}
+        line += sentence_gap() + _("没有门槛挡住 %(level)s。") % {"level": block.code}
     else:
-        line += _gap() + _("挡住 %(level)s 的门槛和题目：") % {"level": block.code}
+        line += sentence_gap() + _("挡住 %(level)s 的门槛和题目：") % {"level": block.code}
     story.append(_para(line, styles))
     if block.gates:
         rows, shown, total = _blocking_rows(block, styles, short=detail)
@@ -357,7 +342,7 @@ def _blocking_rows(block, styles, *, short: _Detail | None):
         status = gate.status_label or _("未达到")
         reason = _short(gate.reason, short.reason) if short is not None and short.reason else gate.reason
         if gate.more_needed:
-            reason += _gap() + _("还需 %(n)d 个答案达到要求。") % {"n": gate.more_needed}
+            reason += sentence_gap() + _("还需 %(n)d 个答案达到要求。") % {"n": gate.more_needed}
         rows.append(
             [_cell(f"{gate.code} {in_brackets(status)}", styles["compact_head"]), _cell(reason, muted), None, None]
         )
@@ -372,7 +357,8 @@ def _blocking_rows(block, styles, *, short: _Detail | None):
             else:
                 needed = _letter(item.needed) if short is not None else item.needed
             if short is not None:
-                question = _short(item.question, short.question) + _gap() + "→" + _gap() + _letter(item.answer)
+                gap = sentence_gap()
+                question = f"{_short(item.question, short.question)}{gap}→{gap}{_letter(item.answer)}"
                 rows.append(["", item.item_code, _cell(question, body), _cell(needed, body)])
             else:
                 rows.append(
@@ -408,7 +394,8 @@ def _summary_actions(report: AssessmentReport, styles, detail: _Detail) -> list:
     story.append(_grid(rows, widths, styles, compact=True, padding=COMPACT_PADDING))
     note = _("每项行动的做法、排序理由和所依据的答案见第四章“行动计划”。")
     if report.more_action_count:
-        note += _gap() + _("另有 %(n)d 项行动按对策分组列在第四章“其余行动”中。") % {"n": report.more_action_count}
+        more = _("另有 %(n)d 项行动按对策分组列在第四章“其余行动”中。") % {"n": report.more_action_count}
+        note += sentence_gap() + more
     story.append(_para(note, styles, "muted"))
     return story
 
@@ -452,7 +439,7 @@ def _progress(report: AssessmentReport, styles, *, names: bool = True) -> list:
             [_("上一轮")] + [format_score(d.before, missing=_("数据不足")) for d in progress.dimensions],
             [_("本轮")]
             + [
-                format_score(d.after, missing=_("数据不足")) + _gap() + in_brackets(format_change(d.change))
+                format_score(d.after, missing=_("数据不足")) + sentence_gap() + in_brackets(format_change(d.change))
                 for d in progress.dimensions
             ],
         ]
@@ -586,9 +573,7 @@ def _item_changes(report: AssessmentReport, styles) -> list:
         fills[len(rows)] = HEAD_FILL
         rows.append(
             [
-                _cell(
-                    f"{title}（{len(changes)}）" if is_chinese() else f"{title} ({len(changes)})", styles["cell_strong"]
-                ),
+                _cell(with_note(title, len(changes)), styles["cell_strong"]),
                 None,
                 None,
                 None,

@@ -58,7 +58,7 @@ from ..models import (
 )
 from ..scopes import AdminScope
 from ..suppression import min_group_size
-from ..text import is_chinese, join_list, option_letter, option_text, without_final_stop
+from ..text import join_list, option_letter, option_text, sentence_gap, without_final_stop
 from .assessments import answer_label
 
 NEXT_STEP_MARKERS = ("下一步：", "下一步:", "Next step:", "Next steps:")
@@ -705,7 +705,7 @@ def _blocking_item(code: str, needed_score: int | None, answered: _Answers) -> B
             answer=row.answer,
             needed="",
             kind=scoring.KIND_VERIFY,
-            who=label_of(DEPARTMENTS, owner) if owner else _("相关部门"),
+            who=_department_label(owner),
         )
     options = {option.score: option for option in item.options.all()}
     needed = option_text(needed_score, options[needed_score].label) if needed_score in options else ""
@@ -1132,7 +1132,7 @@ def _action_row(
         item = data.items[entry["item"]]
         if kind == scoring.KIND_VERIFY:
             lead = item.owner or item.lead
-            department = label_of(DEPARTMENTS, lead) if lead else _("相关部门")
+            department = _department_label(lead)
             title = _("核实：%(question)s") % {"question": item.text}
             what = _(
                 "该题答了“不清楚”。请%(department)s查明实际情况后更新答案；在此之前，本报告不把它当作企业的短板。"
@@ -1169,7 +1169,7 @@ def _action_row(
         what=what,
         done_criterion=done,
         lead=lead,
-        lead_label=label_of(DEPARTMENTS, lead) if lead else _("相关部门"),
+        lead_label=_department_label(lead),
         horizon=horizon,
         horizon_label=_horizon_labels()[horizon],
         countermeasure_code=countermeasure.code if countermeasure else "",
@@ -1184,6 +1184,11 @@ def _action_row(
         priority=float(entry.get("priority") or 0.0),
         blocks=[str(code) for code in entry.get("blocks", [])],
     )
+
+
+def _department_label(code: str) -> str:
+    """A department (choices.DEPARTMENTS) in the active language; "相关部门" when the version names none."""
+    return str(label_of(DEPARTMENTS, code)) if code else str(_("相关部门"))
 
 
 def _first_sentence(text: str) -> str:
@@ -1258,7 +1263,7 @@ def _why(
     if note == "limit":
         parts.append(
             TextPart(
-                _sentence_gap()
+                sentence_gap()
                 + _("同一对策或同一维度已有 %(n)d 项列入重点行动，所以它列在其余行动中。")
                 % {"n": scoring.TOP_ACTIONS_PER_GROUP}
             )
@@ -1266,7 +1271,7 @@ def _why(
     elif note == "weakest":
         parts.append(
             TextPart(
-                _sentence_gap()
+                sentence_gap()
                 + _("“%(dimension)s”是得分最低的维度，这是它排名最前的行动，所以列入重点行动。")
                 % {"dimension": dimension.name if dimension else ""}
             )
@@ -1277,10 +1282,6 @@ def _why(
 def _with_number(sentence: str, number: float) -> list[TextPart]:
     before, _marker, after = sentence.partition(_NUMBER)
     return [TextPart(before, number), TextPart(after)] if after else [TextPart(before, number)]
-
-
-def _sentence_gap() -> str:
-    return "" if is_chinese() else " "
 
 
 def _weight_text(weight: Any) -> str:
