@@ -87,6 +87,23 @@ LEADING_CHAINS = [
 ]
 
 
+# The city's key sectors (重点产业领域) a register row can be tagged with, several per firm: the flagship
+# strengths and pilot sectors Jinan names (domain-cn.md 5.2 and the 起步区's target sectors). Unlike the four
+# leading chains (one per firm) they cut across GB/T 4754 divisions, so the city can ask "how digital is
+# our CNC machine-tool sector" of firms in C34, C35 and C38 alike.
+SECTORS = [
+    ("steel", _("精品钢")),
+    ("materials", _("先进材料")),
+    ("cnc_robot", _("数控机床与机器人")),
+    ("truck", _("重型汽车及零部件")),
+    ("power_equip", _("电力装备")),
+    ("computing", _("服务器与算力设备")),
+    ("ic", _("集成电路")),
+    ("nev", _("新能源汽车")),
+    ("biomed", _("生物医药")),
+    ("health", _("大健康（含透明质酸）")),
+]
+
 # The departments of a firm (codes: scoring.ITEM_OWNERS): the one that usually knows an item's answer (its
 # owner) and the one that leads an action (its lead).
 DEPARTMENTS = [

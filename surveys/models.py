@@ -406,6 +406,54 @@ class Enterprise(models.Model):
         return f"{self.name} ({self.uscc})"
 
 
+class RegisterEntry(models.Model):
+    """One manufacturing firm of the business register, imported by the city (coverage's denominator).
+
+    It exists whether or not the firm has signed up; it links to the ``Enterprise`` with the same USCC (a
+    join on the code, so a firm that corrects its USCC follows). Sector tags are stored as ",steel,biomed,"
+    so that one sector is a ``contains`` lookup on every database (``sectors_encode``/``sectors_decode``).
+    """
+
+    uscc = models.CharField(_("统一社会信用代码"), max_length=18, unique=True)
+    name = models.CharField(_("企业名称"), max_length=100)
+    district = models.CharField(_("所在区县"), max_length=16, choices=choices.DISTRICTS)
+    industry = models.CharField(_("所属行业"), max_length=8, choices=choices.INDUSTRIES)
+    size_class = models.CharField(_("企业规模"), max_length=8, choices=choices.SIZE_CLASSES)
+    leading_chain = models.CharField(
+        _("所属主导产业链"), max_length=16, choices=choices.LEADING_CHAINS, blank=True, default=""
+    )
+    sectors = models.CharField(_("重点产业领域"), max_length=200, blank=True, default="")
+    imported_at = models.DateTimeField(_("导入时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        ordering = ["uscc"]
+        verbose_name = _("工商登记企业")
+        verbose_name_plural = _("工商登记企业")
+        indexes = [models.Index(fields=["district", "industry"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.uscc})"
+
+    @property
+    def sector_codes(self) -> list[str]:
+        return sectors_decode(self.sectors)
+
+
+def sectors_encode(codes: "list[str] | tuple[str, ...]") -> str:
+    """",steel,biomed," for ["biomed", "steel"]: sorted, unique, delimited on both sides ("" for none)."""
+    unique = sorted({code for code in codes if code})
+    return f",{','.join(unique)}," if unique else ""
+
+
+def sectors_decode(stored: str) -> list[str]:
+    return [code for code in stored.split(",") if code]
+
+
+def sector_lookup(code: str) -> Q:
+    """The filter for register rows tagged with one sector."""
+    return Q(sectors__contains=f",{code},")
+
 class Membership(models.Model):
     ROLE_OWNER = "owner"
     ROLE_MEMBER = "member"
