@@ -8,7 +8,7 @@ import pytest
 from pypdf import PdfReader
 from reportlab.graphics import renderPDF
 from reportlab.graphics.charts.spider import SpiderChart
-from reportlab.graphics.shapes import Drawing
+from reportlab.graphics.shapes import Drawing, Rect
 
 from surveys.reports import charts
 
@@ -69,11 +69,18 @@ def test_bars_hide_a_series_that_is_none_and_keep_the_others_colours():
     legend = texts(root)
     assert "区县平均（历城区）" not in legend
     assert {"本企业", "行业平均（通用设备制造业）", "全市平均（济南全市）"} <= set(legend)
-    bar_chart = next(c for c in drawing.contents if c.__class__.__name__ == "VerticalBarChart")
+    bar_chart = next(c for c in drawing.contents if isinstance(c, charts.BarChart))
     assert len(bar_chart.data) == 3
     # The city keeps the third comparison colour although the district before it is hidden.
-    assert bar_chart.bars[2].fillColor == charts.COMPARISON_COLORS[2]
-    assert bar_chart.bars[0].fillColor == charts.FIRM_COLOR
+    assert bar_chart.colors[2] == charts.COMPARISON_COLORS[2]
+    assert bar_chart.colors[0] == charts.FIRM_COLOR
+    bars = [shape for shape in bar_chart.contents if isinstance(shape, Rect)]
+    assert len(bars) == 3 * len(LABELS) - sum(v is None for series in bar_chart.data for v in series)
+    assert {bar.fillColor for bar in bars} == {
+        charts.FIRM_COLOR,
+        *charts.COMPARISON_COLORS[:1],
+        charts.COMPARISON_COLORS[2],
+    }
 
 
 def test_bars_accept_a_series_with_none_in_place_of_the_tuple():
@@ -84,8 +91,8 @@ def test_bars_accept_a_series_with_none_in_place_of_the_tuple():
 def test_long_english_labels_are_wrapped_inside_the_drawing():
     labels = ["Digital economy as a driver", "Depth of integration", "Mastery of core technology", "Talent", "Data"]
     drawing = charts.dimension_bars(labels, [("This firm", [10, 20, 30, 40, 50])])
-    bar_chart = next(c for c in drawing.contents if c.__class__.__name__ == "VerticalBarChart")
-    assert "\n" in bar_chart.categoryAxis.categoryNames[0]
+    bar_chart = next(c for c in drawing.contents if isinstance(c, charts.BarChart))
+    assert "\n" in bar_chart.category_names[0]
     text = pdf_text(drawing)
     assert "Digital economy as a" in text and "driver" in text
 

@@ -10,8 +10,7 @@ from io import BytesIO
 import pytest
 from django.urls import reverse
 from pypdf import PdfReader
-from reportlab.graphics.charts.barcharts import VerticalBarChart
-from reportlab.graphics.shapes import Polygon, PolyLine, Rect
+from reportlab.graphics.shapes import Group, Polygon, PolyLine, Rect
 
 from surveys import analytics, scopes, selectors, services
 from surveys.models import Membership
@@ -61,17 +60,21 @@ def test_the_bars_leave_a_labelled_gap_never_a_zero_bar(two_firms):
     report = report_of(two_firms[0])
     position = [d.code for d in report.dimensions].index(UNKNOWN_DIMENSION)
     bars = charts.chart_drawings(report)["bars"]
-    chart = next(c for c in bars.contents if isinstance(c, VerticalBarChart))
+    chart = next(c for c in bars.contents if isinstance(c, charts.BarChart))
     assert chart.data[0][position] is None
-    drawn = list(shapes(chart.draw()))
+    drawn = list(shapes(chart))
     firm_bars = [s for s in drawn if isinstance(s, Rect) and s.fillColor == charts.FIRM_COLOR]
     assert len(firm_bars) == len(report.dimensions) - 1  # no bar at all for the dimension …
     assert all(bar.height > 0 for bar in firm_bars)  # … and none of zero height
-    # … but its label where the bar would be, and in the category's name and the text alternative.
-    assert chart._barPositions[0][position][3] is None
-    labels = [s for s in drawn if getattr(s, "_text", None) == INSUFFICIENT]
-    assert len(labels) == 1 and labels[0].angle == 90
-    assert INSUFFICIENT in chart.categoryAxis.categoryNames[position].replace("\n", "")
+    # … but its label where the bar would be, running upwards, and in the category's name and the text
+    # alternative.
+    turned = [
+        g for g in drawn if isinstance(g, Group) and any(getattr(s, "text", None) == INSUFFICIENT for s in g.contents)
+    ]
+    assert len(turned) == 1 and turned[0].transform[:4] == (0, 1, -1, 0)
+    label_x = turned[0].transform[4]
+    assert sum(bar.x + bar.width < label_x for bar in firm_bars) == position  # in the firm's slot of that category
+    assert INSUFFICIENT in chart.category_names[position].replace("\n", "")
     name = report.dimensions[position].name
     assert f"{name}（数据不足）: 本企业 数据不足" in bars.chartDescription
 

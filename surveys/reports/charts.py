@@ -30,10 +30,8 @@ from xml.dom import minidom
 
 from django.utils.translation import gettext
 from reportlab.graphics import renderSVG
-from reportlab.graphics.charts.barcharts import VerticalBarChart
 from reportlab.graphics.charts.spider import SpiderChart
-from reportlab.graphics.charts.textlabels import NA_Label
-from reportlab.graphics.shapes import Drawing, Group, PolyLine, Rect, String
+from reportlab.graphics.shapes import Drawing, Group, Line, PolyLine, Rect, String
 from reportlab.lib import colors
 from reportlab.lib.attrmap import AttrMap, AttrMapValue
 from reportlab.lib.validators import isString
@@ -352,7 +350,7 @@ def dimension_bars(
     if title:
         drawing.add(_title(title, font, height))
 
-    chart = _bar_chart(
+    chart = BarChart(
         font,
         box=(left, bottom, plot_width, plot_height),
         data=[[_clamp(v) for v in values] for _, values, _ in visible] or [[None] * len(labels)],
@@ -363,11 +361,10 @@ def dimension_bars(
         value_font=6.5 if len(visible) > 2 else 7.5,
         # A missing value (no score, e.g. insufficient data) is marked, not silently left out.
         missing=(missing, 8 if len(missing) <= 1 else 6.5),
+        colors=[style["color"] for _name, _values, style in visible] or [FIRM_COLOR],
+        group_spacing=max(group_width * 0.22, 6),
+        bar_spacing=1,
     )
-    chart.groupSpacing = max(group_width * 0.22, 6)
-    chart.barSpacing = 1
-    for i, (_name, _values, style) in enumerate(visible):
-        chart.bars[i].fillColor = style["color"]
     drawing.add(chart)
     legend.translate((WIDTH - legend.width) / 2, 6)
     drawing.add(legend.group)
@@ -532,7 +529,7 @@ def _single_bars(
         drawing.add(
             String(left, height - 12, series_name, fontName=font, fontSize=8, fillColor=MUTED_TEXT, textAnchor="start")
         )
-    chart = _bar_chart(
+    chart = BarChart(
         font,
         box=(left, bottom, plot_width, plot_height),
         data=[[None if v is None else float(v) for v in values]] if values else [[None]],
@@ -542,10 +539,9 @@ def _single_bars(
         value_format=value_format,
         value_font=7.5,
         missing=("", 7.5),
+        colors=[FIRM_COLOR],
+        group_spacing=max(group_width * 0.3, 4),
     )
-    chart.groupSpacing = max(group_width * 0.3, 4)
-    chart.valueAxis.labelTextFormat = "%d"
-    chart.bars[0].fillColor = FIRM_COLOR
     drawing.add(chart)
     if note:
         drawing.add(String(left, 3, note, fontName=font, fontSize=7, fillColor=MUTED_TEXT, textAnchor="start"))
@@ -561,58 +557,117 @@ def _categories(labels: list[str], font: str, size: float, *, left: float, gap: 
     return plot_width, group_width, wrapped, max((w.count("\n") + 1 for w in wrapped), default=1)
 
 
-def _bar_chart(
-    font: str,
-    *,
-    box: tuple[float, float, float, float],
-    data: list[list[float | None]],
-    names: list[str],
-    label_font: float,
-    scale: tuple[float, float],
-    value_format,
-    value_font: float,
-    missing: tuple[str, float],
-) -> VerticalBarChart:
-    """A vertical bar chart in the house style: ``box`` is (x, y, width, height), ``scale`` (maximum, step)
-    of the value axis, ``value_format`` a %-format or a function for the value labels, ``missing`` the text and
-    size written where a value is None (a word runs upwards from the axis, in the empty bar's place)."""
-    chart = VerticalBarChart()
-    chart.x, chart.y, chart.width, chart.height = box
-    chart.data = data
-    chart.categoryAxis.categoryNames = names
-    chart.categoryAxis.labels.fontName = font
-    chart.categoryAxis.labels.fontSize = label_font
-    chart.categoryAxis.labels.fillColor = TEXT_COLOR
-    chart.categoryAxis.labels.boxAnchor = "n"
-    chart.categoryAxis.labels.textAnchor = "middle"
-    chart.categoryAxis.labels.dy = -4
-    chart.categoryAxis.strokeColor = MUTED_TEXT
-    chart.valueAxis.valueMin = 0
-    chart.valueAxis.valueMax, chart.valueAxis.valueStep = scale
-    chart.valueAxis.labels.fontName = font
-    chart.valueAxis.labels.fontSize = 7.5
-    chart.valueAxis.labels.fillColor = MUTED_TEXT
-    chart.valueAxis.strokeColor = MUTED_TEXT
-    chart.valueAxis.visibleGrid = True
-    chart.valueAxis.gridStrokeColor = GRID_COLOR
-    chart.valueAxis.gridStrokeWidth = 0.5
-    chart.bars.strokeColor = None
-    chart.barLabelFormat = value_format
-    chart.barLabels.fontName = font
-    chart.barLabels.fontSize = value_font
-    chart.barLabels.fillColor = TEXT_COLOR
-    chart.barLabels.nudge = 5
-    chart.barLabels.boxAnchor = "s"
-    chart.barLabels.boxTarget = "hi"
-    chart.naLabel = NA_Label()
-    chart.naLabel.text, chart.naLabel.fontSize = missing
-    chart.naLabel.fontName = font
-    chart.naLabel.fillColor = MUTED_TEXT
-    chart.naLabel.boxAnchor = "s"
-    if len(missing[0]) > 1:
-        chart.naLabel.angle = 90
-        chart.naLabel.boxAnchor = "w"
-    return chart
+class BarChart(Group):
+    """A vertical bar chart in the house style, drawn with plain shapes (lines, rectangles, strings).
+
+    ReportLab's VerticalBarChart widget validates every attribute it sets and builds its shapes on each
+    render; drawn directly, the same chart costs a fraction (it is on every firm PDF and dashboard). The
+    inputs stay on the group (``data``, ``category_names``, ``colors``) for whoever checks what was drawn."""
+
+    _attrMap = AttrMap(
+        BASE=Group,
+        data=AttrMapValue(None, desc="per series, the value of each category (None: no bar)"),
+        category_names=AttrMapValue(None, desc="the category labels, wrapped"),
+        colors=AttrMapValue(None, desc="per series, the bar colour"),
+    )
+
+    def __init__(
+        self,
+        font: str,
+        *,
+        box: tuple[float, float, float, float],
+        data: list[list[float | None]],
+        names: list[str],
+        label_font: float,
+        scale: tuple[float, float],
+        value_format,
+        value_font: float,
+        missing: tuple[str, float],
+        colors: list,
+        group_spacing: float,
+        bar_spacing: float = 0,
+    ):
+        super().__init__()
+        self.data, self.category_names, self.colors = data, names, colors
+        x0, y0, width, height = box
+        maximum, step = scale
+        # The value axis: a grid line and a label at each step.
+        level = 0.0
+        while level <= maximum + 1e-9:
+            y = y0 + height * level / maximum
+            self.add(Line(x0, y, x0 + width, y, strokeColor=GRID_COLOR, strokeWidth=0.5))
+            self.add(
+                String(
+                    x0 - 5, y - 2.6, f"{level:.0f}", fontName=font, fontSize=7.5, fillColor=MUTED_TEXT, textAnchor="end"
+                )
+            )
+            level += step
+        self.add(Line(x0, y0, x0, y0 + height, strokeColor=MUTED_TEXT, strokeWidth=1))
+        self.add(Line(x0, y0, x0 + width, y0, strokeColor=MUTED_TEXT, strokeWidth=1))
+        categories = max(len(names), 1)
+        group_width = width / categories
+        series = max(len(data), 1)
+        bar_width = (group_width - group_spacing - bar_spacing * (series - 1)) / series
+        missing_text, missing_size = missing
+        for i, name in enumerate(names):
+            centre = x0 + group_width * (i + 0.5)
+            # The category's name under the axis, its first line's top 4 points below it.
+            for n, line in enumerate(name.split("\n")):
+                baseline = y0 - 4 - label_font * (n + 1) * 1.2 + label_font * 0.2
+                self.add(
+                    String(
+                        centre,
+                        baseline,
+                        line,
+                        fontName=font,
+                        fontSize=label_font,
+                        fillColor=TEXT_COLOR,
+                        textAnchor="middle",
+                    )
+                )
+            left = x0 + group_width * i + group_spacing / 2
+            for k, values in enumerate(data):
+                value = values[i] if i < len(values) else None
+                x = left + k * (bar_width + bar_spacing)
+                middle = x + bar_width / 2
+                if value is None:
+                    self._missing(missing_text, missing_size, font, middle, y0)
+                    continue
+                top = y0 + height * min(value, maximum) / maximum
+                self.add(Rect(x, y0, bar_width, top - y0, fillColor=colors[k], strokeColor=None))
+                label = _formatted(value_format, value)
+                self.add(
+                    String(
+                        middle,
+                        top + 5 + value_font * 0.2,
+                        label,
+                        fontName=font,
+                        fontSize=value_font,
+                        fillColor=TEXT_COLOR,
+                        textAnchor="middle",
+                    )
+                )
+
+    def _missing(self, text: str, size: float, font: str, middle: float, axis: float) -> None:
+        """The word written where a value is None: upright above the axis, a word running upwards from it."""
+        if not text:
+            return
+        if len(text) > 1:
+            upright = Group(String(0, -size * 0.35, text, fontName=font, fontSize=size, fillColor=MUTED_TEXT))
+            upright.transform = (0, 1, -1, 0, middle, axis + 2)  # a quarter turn, anticlockwise
+            self.add(upright)
+        else:
+            self.add(
+                String(
+                    middle,
+                    axis + 2 + size * 0.2,
+                    text,
+                    fontName=font,
+                    fontSize=size,
+                    fillColor=MUTED_TEXT,
+                    textAnchor="middle",
+                )
+            )
 
 
 # --- the firm's charts from its report --------------------------------------------------------------
@@ -625,9 +680,15 @@ def chart_drawings(report) -> dict[str, object]:
         "radar": dimension_radar(
             labels, [(report.firm_series_name, firm)] + ([reference] if reference else []), missing=missing
         ),
-        "bars": dimension_bars(labels, [(report.firm_series_name, firm)] + comparisons, missing=missing),
+        "bars": report_bars(report),
         "reference": reference[0] if reference else None,
     }
+
+
+def report_bars(report) -> Drawing:
+    """The round's dimension bars (the firm and its comparisons): the one chart of the firm's PDF."""
+    labels, firm, comparisons, _reference, missing = _report_series(report)
+    return dimension_bars(labels, [(report.firm_series_name, firm)] + comparisons, missing=missing)
 
 
 def web_chart_drawings(report) -> dict[str, Drawing]:

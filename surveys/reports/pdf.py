@@ -51,7 +51,7 @@ from .base import (
     text_heading,
     text_styles,
 )
-from .charts import chart_drawings
+from .charts import report_bars
 from .fonts import pdf_font_name
 from .formatting import format_change, format_percentile, format_score, format_share
 
@@ -464,7 +464,7 @@ def _progress(report: AssessmentReport, styles, *, names: bool = True) -> list:
 
 def _scores(report: AssessmentReport, styles) -> list:
     story = text_heading(_("二、得分、对照与门槛"), styles)
-    bars = chart_drawings(report)["bars"]
+    bars = report_bars(report)
     bars.hAlign = "CENTER"
     caption = _para(_("与行业、区县和全市平均比较（各组最新一轮已提交的评估）"), styles, "h3")
     story = [Section(story + [caption, bars], keep=4)]
@@ -668,9 +668,16 @@ def _dimension_lists(d: DimensionSection, styles) -> list:
         )
     if not (d.strongest or d.weakest or d.unknown_items):
         story.append(_para(_("各题得分均为 2 分左右，没有特别突出的强项或短板。"), styles))
-    if d.problems:
-        block = [_para(_("本维度题目涉及的论文所列问题"), styles, "h3")]
-        block += [_para(f"• {p.text}", styles, "bullet") for p in d.problems]
+    # The paper's problems that this firm's weak answers point to (not every problem the dimension measures:
+    # the same list for every firm would say nothing about this one).
+    weak_codes = {a.item_code for a in d.answers if a.score is not None and a.score <= WEAK_SCORE}
+    problems = [p for p in d.problems if weak_codes.intersection(p.item_codes)]
+    if problems:
+        block = [_para(_("较弱的答案对应的论文所列问题"), styles, "h3")]
+        block += [
+            _para("• " + with_note(p.text, join_list(sorted(weak_codes.intersection(p.item_codes)))), styles, "bullet")
+            for p in problems
+        ]
         story.append(Section(block))
     story.append(Spacer(1, 2 * mm))
     return story

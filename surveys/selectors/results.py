@@ -96,6 +96,7 @@ class AnswerRow:
 class ProblemRow:
     code: str
     text: str
+    item_codes: tuple[str, ...] = ()  # the dimension's items that measure it
 
 
 @dataclass(frozen=True)
@@ -950,13 +951,25 @@ def _covered_problems(questionnaire_id: int) -> dict[int, list[ProblemRow]]:
     links = (
         Item.covers.through.objects.filter(item__questionnaire_id=questionnaire_id)
         .select_related("item", "problem")
-        .only("item__dimension_id", "problem__code", "problem__position", "problem__text_zh", "problem__text_en")
+        .only(
+            "item__dimension_id",
+            "item__code",
+            "problem__code",
+            "problem__position",
+            "problem__text_zh",
+            "problem__text_en",
+        )
     )
     covered: dict[int, dict[int, Problem]] = {}
+    items: dict[tuple[int, int], list[str]] = {}
     for link in links:
         covered.setdefault(link.item.dimension_id, {})[link.problem_id] = link.problem
+        items.setdefault((link.item.dimension_id, link.problem_id), []).append(link.item.code)
     return {
-        dimension_id: [ProblemRow(p.code, p.text) for p in sorted(problems.values(), key=lambda p: p.position)]
+        dimension_id: [
+            ProblemRow(p.code, p.text, tuple(sorted(items[dimension_id, p.id])))
+            for p in sorted(problems.values(), key=lambda p: p.position)
+        ]
         for dimension_id, problems in covered.items()
     }
 

@@ -268,3 +268,19 @@ def test_page_one_is_the_summary_and_the_chapters_follow(rendered):
         for title in ("二、得分", "三、各维度分析", "四、改进建议", "五、行动计划", "附录：全部题目与答案")
     ]
     assert all(p >= 0 for p in positions) and positions == sorted(positions)
+
+
+def test_a_dimension_lists_only_the_papers_problems_its_weak_answers_point_to(rendered):
+    text = full_text(rendered.pdf_zh)
+    pointed_to: dict[str, bool] = {}
+    for d in rendered.report_zh.dimensions:
+        weak = {a.item_code for a in d.answers if a.score is not None and a.score <= 1}
+        for problem in d.problems:
+            behind = sorted(weak.intersection(problem.item_codes))
+            if behind:  # listed in this dimension's section, with the weak answers' item codes
+                assert squeeze("• " + problem.text + "（" + "、".join(behind) + "）") in text, problem.code
+            pointed_to[problem.text] = pointed_to.get(problem.text, False) or bool(behind)
+    assert any(pointed_to.values()) and not all(pointed_to.values())  # the realistic firm has both kinds
+    for problem_text, listed in pointed_to.items():
+        if not listed:  # a problem no weak answer points to is not listed at all
+            assert squeeze("• " + problem_text) not in text
