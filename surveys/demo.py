@@ -33,6 +33,8 @@ from .models import (
     Item,
     Membership,
     Questionnaire,
+    RegisterEntry,
+    sectors_encode,
 )
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -559,3 +561,65 @@ def plan_statistics() -> PlanStatistics:
         top_actions_median={level: statistics.median(sizes[level]) for level in order if level in sizes},
         weakest_addressed={level: (weakest[level][0], weakest[level][1]) for level in order if level in weakest},
     )
+
+
+# --- the business register of the demo ------------------------------------------------------------------
+
+# The city's key sectors (choices.SECTORS) a firm of a division may carry; demo firms carry one or two.
+SECTORS_OF_INDUSTRY = {
+    "C31": ["steel"], "C32": ["materials"], "C30": ["materials"], "C26": ["materials"], "C34": ["cnc_robot"],
+    "C35": ["cnc_robot", "power_equip"], "C36": ["truck", "nev"], "C38": ["power_equip", "nev"],
+    "C39": ["computing", "ic"], "C27": ["biomed", "health"], "C14": ["health"],
+}  # fmt: skip
+REGISTER_EXTRA_SHARE = 0.3  # register firms that have not signed up, per demo firm
+REGISTER_COLUMNS = ["uscc", "name", "district", "industry", "size_class", "leading_chain", "sectors"]
+
+
+def _register_sectors(rnd: random.Random, industry: str) -> str:
+    options = SECTORS_OF_INDUSTRY.get(industry, [])
+    if not options or rnd.random() < 0.35:
+        return ""
+    return sectors_encode(rnd.sample(options, 2 if len(options) > 1 and rnd.random() < 0.25 else 1))
+
+
+@transaction.atomic
+def register_seed(*, extra_share: float = REGISTER_EXTRA_SHARE, seed: int = 2026) -> int:
+    """A demo business register (coverage's denominator): every firm not in it yet, plus ``extra_share`` as
+    many firms that have not signed up (so the demo shows firms "not yet assessed"). Returns the rows added.
+
+    The demo writes the register directly, like its firms; a real register comes through import_register."""
+    rnd = random.Random(seed)
+    now = datetime.now(tz=TZ)
+    taken = set(RegisterEntry.objects.values_list("uscc", flat=True))
+    rows = []
+    firms = Enterprise.objects.exclude(uscc__in=taken).order_by("id")
+    for code, name, district, industry, size, chain in firms.values_list(
+        "uscc", "name", "district", "industry", "size_class", "leading_chain"
+    ).iterator(chunk_size=2000):
+        taken.add(code)
+        rows.append((code, name[:100], district, industry, size, chain, _register_sectors(rnd, industry), now, now))
+    taken |= set(Enterprise.objects.values_list("uscc", flat=True))
+    for _n in range(round(len(rows) * extra_share)):
+        district = _weighted(rnd, DISTRICT_WEIGHTS)
+        industry = _weighted(rnd, INDUSTRY_WEIGHTS)
+        name = (
+            f"{rnd.choice(NAME_HEADS)}{rnd.choice(NAME_CORES)}{rnd.choice(NAME_CORES)}"
+            f"{NAME_TRADES.get(industry, '制造')}有限公司"
+        )
+        size = _weighted(rnd, SIZE_WEIGHTS)
+        rows.append(
+            (
+                demo_uscc(rnd, district, taken),
+                name,
+                district,
+                industry,
+                size,
+                CHAIN_OF_INDUSTRY.get(industry, "OTHER"),
+                _register_sectors(rnd, industry),
+                now,
+                now,
+            )
+        )
+    for start in range(0, len(rows), 2000):
+        _insert_rows(RegisterEntry, [*REGISTER_COLUMNS, "imported_at", "updated_at"], rows[start : start + 2000])
+    return len(rows)

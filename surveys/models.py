@@ -441,7 +441,8 @@ class RegisterEntry(models.Model):
 
 
 def sectors_encode(codes: "list[str] | tuple[str, ...]") -> str:
-    """",steel,biomed," for ["biomed", "steel"]: sorted, unique, delimited on both sides ("" for none)."""
+    """Stored form of sector codes: ",steel,biomed," for ["biomed", "steel"] (sorted, unique, delimited on both
+    sides; "" for none)."""
     unique = sorted({code for code in codes if code})
     return f",{','.join(unique)}," if unique else ""
 
@@ -453,6 +454,7 @@ def sectors_decode(stored: str) -> list[str]:
 def sector_lookup(code: str) -> Q:
     """The filter for register rows tagged with one sector."""
     return Q(sectors__contains=f",{code},")
+
 
 class Membership(models.Model):
     ROLE_OWNER = "owner"

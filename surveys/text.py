@@ -10,7 +10,8 @@ It is also the one home of an option's letter: ``option_text(1, "车间有网络
 
 And it is the one home of the rule for text users type (``clean_user_text``): firm and contact names, round
 labels, answer notes, the "other" texts, user names, applied where the text enters (forms and services)
-and to download file names.
+and to download file names; and of the rule for text a spreadsheet would run as a formula
+(``looks_like_formula``: the exports neutralise it, imports refuse it).
 """
 
 from __future__ import annotations
@@ -157,3 +158,16 @@ def _emoji_joiners(match: re.Match[str]) -> str:
     )
     emoji_after = bool(after) and unicodedata.category(after) == "So"
     return "\u200d" if emoji_before and emoji_after else ""
+
+
+# --- text a spreadsheet would take for a formula ----------------------------------------------------
+
+# CWE-1236 (ASVS 5.0 1.2.10): Excel, LibreOffice and WPS evaluate a cell starting with one of these. The one
+# home of that rule: the exports neutralise such text (surveys/reports/exports.py), the business register
+# import refuses it (surveys/services/register.py).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\0")
+
+
+def looks_like_formula(value: object) -> bool:
+    """Text a spreadsheet would evaluate (it starts with one of :data:`FORMULA_PREFIXES`)."""
+    return isinstance(value, str) and value.startswith(FORMULA_PREFIXES)

@@ -7,7 +7,7 @@ import yaml
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
-from surveys.models import Assessment, Enterprise, Membership, Questionnaire
+from surveys.models import Assessment, Enterprise, Membership, Questionnaire, RegisterEntry
 from surveys.seeding import normalize_definition
 from surveys.services import questionnaire_upsert
 
@@ -94,3 +94,25 @@ def seed_in_use(seed_path: str, tmp_path, change) -> tuple[Questionnaire, object
     path = tmp_path / "changed.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     return questionnaire, path
+
+
+def register_uscc(n: int, district: str = "370112") -> str:
+    """A valid USCC (both check characters) of the business register, distinct for each ``n``."""
+    from surveys.uscc import with_check_characters
+
+    return with_check_characters(f"91{district}{n:08d}")
+
+
+class RegisterEntryFactory(factory.django.DjangoModelFactory):
+    """A row of the business register (pass ``uscc=enterprise.uscc`` to link it to a signed-up firm)."""
+
+    class Meta:
+        model = RegisterEntry
+
+    uscc = factory.Sequence(lambda n: register_uscc(n + 1))
+    name = factory.Sequence(lambda n: f"济南登记制造有限公司{n}")
+    district = "370112"
+    industry = "C34"
+    size_class = "small"
+    leading_chain = "EQUIP"
+    sectors = ""

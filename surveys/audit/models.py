@@ -28,6 +28,7 @@ class AuditEvent(models.Model):
     EXPORT = "export"
     SUBMIT = "submit"
     CORRECT = "correct"  # a correction of a firm's identifying data (its USCC), with old and new value in detail
+    IMPORT = "import"  # an import of the business register, with its counts in detail
     ACTION_CHOICES = [
         (LOGIN, _("登录")),
         (LOGIN_FAILED, _("登录失败")),
@@ -37,6 +38,7 @@ class AuditEvent(models.Model):
         (EXPORT, _("导出")),
         (SUBMIT, _("提交")),
         (CORRECT, _("更正")),
+        (IMPORT, _("导入")),
     ]
 
     at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)

@@ -23,6 +23,8 @@ DETAIL_LABELS = {
     "scope": gettext_lazy("范围"),
     "uscc_old": gettext_lazy("原统一社会信用代码"),
     "uscc_new": gettext_lazy("新统一社会信用代码"),
+    "file": gettext_lazy("文件"),
+    "result": gettext_lazy("结果"),
 }
 # Firms matched by a name search; more than this and the administrator should narrow the search.
 FIRM_MATCH_LIMIT = 500

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy
 from .. import analytics, scopes
 from ..audit.models import AuditEvent
 from ..audit.selectors import AuditFilters
-from ..choices import INDUSTRIES, LEADING_CHAINS, SIZE_CLASSES
+from ..choices import INDUSTRIES, LEADING_CHAINS, SECTORS, SIZE_CLASSES
 from ..text import clean_user_text
 
 SEARCH_MAX_LENGTH = 100
@@ -41,6 +41,9 @@ class FilterForm(forms.Form):
     )
     chain = forms.ChoiceField(
         label=gettext_lazy("主导产业链"), required=False, choices=_choices(gettext_lazy("全部产业链"), LEADING_CHAINS)
+    )
+    sector = forms.ChoiceField(
+        label=gettext_lazy("重点产业领域"), required=False, choices=_choices(gettext_lazy("全部领域"), SECTORS)
     )
     round = forms.ChoiceField(label=gettext_lazy("轮次"), required=False)
     year = forms.TypedChoiceField(label=gettext_lazy("提交年份"), required=False, coerce=int, empty_value=None)
@@ -86,6 +89,7 @@ class FilterForm(forms.Form):
             year=data.get("year"),
             level=data.get("level") or "",
             version=data.get("version") or "",
+            sector=data.get("sector") or "",
         )
 
 
@@ -172,3 +176,35 @@ class AuditFilterForm(forms.Form):
             date_to=data.get("to"),
             outcome=data.get("outcome") or "",
         )
+
+
+# --- the business register --------------------------------------------------------------------------
+
+REGISTER_MAX_UPLOAD_MB = 20  # about 200,000 rows of CSV
+REGISTER_EXTENSIONS = (".csv", ".xlsx")
+
+
+class RegisterUploadForm(forms.Form):
+    """The business register file (its rows are validated by surveys/services/register.py)."""
+
+    file = forms.FileField(
+        label=gettext_lazy("工商登记名单文件"),
+        widget=forms.FileInput(attrs={"accept": ".csv,.xlsx,text/csv", "class": "form-control"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["file"].help_text = _("CSV（UTF-8 或 GB18030 编码）或 Excel（.xlsx）文件，不超过 %(mb)d MB。") % {
+            "mb": REGISTER_MAX_UPLOAD_MB
+        }
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > REGISTER_MAX_UPLOAD_MB * 1024 * 1024:
+            raise forms.ValidationError(
+                _("文件超过 %(mb)d MB 的上限，请拆分后分批导入（或在服务器上用 import_register 命令导入）。")
+                % {"mb": REGISTER_MAX_UPLOAD_MB}
+            )
+        if not upload.name.lower().endswith(REGISTER_EXTENSIONS):
+            raise forms.ValidationError(_("只能导入 .csv 或 .xlsx 文件。"))
+        return upload

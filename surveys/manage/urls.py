@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import register_views, views
 
 app_name = "manage"
 
@@ -21,4 +21,9 @@ urlpatterns = [
     path("report.pdf", views.city_report, name="city_report"),
     path("audit/", views.audit_log, name="audit"),
     path("audit/export.csv", views.audit_export, name="audit_export"),
+    path("coverage/", register_views.coverage, name="coverage"),
+    path("coverage/unassessed/", register_views.unassessed, name="unassessed"),
+    path("coverage/export/unassessed.<slug:fmt>", register_views.unassessed_export, name="unassessed_export"),
+    path("register/", register_views.register, name="register"),
+    path("register/errors/<slug:token>.csv", register_views.register_errors, name="register_errors"),
 ]

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from .. import analytics, scopes, selectors, services, suppression
+from ..analytics.coverage import coverage_total
 from ..analytics.exports import DATASETS, audit_table, tables_for
 from ..audit.models import AuditEvent
 from ..audit.selectors import audit_events, audit_firm_name, audit_rows
@@ -106,7 +107,12 @@ def _context(request, form, filters, tab: str, **extra):
 def dashboard(request):
     form, filters, _levels = _filters(request)
     board = analytics.dashboard(request.admin_scope, filters)
-    return render(request, "surveys/manage/dashboard.html", _context(request, form, filters, "overview", board=board))
+    register = coverage_total(request.admin_scope, filters)
+    return render(
+        request,
+        "surveys/manage/dashboard.html",
+        _context(request, form, filters, "overview", board=board, coverage=register),
+    )
 
 
 @administrator_required

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
+from ..text import FORMULA_PREFIXES, looks_like_formula
 from .formatting import display_number
 
 if TYPE_CHECKING:
@@ -35,14 +36,13 @@ BOM = "\ufeff"
 # Excel's sheet limit is 1,048,576 rows, one of them the header.
 XLSX_MAX_ROWS = 1_048_575
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\0")
-_FORMULA_STARTS = frozenset(FORMULA_PREFIXES)
+_FORMULA_STARTS = frozenset(FORMULA_PREFIXES)  # the first characters, for a fast check per cell
 FORMATS = ("csv", "xlsx")
 
 
 def neutralise(value: Any) -> Any:
     """A text cell a spreadsheet cannot take for a formula; numbers, dates and None pass unchanged."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+    if looks_like_formula(value):
         return "'" + value
     return value
 

@@ -6,6 +6,7 @@ A firm outside the administrator's scope answers DoesNotExist, exactly like a mi
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlencode
 
 from django.db.models import Count, F, FilteredRelation, Q, QuerySet
@@ -17,6 +18,8 @@ from ..models import (
     Assessment,
     DimensionResult,
     Enterprise,
+    RegisterEntry,
+    sector_lookup,
 )
 from ..scopes import AdminScope, scoped_assessments, scoped_enterprises
 from ..suppression import min_group_size
@@ -100,6 +103,7 @@ class Filters:
     year: int | None = None  # year of submission
     level: str = ""
     version: str = ""  # the questionnaire version of the rounds ("" = every version)
+    sector: str = ""  # a key sector (choices.SECTORS): firms whose USCC is a business register row tagged with it
 
     def query_items(self) -> list[tuple[str, str]]:
         pairs = [
@@ -111,6 +115,7 @@ class Filters:
             ("year", "" if self.year is None else str(self.year)),
             ("level", self.level),
             ("version", self.version),
+            ("sector", self.sector),
         ]
         return [(key, value) for key, value in pairs if value]
 
@@ -129,6 +134,8 @@ class Filters:
             rows.append((_("企业规模"), label_of(choices.SIZE_CLASSES, self.size_class)))
         if self.leading_chain:
             rows.append((_("主导产业链"), label_of(choices.LEADING_CHAINS, self.leading_chain)))
+        if self.sector:
+            rows.append((_("重点产业领域"), label_of(choices.SECTORS, self.sector)))
         rows.append((_("轮次"), self.round_label or _("各企业最近一次提交")))
         if self.year is not None:
             rows.append((_("提交年份"), str(self.year)))
@@ -145,6 +152,11 @@ def _enterprise_condition(filters: Filters, prefix: str = "") -> Q:
         value = getattr(filters, attribute)
         if value:
             condition &= Q(**{f"{prefix}{attribute}": value})
+    if filters.sector:
+        # A sector is a tag of the business register, not of the firm's profile: the firms whose USCC is a
+        # register row with the tag (a subquery on the code).
+        tagged = RegisterEntry.objects.filter(sector_lookup(filters.sector)).values("uscc")
+        condition &= Q(**{f"{prefix}uscc__in": tagged})
     return condition
 
 
@@ -182,6 +194,20 @@ def assessment_queryset(scope: AdminScope, filters: Filters) -> QuerySet[Assessm
         _round_filters_condition(filters, ""),
         status=Assessment.STATUS_SUBMITTED,
     )
+
+
+def selected_round_usccs(filters: Filters) -> QuerySet[Enterprise, Any]:
+    """The USCCs (``values("uscc")``, for a subquery) of the firms of any district whose selected round matches
+    the filters on the round (label or latest, year, level, version), whatever the firm's own profile says.
+
+    Only for matching rows of the business register, which are scoped and filtered themselves (coverage): the
+    register, not the firm's profile, says where a firm belongs there, and nothing of the rounds is read."""
+    rounds = Assessment.objects.filter(
+        _selected_round_condition(filters, ""),
+        _round_filters_condition(filters, ""),
+        status=Assessment.STATUS_SUBMITTED,
+    )
+    return Enterprise.objects.filter(id__in=rounds.values("enterprise_id")).values("uscc")
 
 
 def enterprises_with_selected_assessment(scope: AdminScope, filters: Filters) -> QuerySet[Enterprise]:

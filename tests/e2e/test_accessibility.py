@@ -12,6 +12,7 @@ unbroken (a pasted Latin name has no break opportunity, unlike Chinese text).
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -67,6 +68,7 @@ def too_wide(page) -> str:
 LONG_FIRM_NAME = "JinanQuanchengPrecisionMachineryAndIntelligentEquipmentManufacturingCoLtd"
 LONG_USERNAME = "quancheng_precision_machinery_digital_transformation_office_owner"
 LONG_ADMIN = "jinan_municipal_bureau_of_industry_and_information_technology_admin"
+REGISTER_BAD = Path(__file__).resolve().parents[1] / "data" / "register-bad.csv"
 
 
 @pytest.fixture
@@ -212,6 +214,15 @@ def test_no_serious_axe_violations_nor_html_errors_on_the_main_pages(
     check(admin, "manage-round", f"/manage/firms/{enterprise.pk}/rounds/{submitted.pk}/")
     check(admin, "manage-audit", "/manage/audit/")
     check(admin, "manage-audit-filtered", f"/manage/audit/?enterprise={enterprise.pk}&user=x&firm=y&from=2026-13-45")
+    # The business register: the upload page, a file with bad rows sent, then coverage and the firms not yet
+    # assessed, with a register.
+    check(admin, "manage-coverage-no-register", "/manage/coverage/")
+    check(admin, "manage-register", "/manage/register/")
+    admin.set_input_files("#id_file", str(REGISTER_BAD))
+    submit(admin, "manage-register-result")
+    expect(admin.locator("#import-errors")).to_be_visible()
+    check(admin, "manage-coverage", "/manage/coverage/")
+    check(admin, "manage-unassessed", "/manage/coverage/unassessed/")
 
     failures = [
         "axe found serious/critical violations:\n" + "\n".join(f"== {n}\n{text}" for n, text in problems.items())

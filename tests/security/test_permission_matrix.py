@@ -162,6 +162,27 @@ def export_args(world, role, obj):
     return [[dataset, fmt] for dataset in ("firms", "answers", "aggregates") for fmt in ("csv", "xlsx")]
 
 
+def unassessed_export_args(world, role, obj):
+    return [["pdf"]] if obj == "missing" else [["csv"], ["xlsx"]]
+
+
+def register_report_args(world, role, obj):
+    """An error report of a register upload (written as the page writes it), or a token that names none."""
+    if obj == "missing":
+        return [["0" * 32]]
+    from surveys.manage.register_views import _report_save
+    from surveys.services.register import RegisterImportResult, RegisterRowError
+
+    errors = [RegisterRowError(row=2, uscc="913701120000000000", column="区县代码", reason="test")]
+    return [[_report_save(RegisterImportResult(rows=1, created=0, updated=0, unchanged=0, errors=errors))]]
+
+
+@pytest.fixture(autouse=True)
+def _register_reports_in_tmp(settings, tmp_path):
+    """Register error reports (manage:register_errors) are written under MEDIA_ROOT: a fresh directory."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
 def invitation_args(world, role, obj):
     if obj == "own":
         return [[world.own(role).invitation]]
@@ -211,6 +232,7 @@ ADMIN_404 = ("login", 403, 403, 403, 404, 404)
 ADMIN_FOREIGN = ("login", 403, 403, 403, 404, 200)
 # the audit log is not filtered by district: city administrators only
 CITY_ONLY = ("login", 403, 403, 403, 403, 200)
+CITY_ONLY_404 = ("login", 403, 403, 403, 403, 404)
 
 OBJECT_PAGE = {"own": FIRM_ONLY, "foreign": FIRM_404, "missing": FIRM_404}
 
@@ -308,6 +330,16 @@ MATRIX: dict[str, list[Probe]] = {
     "manage:city_report": [Probe("GET", no_args, {"-": ADMIN_OK})],
     "manage:audit": [Probe("GET", no_args, {"-": CITY_ONLY})],
     "manage:audit_export": [Probe("GET", no_args, {"-": CITY_ONLY})],
+    # coverage and the register firms not yet assessed: every administrator, in scope (public register data)
+    "manage:coverage": [Probe("GET", no_args, {"-": ADMIN_OK})],
+    "manage:unassessed": [Probe("GET", no_args, {"-": ADMIN_OK})],
+    "manage:unassessed_export": [Probe("GET", unassessed_export_args, {"own": ADMIN_OK, "missing": ADMIN_404})],
+    # the business register is imported by the city (an empty form: 200 with errors); its error reports too
+    "manage:register": [
+        Probe(method, no_args, {"-": CITY_ONLY}, (lambda *a: {}) if method == "POST" else None, label=method)
+        for method in ("GET", "POST")
+    ],
+    "manage:register_errors": [Probe("GET", register_report_args, {"own": CITY_ONLY, "missing": CITY_ONLY_404})],
 }
 
 

@@ -85,7 +85,9 @@ class Command(BaseCommand):
     help = "Run the benchmarks and print medians, goals and ratios."
 
     def add_arguments(self, parser):
-        parser.add_argument("--only", choices=["scoring", "web", "dashboard", "pdf"], action="append")
+        parser.add_argument(
+            "--only", choices=["scoring", "web", "dashboard", "pdf", "register", "city"], action="append"
+        )
         parser.add_argument("--seconds", type=float, default=4.0, help="duration of each load run")
         parser.add_argument("--firms", type=int, default=60_000)
         parser.add_argument("--repeat", type=int, default=7)
@@ -93,7 +95,7 @@ class Command(BaseCommand):
         parser.add_argument("--pdf-reports", type=int, default=1000, help="reports rendered for the memory check")
 
     def handle(self, *args, only, firms, repeat, seconds, pdf_firms, pdf_reports, **options):
-        sections = only or ["scoring", "web", "dashboard", "pdf"]
+        sections = only or ["scoring", "web", "dashboard", "pdf", "register", "city"]
         if "scoring" in sections:
             self.bench_scoring(firms, repeat)
         if "web" in sections:
@@ -102,6 +104,10 @@ class Command(BaseCommand):
             bench_dashboard(self, repeat)
         if "pdf" in sections:
             bench_pdf(self, pdf_firms, pdf_reports)
+        if "register" in sections:
+            bench_register(self, 100_000)
+        if "city" in sections:
+            bench_city_report(self, repeat)
 
     def line(self, name: str, value: str, goal: str, ok: bool) -> None:
         self.stdout.write(f"  {name:<52} {value:>14}   goal {goal:<12} {'OK' if ok else 'MISSED'}")
@@ -564,3 +570,144 @@ def bench_pdf(command, count: int, volume: int) -> None:
             f"< +{PDF_MEMORY_GROWTH_MB} MB",
             last - first < PDF_MEMORY_GROWTH_MB,
         )
+
+
+# --- the business register: a 100,000-row import, then the same file again ("no change") --------------------
+
+REGISTER_GOAL_SECONDS = 30
+REGISTER_BENCH_NAME = "压测登记企业"  # the rows this bench writes, removed before and after
+
+
+def bench_register(command, rows: int) -> None:
+    """The import of a business register of ``rows`` firms from a CSV file (wall time, parse and validation
+    included), then of the same file again, which must change nothing; then coverage() over it."""
+    import csv
+    import os
+    import tempfile
+
+    from django.db import connection
+    from django.test import override_settings
+
+    from surveys.analytics.coverage import coverage
+    from surveys.choices import DISTRICTS, INDUSTRIES, LEADING_CHAINS, SECTORS, SIZE_CLASSES
+    from surveys.models import RegisterEntry
+    from surveys.scopes import AdminScope
+    from surveys.selectors.administrators import Filters
+    from surveys.services.register import register_import
+    from surveys.uscc import with_check_characters
+
+    rnd = random.Random(14)
+    districts, industries = [c for c, _l in DISTRICTS], [c for c, _l in INDUSTRIES]
+    sizes, chains, sectors = [c for c, _l in SIZE_CLASSES], [c for c, _l in LEADING_CHAINS], [c for c, _l in SECTORS]
+    bench_rows = RegisterEntry.objects.filter(name__startswith=REGISTER_BENCH_NAME)
+    bench_rows.delete()
+    handle, path = tempfile.mkstemp(suffix=".csv")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8-sig", newline="") as stream:
+            writer = csv.writer(stream)
+            writer.writerow(["USCC", "name", "district", "industry", "size", "leading chain", "sectors"])
+            for n in range(rows):
+                district = rnd.choice(districts)
+                writer.writerow(
+                    [
+                        with_check_characters(f"91{district}Y{n:07d}"),  # Y…: no demo firm's code
+                        f"{REGISTER_BENCH_NAME}{n}有限公司",
+                        district,
+                        rnd.choice(industries),
+                        rnd.choice(sizes),
+                        rnd.choice(chains + [""]),
+                        ";".join(rnd.sample(sectors, rnd.choice([0, 0, 1, 2]))),
+                    ]
+                )
+        size_mb = os.path.getsize(path) / 2**20
+        command.stdout.write(f"business register import ({rows} rows, {size_mb:.1f} MB CSV, {connection.vendor})")
+        results, times = [], []
+        for _ in range(2):
+            start = time.perf_counter()
+            with open(path, "rb") as file:
+                results.append(register_import(file=file))
+            times.append(time.perf_counter() - start)
+        first, second = results
+        command.line(
+            f"first import ({first.created} created, {first.invalid_rows} refused)",
+            f"{times[0]:.1f} s",
+            f"< {REGISTER_GOAL_SECONDS} s",
+            times[0] < REGISTER_GOAL_SECONDS and first.created == rows,
+        )
+        command.line(
+            f"same file again ({second.created} created, {second.updated} updated, {second.unchanged} unchanged)",
+            f"{times[1]:.1f} s",
+            f"< {REGISTER_GOAL_SECONDS} s",
+            times[1] < REGISTER_GOAL_SECONDS and second.unchanged == rows and not (second.created or second.updated),
+        )
+        city = AdminScope.city_wide()
+        with override_settings(JINAN_DASHBOARD_CACHE_SECONDS=0):
+            figures = median_time(lambda: coverage(city, Filters()), 3)
+        firms = RegisterEntry.objects.count()
+        command.line(
+            f"coverage() city-wide, {firms} register rows, computed afresh (median of 3)",
+            f"{figures * 1000:.0f} ms",
+            "-",
+            True,
+        )
+    finally:
+        os.unlink(path)
+        bench_rows.delete()
+
+
+# --- the city report: the PDF of every firm, for the whole city (issue 14 item 5) --------------------------
+
+CITY_REPORT_GOAL_S = 2.0
+
+
+def bench_city_report(command, repeat: int) -> None:
+    """Median time of the city PDF for the whole city through the test Client (a city administrator), and of its
+    two halves: the figures (analytics.city_report) and the layout (render_city_pdf)."""
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test import Client, override_settings
+
+    from surveys import analytics, services
+    from surveys.models import Enterprise, RegisterEntry
+    from surveys.reports.city import render_city_pdf
+    from surveys.scopes import ROLE_CITY, AdminScope
+
+    repeat = max(repeat, 5)
+    username = f"bench-city-{int(time.time())}"
+    user = get_user_model().objects.create_user(username=username, password=None)
+    try:
+        services.administrator_grant(user=user, role=ROLE_CITY)
+        firms, register = Enterprise.objects.count(), RegisterEntry.objects.count()
+        command.stdout.write(
+            f"city report PDF ({firms} firms, {register} register rows, {connection.vendor}, whole city, Chinese)"
+        )
+        scope, filters = AdminScope.city_wide(), analytics.Filters()
+
+        def figures():
+            return analytics.city_report(scope=scope, filters=filters, language="zh-hans")
+
+        report = figures()  # warm the buffers once, as the dashboard bench does
+        figures_time = median_time(figures, repeat)
+        layout_time = median_time(lambda: render_city_pdf(report), repeat)
+        with override_settings(ALLOWED_HOSTS=["testserver"]):
+            client = Client()
+            client.force_login(user)
+
+            def request():
+                response = client.get("/manage/report.pdf", secure=True)
+                if response.status_code != 200:
+                    raise RuntimeError(f"/manage/report.pdf answered {response.status_code}")
+
+            request()
+            total = median_time(request, repeat)
+            client.logout()
+        command.line(f"figures (analytics.city_report, median of {repeat})", f"{figures_time * 1000:.0f} ms", "-", True)
+        command.line(f"layout (render_city_pdf, median of {repeat})", f"{layout_time * 1000:.0f} ms", "-", True)
+        command.line(
+            f"city report PDF, whole request (median of {repeat})",
+            f"{total:.2f} s",
+            f"< {CITY_REPORT_GOAL_S:g} s",
+            total < CITY_REPORT_GOAL_S,
+        )
+    finally:
+        get_user_model().objects.filter(username=username).delete()

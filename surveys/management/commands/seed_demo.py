@@ -3,7 +3,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from surveys import demo, selectors
-from surveys.models import Enterprise
+from surveys.models import Enterprise, RegisterEntry
 
 
 class Command(BaseCommand):
@@ -34,6 +34,10 @@ class Command(BaseCommand):
             )
             for line in demo.plan_statistics().lines():
                 self.stderr.write(line)
+        if not RegisterEntry.objects.exists():
+            # The register the coverage pages count against: the demo firms plus some not signed up.
+            added = demo.register_seed(seed=seed)
+            self.stderr.write(f"Demo business register: {added} firms, some not signed up (see /manage/coverage/)")
         logins = demo.demo_accounts_ensure()
         self.stderr.write(f"Demo logins (password for all: {logins[0][1]}):")
         width = max(len(username) for username, _password, _description in logins)
