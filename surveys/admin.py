@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from . import selectors
+from . import selectors, services
 from .models import (
     Answer,
     Assessment,
@@ -33,6 +33,12 @@ def _questionnaire_of(obj):
     return obj.questionnaire
 
 
+def _touch(obj) -> None:
+    questionnaire = obj if isinstance(obj, Questionnaire) or obj is None else _questionnaire_of(obj)
+    if questionnaire is not None and questionnaire.pk is not None:
+        services.questionnaire_touch(questionnaire_id=questionnaire.pk)
+
+
 class LockedWhenInUse:
     """A version with submitted assessments is read-only here too; change content by a new version."""
 
@@ -42,6 +48,21 @@ class LockedWhenInUse:
 
     def has_change_permission(self, request, obj=None):
         return super().has_change_permission(request, obj) and not self._locked(obj)
+
+    # A change to an unused version's content stamps the version, so that every process reads its structure
+    # afresh (selectors/structure.py).
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        _touch(obj)
+
+    def delete_model(self, request, obj):
+        questionnaire = _questionnaire_of(obj)
+        super().delete_model(request, obj)
+        _touch(questionnaire)
+
+    def save_formset(self, request, form, formset, change):
+        super().save_formset(request, form, formset, change)
+        _touch(form.instance)
 
     def has_delete_permission(self, request, obj=None):
         return super().has_delete_permission(request, obj) and not self._locked(obj)

@@ -120,3 +120,22 @@ def scoped_enterprises(scope: AdminScope) -> QuerySet[Enterprise]:
 def scoped_assessments(scope: AdminScope) -> QuerySet[Assessment]:
     """Every round (drafts included) of the firms the scope may see."""
     return Assessment.objects.filter(district_condition(scope, prefix="enterprise__"))
+
+
+# Whether the user administers anything, noted in the session at login: the navigation bar asks on every page,
+# and for a firm's user the answer would otherwise cost two permission queries per page. Rights changed later
+# show in the bar at the next login; the administrators' pages check the rights themselves on every request.
+SESSION_ADMINISTRATOR = "jinan_administrator"
+
+
+def remember_administrator(request, user) -> None:
+    request.session[SESSION_ADMINISTRATOR] = administrator_scope(user) is not None
+
+
+def shows_administration(request) -> bool:
+    """The navigation offers the administrators' pages: as noted at login, else asked now."""
+    session = getattr(request, "session", None)
+    remembered = session.get(SESSION_ADMINISTRATOR) if session is not None else None
+    if remembered is not None:
+        return bool(remembered)
+    return administrator_scope(getattr(request, "user", None)) is not None

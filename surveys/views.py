@@ -397,15 +397,18 @@ def assessment_page(request, pk: int, number: int):
             messages.error(request, _("本轮评估已提交，答案不能再修改。"))
         return redirect("surveys:results", pk=pk)
     try:
-        page = selectors.assessment_page(assessment=assessment, number=number)
+        if request.method == "GET":
+            page = selectors.assessment_page(assessment=assessment, number=number)
+            return render(request, "surveys/page.html", _page_context(assessment, page))
+        # A posted page is read against the questionnaire alone; the answers are read by the save.
+        page = selectors.assessment_page_structure(assessment=assessment, number=number)
     except Dimension.DoesNotExist as exc:
         raise Http404 from exc
-    if request.method == "GET":
-        return render(request, "surveys/page.html", _page_context(assessment, page))
 
     try:
         changes, field_errors = page_changes(page, request.POST)
         if field_errors:
+            page = selectors.assessment_page(assessment=assessment, number=number)
             return render(
                 request,
                 "surveys/page.html",
@@ -533,7 +536,7 @@ def assessment_review(request, pk: int):
     # Bound on every POST (a POST without the pledge's field must show the pledge's error).
     form = SubmitForm(
         request.POST if request.method == "POST" else None,
-        questions=selectors.context_questions(questionnaire_id=assessment.questionnaire_id),
+        questions=selectors.context_questions(questionnaire=assessment.questionnaire),
     )
     check = None
     if request.method == "POST" and form.is_valid():

@@ -72,6 +72,15 @@ def _test_settings(settings):
     }
 
 
+@pytest.fixture(autouse=True)
+def _fresh_structures():
+    """Each test reads questionnaire structures from its own rows: a version's id and stamp can recur from
+    one test to the next (the seed is restored with the same ids and timestamps), its content need not."""
+    from surveys.selectors import forget_structures
+
+    forget_structures()
+
+
 # --- the seed questionnaire, loaded once per process ---------------------------------------------------
 #
 # questionnaire_upsert writes the seed row by row (over a thousand queries, about half a second), and a

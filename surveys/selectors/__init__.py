@@ -35,6 +35,7 @@ from .assessments import (
     assessment_for_user,
     assessment_list_for_enterprise,
     assessment_page,
+    assessment_page_structure,
     assessment_progress,
     assessment_review,
     assessment_submission_check,
@@ -61,8 +62,14 @@ from .results import (
     ReportNotAvailable,
     assessment_report,
 )
+from .structure import ItemRule, QuestionnaireStructure, forget_structures, questionnaire_structure
 
 __all__ = [
+    "ItemRule",
+    "QuestionnaireStructure",
+    "assessment_page_structure",
+    "forget_structures",
+    "questionnaire_structure",
     "ENTERPRISE_LIST_DEFAULT_SORT",
     "ENTERPRISE_LIST_SORTS",
     "AssessmentReport",

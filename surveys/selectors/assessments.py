@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from django.db.models import Q, QuerySet, prefetch_related_objects
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from .. import scoring
@@ -18,10 +18,11 @@ from ..models import (
     Enterprise,
     Item,
     Option,
+    Questionnaire,
 )
 from ..text import is_chinese, option_text
 from .enterprises import active_enterprise_for_user
-from .questionnaires import questionnaire_definition
+from .structure import questionnaire_structure
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
@@ -107,34 +108,50 @@ class PageView:
 
 
 def assessment_dimensions(*, assessment: Assessment) -> list[Dimension]:
-    return list(Dimension.objects.filter(questionnaire_id=assessment.questionnaire_id).order_by("position"))
+    return list(questionnaire_structure(questionnaire=assessment.questionnaire).dimensions)
 
 
 def _questionnaire_items(assessment: Assessment) -> list[Item]:
-    return list(Item.objects.filter(questionnaire_id=assessment.questionnaire_id).order_by("position"))
+    return list(questionnaire_structure(questionnaire=assessment.questionnaire).items)
+
+
+def assessment_page_structure(*, assessment: Assessment, number: int) -> PageView:
+    """Page n (1-based) without the round's answers (what a posted page is read against): no query once the
+    version's structure is in memory. Dimension.DoesNotExist for a page the questionnaire lacks."""
+    structure = questionnaire_structure(questionnaire=assessment.questionnaire)
+    if not 1 <= number <= len(structure.dimensions):
+        raise Dimension.DoesNotExist
+    dimension = structure.dimensions[number - 1]
+    return PageView(
+        number=number,
+        count=len(structure.dimensions),
+        dimension=dimension,
+        items=[
+            ItemView(item=i, options=list(structure.options[i.id]), answer=None)
+            for i in structure.page_items(dimension)
+        ],
+        progress=_progress(list(structure.dimensions), list(structure.items), set()),
+    )
 
 
 def assessment_page(*, assessment: Assessment, number: int) -> PageView:
     """Page n (1-based) of the questionnaire: one dimension, its items, options and current answers, and the
     progress over the whole round (from the same rows: the page is shown on every click of "next")."""
-    dimensions = assessment_dimensions(assessment=assessment)
-    if not 1 <= number <= len(dimensions):
+    structure = questionnaire_structure(questionnaire=assessment.questionnaire)
+    if not 1 <= number <= len(structure.dimensions):
         raise Dimension.DoesNotExist
-    dimension = dimensions[number - 1]
-    items = _questionnaire_items(assessment)
-    own = [item for item in items if item.dimension_id == dimension.id]
-    prefetch_related_objects(own, "options")
+    dimension = structure.dimensions[number - 1]
     answers = {a.item_id: a for a in Answer.objects.filter(assessment=assessment)}
     answered_ids = {item_id for item_id, a in answers.items() if a.value is not None}
     return PageView(
         number=number,
-        count=len(dimensions),
+        count=len(structure.dimensions),
         dimension=dimension,
         items=[
-            ItemView(item=i, options=sorted(i.options.all(), key=lambda o: o.score), answer=answers.get(i.id))
-            for i in own
+            ItemView(item=i, options=list(structure.options[i.id]), answer=answers.get(i.id))
+            for i in structure.page_items(dimension)
         ],
-        progress=_progress(dimensions, items, answered_ids),
+        progress=_progress(list(structure.dimensions), list(structure.items), answered_ids),
     )
 
 
@@ -219,7 +236,7 @@ class Review:
 
 def assessment_submission_check(*, assessment: Assessment) -> scoring.SubmissionCheck:
     """The engine's verdict on the round's 不清楚 answers (always allowed under rules version 1)."""
-    definition = questionnaire_definition(questionnaire=assessment.questionnaire)
+    definition = questionnaire_structure(questionnaire=assessment.questionnaire).definition
     return scoring.submission_check(definition, assessment_answer_values(assessment=assessment))
 
 
@@ -283,9 +300,9 @@ class ContextOption(NamedTuple):
     other: bool  # asks for a short text
 
 
-def context_questions(*, questionnaire_id: int) -> list[ContextQuestion]:
+def context_questions(*, questionnaire: Questionnaire) -> list[ContextQuestion]:
     """The version's unscored context questions, in their order (none for versions without them)."""
-    return list(ContextQuestion.objects.filter(questionnaire_id=questionnaire_id).order_by("position"))
+    return list(questionnaire_structure(questionnaire=questionnaire).context_questions)
 
 
 def context_options(question: ContextQuestion) -> list[ContextOption]:

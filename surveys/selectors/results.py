@@ -60,6 +60,7 @@ from ..scopes import AdminScope
 from ..suppression import min_group_size
 from ..text import join_list, option_letter, option_text, sentence_gap, without_final_stop
 from .assessments import answer_label
+from .structure import QuestionnaireStructure, questionnaire_structure
 
 NEXT_STEP_MARKERS = ("下一步：", "下一步:", "Next step:", "Next steps:")
 SHORT_HORIZON = "short"
@@ -452,18 +453,19 @@ def _build(assessment: Assessment, language: str, scope: AdminScope | None) -> A
     stored: dict[str, Any] = assessment.result or {}
     enterprise = assessment.enterprise
     questionnaire_id = assessment.questionnaire_id
-    dimensions = {d.code: d for d in Dimension.objects.filter(questionnaire_id=questionnaire_id)}
+    structure = questionnaire_structure(questionnaire=assessment.questionnaire)
+    dimensions = structure.dimensions_by_code
     stored_dimensions = [d for d in stored["dimensions"] if d["code"] in dimensions]
     codes = [d["code"] for d in stored_dimensions]
     rounds = _firm_rounds(assessment)
     previous = _previous_round(rounds, assessment.pk)
     same_version = previous is not None and previous.questionnaire_id == questionnaire_id
     answers_by_dimension, answers_by_item, items, previous_answers = _answer_rows(
-        assessment, previous.assessment_id if previous and same_version else None
+        assessment, structure, previous.assessment_id if previous and same_version else None
     )
     rules_version = int(stored.get("rules_version", scoring.RULES_VERSION_1))
     version_2 = rules_version >= scoring.RULES_VERSION_2
-    problems_by_dimension = _covered_problems(questionnaire_id)
+    problems_by_dimension = _covered_problems(structure)
 
     all_districts = scope is None or scope.all_districts
     peers = _peer_summaries(assessment, PEER_GROUPS if all_districts else IN_DISTRICT_PEERS, codes)
@@ -484,9 +486,12 @@ def _build(assessment: Assessment, language: str, scope: AdminScope | None) -> A
             )
         )
 
-    countermeasure_list = list(Countermeasure.objects.filter(questionnaire_id=questionnaire_id).order_by("position"))
+    countermeasure_list = list(structure.countermeasures)
     recommendations = _recommendation_rows(
-        questionnaire_id, stored["recommendations"], {cm.id: cm for cm in countermeasure_list}, answers_by_item
+        structure.recommendation_rules,
+        stored["recommendations"],
+        {cm.id: cm for cm in countermeasure_list},
+        answers_by_item,
     )
     countermeasures = [
         CountermeasureSection(
@@ -500,10 +505,10 @@ def _build(assessment: Assessment, language: str, scope: AdminScope | None) -> A
     ]
     ordered = sorted(recommendations, key=lambda r: (r.priority, r.rule_code))
 
-    levels = list(Level.objects.filter(questionnaire_id=questionnaire_id).order_by("position"))
+    levels = list(structure.levels)
     level_by_code = {lv.code: lv for lv in levels}
     level, provisional = level_by_code[stored["level"]], level_by_code[stored["provisional_level"]]
-    gates = {g.code: g for g in Gate.objects.filter(questionnaire_id=questionnaire_id)}
+    gates = structure.gates
     contacts = scope is None or scope.can_view_contacts
     questionnaire = assessment.questionnaire
     top_actions: list[ActionRow] = []
@@ -512,7 +517,7 @@ def _build(assessment: Assessment, language: str, scope: AdminScope | None) -> A
     if version_2:
         top_actions, more_actions, plan_periods = _plan(
             stored,
-            _PlanData.load(questionnaire_id, items, dimensions, countermeasure_list),
+            _PlanData.load(structure, items, dimensions, countermeasure_list),
             answers_by_item,
         )
     index = _stored_score(assessment.index if assessment.index is not None else stored["index"])
@@ -905,12 +910,11 @@ def _dimension_section(
 
 
 def _answer_rows(
-    assessment: Assessment, previous_id: int | None = None
+    assessment: Assessment, structure: QuestionnaireStructure, previous_id: int | None = None
 ) -> tuple[dict[int, list[AnswerRow]], dict[str, AnswerRow], dict[str, Item], dict[str, scoring.AnswerValue | None]]:
     """Every item of the round's questionnaire with the firm's answer and note: per dimension id (in the
     questionnaire's order) and per item code; the items by code (their options prefetched); and, read in the
     same query, the answers of round ``previous_id`` (same questionnaire) by item code, for the progress."""
-    items = Item.objects.filter(questionnaire_id=assessment.questionnaire_id).order_by("position")
     answers: dict[int, Answer] = {}
     previous_by_id: dict[int, scoring.AnswerValue | None] = {}
     round_ids = [assessment.pk] if previous_id is None else [assessment.pk, previous_id]
@@ -922,7 +926,7 @@ def _answer_rows(
     by_dimension: dict[int, list[AnswerRow]] = {}
     by_item: dict[str, AnswerRow] = {}
     item_by_code: dict[str, Item] = {}
-    for item in items.prefetch_related("options"):
+    for item in structure.items:
         item_by_code[item.code] = item
         answer = answers.get(item.id)
         value = answer.value if answer else None
@@ -935,7 +939,7 @@ def _answer_rows(
         row = AnswerRow(
             item_code=item.code,
             question=item.text,
-            answer=answer_label(item, {o.score: o for o in item.options.all()}, value),
+            answer=answer_label(item, {o.score: o for o in structure.options[item.id]}, value),
             score=value if type(value) is int else None,
             special=special,
             note=answer.note if answer else "",
@@ -946,25 +950,13 @@ def _answer_rows(
     return by_dimension, by_item, item_by_code, previous
 
 
-def _covered_problems(questionnaire_id: int) -> dict[int, list[ProblemRow]]:
-    """The paper's problems measured by each dimension's items, in the paper's order (one query)."""
-    links = (
-        Item.covers.through.objects.filter(item__questionnaire_id=questionnaire_id)
-        .select_related("item", "problem")
-        .only(
-            "item__dimension_id",
-            "item__code",
-            "problem__code",
-            "problem__position",
-            "problem__text_zh",
-            "problem__text_en",
-        )
-    )
+def _covered_problems(structure: QuestionnaireStructure) -> dict[int, list[ProblemRow]]:
+    """The paper's problems measured by each dimension's items, in the paper's order."""
     covered: dict[int, dict[int, Problem]] = {}
     items: dict[tuple[int, int], list[str]] = {}
-    for link in links:
-        covered.setdefault(link.item.dimension_id, {})[link.problem_id] = link.problem
-        items.setdefault((link.item.dimension_id, link.problem_id), []).append(link.item.code)
+    for item, problem in structure.covers:
+        covered.setdefault(item.dimension_id, {})[problem.id] = problem
+        items.setdefault((item.dimension_id, problem.id), []).append(item.code)
     return {
         dimension_id: [
             ProblemRow(p.code, p.text, tuple(sorted(items[dimension_id, p.id])))
@@ -975,7 +967,7 @@ def _covered_problems(questionnaire_id: int) -> dict[int, list[ProblemRow]]:
 
 
 def _recommendation_rows(
-    questionnaire_id: int,
+    rules: dict[str, RecommendationRule],
     stored: list[dict[str, Any]],
     countermeasures: dict[int, Countermeasure],
     answers: dict[str, AnswerRow],
@@ -985,7 +977,6 @@ def _recommendation_rows(
     Rules version 2 leaves out those of kind "verify": they rest on 不清楚 answers, and each of those answers
     is a verify action of the plan (worded as "find out first", with the department that knows), so the
     rule's text, which states a shortfall, is never shown as a finding."""
-    rules = {r.code: r for r in RecommendationRule.objects.filter(questionnaire_id=questionnaire_id)}
     priority_labels = {value: str(label) for value, label in RecommendationRule.PRIORITY_CHOICES}
     horizon_labels = {value: str(label) for value, label in RecommendationRule.HORIZON_CHOICES}
     rows = []
@@ -1058,7 +1049,7 @@ class _PlanData:
     @classmethod
     def load(
         cls,
-        questionnaire_id: int,
+        structure: QuestionnaireStructure,
         items: dict[str, Item],
         dimensions: dict[str, Dimension],
         countermeasures: list[Countermeasure],
@@ -1067,8 +1058,8 @@ class _PlanData:
             items=items,
             dimensions=dimensions,
             countermeasures={cm.code: cm for cm in countermeasures},
-            programmes={p.code: p for p in Programme.objects.filter(questionnaire_id=questionnaire_id)},
-            paths={p.code: p for p in RecognitionPath.objects.filter(questionnaire_id=questionnaire_id)},
+            programmes=structure.programmes,
+            paths=structure.paths,
         )
 
     def knows(self, entry: dict[str, Any]) -> bool:

@@ -46,6 +46,7 @@ from .errors import (
 )
 from .questionnaires import (
     UpsertReport,
+    questionnaire_touch,
     questionnaire_upsert,
 )
 
@@ -83,6 +84,7 @@ __all__ = [
     "membership_approve",
     "membership_remove",
     "membership_request",
+    "questionnaire_touch",
     "questionnaire_upsert",
     "uscc_report",
 ]

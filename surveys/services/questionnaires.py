@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 from django.db import models, transaction
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from .. import selectors
 from ..models import (
@@ -138,7 +139,15 @@ def questionnaire_upsert(*, definition: dict[str, Any], dry_run: bool = False) -
 
     if dry_run:
         transaction.set_rollback(True)
+    elif report.changed:
+        questionnaire_touch(questionnaire_id=questionnaire.id)
     return report
+
+
+def questionnaire_touch(*, questionnaire_id: int) -> None:
+    """Stamp a version as changed (``updated_at``): every process then reads its structure afresh
+    (selectors/structure.py keeps it under this stamp). Called by whatever changes a version's content."""
+    Questionnaire.objects.filter(id=questionnaire_id).update(updated_at=timezone.now())
 
 
 def _sync_questionnaire(

@@ -28,6 +28,12 @@ def is_administrator(user) -> bool:
 
 
 @register.filter
+def shows_administration(request) -> bool:
+    """The navigation's link to the administrators' pages (scopes.shows_administration: noted at login)."""
+    return scopes.shows_administration(request)
+
+
+@register.filter
 def has_firm(user) -> bool:
     """The user belongs to a firm (an approved member, or one waiting for approval): "my firm" leads somewhere."""
     if not getattr(user, "is_authenticated", False):
