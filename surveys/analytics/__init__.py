@@ -43,12 +43,18 @@ from .aggregates import (
     weaknesses_page,
 )
 from .city import (
+    Change,
+    CityProblem,
     CityReport,
     CityReportData,
     ContextOptionRow,
     ContextSummary,
     CountermeasureSummary,
+    LevelShare,
+    Prevalence,
+    PrevalenceRow,
     ProblemArea,
+    RelatedItem,
     WeakShareRow,
     city_report,
     city_report_data,
@@ -61,6 +67,8 @@ from .histograms import (
 )
 
 __all__ = [
+    "Change",
+    "CityProblem",
     "CityReport",
     "city_report",
     "BREAKDOWNS",
@@ -79,10 +87,14 @@ __all__ = [
     "HistogramSummary",
     "IndexSummary",
     "LevelCell",
+    "LevelShare",
     "LevelInfo",
     "Overview",
+    "Prevalence",
+    "PrevalenceRow",
     "ProblemArea",
     "QUARTILES",
+    "RelatedItem",
     "Trend",
     "TrendRow",
     "WEAK_DIMENSION_SCORE",

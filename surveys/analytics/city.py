@@ -1,30 +1,67 @@
-"""The data of the city-level report: problem areas, their spread by district and industry, countermeasures."""
+"""The data of the city-level report (surveys/reports/city.py writes and lays it out): the key figures of its
+first page, the paper's five problem areas with their prevalence by district, key sector, size, leading chain
+and industry, the city-level problems with the firm data that bears on them and the levers the paper's
+countermeasures imply, the four countermeasures and the barriers question.
+
+Every figure starts from the selected rounds of surveys.selectors.administrators (one per firm in scope) and
+hides small groups by surveys.suppression. The queries, each over the selected rounds:
+
+- overview: the dashboard's (aggregates.py);
+- prevalence: one query for all five groupings (:func:`_prevalence_counts`: GROUPING SETS on PostgreSQL, which
+  also give the dimension statistics by the rules of aggregates.dimension_stats; elsewhere one GROUP BY over
+  the groupings' combinations, rolled up here, and the dashboard's dimension_stats);
+- the answers: one COUNT … GROUP BY (item, score, special) for both the weak items (the dashboard's
+  weaknesses, by the rules of aggregates.weak_items) and the related items of the city-level problems;
+- per selected round: one GROUP BY for the levels, the change since each firm's previous round and the rounds
+  per version (:func:`_round_figures`);
+- each context question the report uses: one aggregate with a filtered COUNT per option;
+- coverage against the business register: surveys.analytics.coverage.
+
+A firm is *weak* in a problem area when its dimension score is below WEAK_DIMENSION_SCORE (the line of the
+questionnaire's {dimension: Dx, below: 40} rules); the prevalence of a problem in a group is the share of the
+group's firms with a usable score that are weak.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
+from decimal import Decimal
 
-from django.db.models import Avg, Count, Q
+from django.db import connection
+from django.db.models import Count, F, Q, QuerySet, Window
+from django.db.models.fields.json import KT
+from django.db.models.functions import Lag
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import override
+from django.utils.translation import gettext_lazy, override
 
+from .. import choices
 from ..choices import DISTRICTS, label_of, normalize_language
 from ..models import (
+    Answer,
+    Assessment,
     ContextQuestion,
     Countermeasure,
+    Dimension,
+    DimensionResult,
     Item,
+    Problem,
+    Programme,
     Questionnaire,
     RecommendationRule,
+    RegisterEntry,
+    sectors_decode,
 )
 from ..scopes import AdminScope
-from ..selectors.administrators import Filters, assessment_queryset, dimension_results
+from ..selectors.administrators import Filters, all_assessments_queryset, assessment_queryset
 from ..selectors.assessments import context_options
 from ..suppression import SMALL, min_group_size, partition_reasons, share, shown_count
 from ..text import join_list, with_colon
 from .aggregates import (
     BREAKDOWNS,
     WEAK_DIMENSION_SCORE,
+    WEAK_ITEM_SCORE,
     CountermeasureRef,
     DimensionInfo,
     DimensionStats,
@@ -32,14 +69,44 @@ from .aggregates import (
     Overview,
     WeakItem,
     _cm_ref,
+    _item_rules,
     _unique_countermeasures,
+    breakdown_title,
     dimension_infos,
     dimension_stats,
     level_infos,
     overview,
     reference_questionnaire,
-    weak_items,
 )
+from .coverage import Coverage, coverage
+from .histograms import histogram_summary
+
+# The key figure "firms at L3 or above": the level from which a firm covers its main business digitally
+# (单项覆盖级, MIIT 二级); the first page counts the firms at it or above.
+LEVEL_THRESHOLD = "L3"
+# How many of each list page 1 names, and how many groups a problem area names as where it is most widespread.
+TOP_WEAKNESSES = 5
+TOP_BARRIERS = 3
+TOP_GROUPS = 3
+# Industries are many: the prevalence table lists the largest ones.
+TOP_INDUSTRIES = 10
+# The groupings of the prevalence tables, in the report's order. "sector" is the register's key-sector tags
+# (several per firm: a firm counts in each of its sectors); the others partition the firms.
+PREVALENCE_KEYS = ("district", "sector", "size", "chain", "industry")
+OVERLAPPING = frozenset({"sector"})
+_LABELS = {
+    "district": choices.DISTRICTS,
+    "sector": choices.SECTORS,
+    "size": choices.SIZE_CLASSES,
+    "chain": choices.LEADING_CHAINS,
+    "industry": choices.INDUSTRIES,
+}
+# A related item of a city-level problem: answered low at options A–B (score ≤ 1), high at D–E (score ≥ 3).
+LOW_OPTION_SCORE = WEAK_ITEM_SCORE
+HIGH_OPTION_SCORE = 3
+
+
+# --- plain data -------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -49,6 +116,31 @@ class WeakShareRow:
     weak_share: float | None  # percent weak (None: hidden)
     mean: float | None
     hidden_reason: str | None = None  # suppression.SMALL or PROTECTED when hidden
+    key: str = ""  # the group's code ("370112", "steel", "small", …)
+
+
+@dataclass(frozen=True)
+class PrevalenceRow:
+    """One group of a prevalence table: its firms and, per problem area, the share of them that are weak."""
+
+    key: str
+    label: str
+    firms: int | None  # firms of the group in the selection (None: hidden)
+    shares: list[float | None]  # per dimension, in the order of CityReportData.dimensions
+    reasons: list[str | None]  # per dimension: why the share is hidden (None: shown)
+    hidden_reason: str | None = None  # the whole row hidden: suppression.SMALL or PROTECTED
+
+
+@dataclass(frozen=True)
+class Prevalence:
+    """The paper's five problems side by side for one grouping (district, sector, size, chain, industry)."""
+
+    key: str
+    title: str
+    rows: list[PrevalenceRow]
+    hidden_groups: int  # groups hidden (listed with their mark, or for industries only counted)
+    left_out: int = 0  # shown groups not listed (industries beyond TOP_INDUSTRIES)
+    overlapping: bool = False  # a firm counts in each of its groups (sectors)
 
 
 @dataclass(frozen=True)
@@ -61,6 +153,11 @@ class ProblemArea:
     hidden_industries: int
     weak_items: list[WeakItem]  # this dimension's items, most frequent first (at most five)
     countermeasures: list[CountermeasureRef]  # the countermeasures its rules belong to
+    by_sector: list[WeakShareRow] = field(default_factory=list)
+    by_size: list[WeakShareRow] = field(default_factory=list)
+    by_chain: list[WeakShareRow] = field(default_factory=list)
+    top_districts: list[WeakShareRow] = field(default_factory=list)  # shown, most widespread first
+    top_sectors: list[WeakShareRow] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -92,6 +189,60 @@ class ContextSummary:
 
 
 @dataclass(frozen=True)
+class LevelShare:
+    """The firms of the selection at ``level`` or above."""
+
+    level: str  # LEVEL_THRESHOLD
+    level_name: str
+    firms: int | None  # None: hidden
+    total: int | None  # firms in the selection (None: hidden)
+    share: float | None  # percent (None: hidden)
+    hidden_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Change:
+    """Change since the previous round, firm by firm: each selected round against the same firm's latest
+    round submitted before it (of any version), over the firms that have one."""
+
+    firms: int | None  # firms of the selection with an earlier round (None: hidden)
+    previous_mean: float | None  # their mean index then and now
+    current_mean: float | None
+    previous_share: float | None  # percent of them at LEVEL_THRESHOLD or above then and now
+    current_share: float | None
+    previous_reason: str | None = None  # why previous_share is hidden
+    current_reason: str | None = None
+    previous_label: str = ""  # the label most of the previous rounds carry
+    previous_labels: int = 0  # how many different labels the previous rounds carry
+
+
+@dataclass(frozen=True)
+class RelatedItem:
+    """How the selected firms answered an item that bears on a city-level problem."""
+
+    code: str
+    text: str
+    answered: int | None  # firms that chose an option or 不清楚 (None: hidden)
+    low_share: float | None  # percent at options A–B (score ≤ LOW_OPTION_SCORE)
+    high_share: float | None  # percent at options D–E (score ≥ HIGH_OPTION_SCORE)
+    low_reason: str | None = None
+    high_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class CityProblem:
+    """A problem the paper places with government or the city (Problem.scope == "city")."""
+
+    code: str
+    text: str
+    dimension: DimensionInfo | None
+    items: list[RelatedItem]
+    levers: list[str]  # what the city can do, in the active language (CITY_LEVERS)
+    countermeasures: list[CountermeasureRef]  # those whose rules the related items trigger
+    programmes: list[str]  # names of the public schemes the related items name
+
+
+@dataclass(frozen=True)
 class CityReportData:
     scope_label: str
     filters: Filters
@@ -103,6 +254,16 @@ class CityReportData:
     countermeasures: list[CountermeasureSummary]
     questionnaire_version: str
     context: list[ContextSummary] = field(default_factory=list)  # the questions used by the city report
+    at_or_above: LevelShare | None = None
+    change: Change | None = None
+    coverage: Coverage | None = None  # surveys.analytics.coverage (has_register False: no register imported)
+    weak_rounds: int | None = None  # rounds the weak items are counted over (None: hidden)
+    top_weak_items: list[WeakItem] = field(default_factory=list)  # the most frequent, one per item code
+    prevalence: list[Prevalence] = field(default_factory=list)
+    city_problems: list[CityProblem] = field(default_factory=list)
+
+
+# --- the report's data ------------------------------------------------------------------------------
 
 
 def city_report_data(scope: AdminScope, filters: Filters) -> CityReportData:
@@ -110,35 +271,19 @@ def city_report_data(scope: AdminScope, filters: Filters) -> CityReportData:
     questionnaire = reference_questionnaire()
     dimensions = dimension_infos(questionnaire)
     levels = level_infos(questionnaire)
-    stats = dimension_stats(scope, filters, dimensions=dimensions)
-    by_district = _weak_shares(scope, filters, "district")
-    by_industry = _weak_shares(scope, filters, "industry")
-    _total, items = weak_items(scope, filters, limit=None)
+    rounds = assessment_queryset(scope, filters)
+    answers = _answer_counts(rounds)
+    figures = _round_figures(scope, filters, rounds, levels)
+    weak_total, items = _weak_items(figures.per_version, answers)
     called_for = _countermeasures_by_dimension(questionnaire)
-    areas = []
-    for stat in stats:
-        code = stat.info.code
-        industries = by_industry.get(code, [])
-        areas.append(
-            ProblemArea(
-                stats=stat,
-                by_district=by_district.get(code, []),
-                by_industry=[r for r in industries if r.firms is not None],
-                hidden_industries=sum(1 for r in industries if r.firms is None),
-                weak_items=[i for i in items if i.dimension_code == code][:5],
-                countermeasures=called_for.get(code, []),
-            )
-        )
-    summaries = []
-    if questionnaire is not None:
-        for cm in Countermeasure.objects.filter(questionnaire=questionnaire).order_by("position"):
-            summaries.append(
-                CountermeasureSummary(
-                    ref=_cm_ref(cm),
-                    description=cm.description,
-                    dimensions=[d for d in dimensions if any(r.code == cm.code for r in called_for.get(d.code, []))],
-                )
-            )
+    codes = {d.id: d.code for d in Dimension.objects.filter(code__in=_codes(dimensions))}
+    counts, histogram = _prevalence_counts(rounds, codes)
+    if histogram is None:
+        stats = dimension_stats(scope, filters, dimensions=dimensions)
+    else:
+        stats = _dimension_stats(histogram, dimensions)
+    shares = {key: _weak_shares(counts[key], key) for key in PREVALENCE_KEYS}
+    areas = [_problem_area(stat, shares, items, called_for.get(stat.info.code, [])) for stat in stats]
     return CityReportData(
         scope_label=scope.label,
         filters=filters,
@@ -147,80 +292,502 @@ def city_report_data(scope: AdminScope, filters: Filters) -> CityReportData:
         overview=overview(scope, filters, levels=levels),
         dimension_stats=stats,
         problem_areas=areas,
-        countermeasures=summaries,
+        countermeasures=_countermeasure_summaries(questionnaire, dimensions, called_for),
         questionnaire_version=questionnaire.version if questionnaire else "",
-        context=_context_summaries(scope, filters, questionnaire),
+        context=_context_summaries(rounds, questionnaire),
+        at_or_above=figures.at_or_above,
+        change=figures.change,
+        coverage=coverage(scope, filters),
+        weak_rounds=weak_total,
+        top_weak_items=_top_weak_items(items),
+        prevalence=[_prevalence(key, counts[key], shares[key], dimensions, stats) for key in PREVALENCE_KEYS],
+        city_problems=_city_problems(answers, questionnaire, dimensions),
     )
 
 
-def _weak_shares(scope: AdminScope, filters: Filters, key: str) -> dict[str, list[WeakShareRow]]:
-    """Per dimension code: share of firms below WEAK_DIMENSION_SCORE in each group (one GROUP BY)."""
-    attribute, labels = BREAKDOWNS[key]
-    group = f"assessment__enterprise__{attribute}"
-    rows = list(
-        dimension_results(assessment_queryset(scope, filters))
-        .values(group, "dimension__code")
-        .annotate(n=Count("id"), weak=Count("id", filter=Q(score__lt=WEAK_DIMENSION_SCORE)), mean=Avg("score"))
-        .order_by()
+def _codes(dimensions: list[DimensionInfo]) -> list[str]:
+    return [d.code for d in dimensions]
+
+
+def _problem_area(stat: DimensionStats, shares, items: list[WeakItem], countermeasures) -> ProblemArea:
+    code = stat.info.code
+    industries = shares["industry"].get(code, [])
+    by_district = shares["district"].get(code, [])
+    by_sector = shares["sector"].get(code, [])
+    return ProblemArea(
+        stats=stat,
+        by_district=by_district,
+        by_industry=[r for r in industries if r.firms is not None],
+        hidden_industries=sum(1 for r in industries if r.firms is None),
+        weak_items=[i for i in items if i.dimension_code == code][:5],
+        countermeasures=countermeasures,
+        by_sector=by_sector,
+        by_size=shares["size"].get(code, []),
+        by_chain=shares["chain"].get(code, []),
+        top_districts=_most_widespread(by_district),
+        top_sectors=_most_widespread(by_sector),
     )
-    by_code: dict[str, dict[str, dict]] = {}
+
+
+def _most_widespread(rows: list[WeakShareRow]) -> list[WeakShareRow]:
+    shown = [r for r in rows if r.weak_share is not None]
+    return sorted(shown, key=lambda r: -(r.weak_share or 0))[:TOP_GROUPS]
+
+
+def _top_weak_items(items: list[WeakItem]) -> list[WeakItem]:
+    """The most frequent weak items, one per item code (rounds of several versions count an item once per
+    version; the most frequent of them stands for the code)."""
+    seen: dict[str, WeakItem] = {}
+    for item in items:
+        seen.setdefault(item.code, item)
+    return list(seen.values())[:TOP_WEAKNESSES]
+
+
+def _countermeasure_summaries(questionnaire, dimensions, called_for) -> list[CountermeasureSummary]:
+    if questionnaire is None:
+        return []
+    return [
+        CountermeasureSummary(
+            ref=_cm_ref(cm),
+            description=cm.description,
+            dimensions=[d for d in dimensions if any(r.code == cm.code for r in called_for.get(d.code, []))],
+        )
+        for cm in Countermeasure.objects.filter(questionnaire=questionnaire).order_by("position")
+    ]
+
+
+# --- prevalence -------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Counts:
+    firms: int = 0  # rounds with a result for the dimension
+    n: int = 0  # of them, with a usable score
+    weak: int = 0  # of them, below WEAK_DIMENSION_SCORE
+    total: Decimal = Decimal(0)  # sum of the usable scores
+
+    def add(self, firms: int, n: int, weak: int, total) -> None:
+        self.firms += int(firms)
+        self.n += int(n or 0)
+        self.weak += int(weak or 0)
+        self.total += Decimal(str(total or 0))
+
+
+_Grouped = dict[tuple[str, str], _Counts]  # (group code, dimension code) → counts
+# The firm's attribute each partitioning grouping reads (BREAKDOWNS); sectors come from the register.
+_ATTRIBUTES = {key: BREAKDOWNS[key][0] for key in ("district", "industry", "size", "chain")}
+
+
+_Histogram = list[tuple[str, Decimal | None, bool, int]]  # (dimension code, score, insufficient data, results)
+
+
+def _prevalence_counts(
+    rounds: QuerySet[Assessment], dimension_codes: dict[int, str]
+) -> tuple[dict[str, _Grouped], _Histogram | None]:
+    """Per grouping of PREVALENCE_KEYS, the counts of each (group, dimension), in one query; on PostgreSQL also
+    the histogram of the dimension scores that aggregates.dimension_stats reads (None elsewhere).
+
+    The selected rounds (their SQL as the ORM writes it, scope included) are joined to their dimension results
+    and, by USCC, to the register row that carries the firm's sectors. PostgreSQL aggregates the five
+    groupings and the histogram in one pass (GROUPING SETS); other databases group by the five columns
+    together and the rows are rolled up here. A register row's sectors (",steel,biomed,") count the firm in
+    each of its sectors.
+    """
+    selected = (
+        rounds.order_by()
+        .annotate(**{f"g_{key}": F(f"enterprise__{attribute}") for key, attribute in _ATTRIBUTES.items()})
+        .annotate(g_uscc=F("enterprise__uscc"))
+        .values("id", "g_uscc", *(f"g_{key}" for key in _ATTRIBUTES))
+    )
+    inner, inner_params = selected.query.sql_with_params()
+    quote = connection.ops.quote_name
+    columns = {key: f"s.g_{key}" for key in _ATTRIBUTES} | {"sector": "r.sectors"}
+    ordered = [columns[key] for key in PREVALENCE_KEYS]
+    grouping_sets = connection.vendor == "postgresql"
+    if grouping_sets:
+        scored = ["dr.score", "dr.insufficient_data"]
+        sets = [f"({column}, dr.dimension_id)" for column in ordered] + [f"(dr.dimension_id, {', '.join(scored)})"]
+        group_by = f"GROUPING SETS ({', '.join(sets)})"
+        mask = f", GROUPING({', '.join(ordered + scored)})"
+    else:
+        scored = ["NULL", "NULL"]
+        group_by, mask = ", ".join([*ordered, "dr.dimension_id"]), ""
+    usable = "NOT dr.insufficient_data AND dr.score IS NOT NULL"
+    sql = (
+        f"SELECT {', '.join(ordered + scored)}, dr.dimension_id, COUNT(*), "
+        f"SUM(CASE WHEN {usable} THEN 1 ELSE 0 END), "
+        f"SUM(CASE WHEN {usable} AND dr.score < %s THEN 1 ELSE 0 END), "
+        f"SUM(CASE WHEN {usable} THEN dr.score END){mask} "
+        f"FROM ({inner}) s "
+        f"JOIN {quote(DimensionResult._meta.db_table)} dr ON dr.assessment_id = s.id "
+        f"LEFT JOIN {quote(RegisterEntry._meta.db_table)} r ON r.uscc = s.g_uscc "
+        f"GROUP BY {group_by}"
+    )
+    grouped: dict[str, _Grouped] = {key: {} for key in PREVALENCE_KEYS}
+    histogram: dict[tuple[str, Decimal | None, bool], int] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [WEAK_DIMENSION_SCORE, *inner_params])
+        rows = cursor.fetchall()
+    width = len(PREVALENCE_KEYS)
     for row in rows:
-        by_code.setdefault(row["dimension__code"], {})[row[group]] = row
+        values, (score, flagged, dimension_id, firms, n, weak, total) = row[:width], row[width : width + 7]
+        code = dimension_codes.get(dimension_id)
+        if code is None:
+            continue
+        set_mask = row[-1] if grouping_sets else 0
+        if grouping_sets and not set_mask & 0b11:  # GROUPING(): 1 where a column is not grouped
+            key = (code, None if score is None else Decimal(str(score)), bool(flagged))
+            histogram[key] = histogram.get(key, 0) + int(firms)
+            continue
+        for position, key in enumerate(PREVALENCE_KEYS):
+            if set_mask & (1 << (width + 1 - position)):
+                continue
+            value = values[position]
+            for group in sectors_decode(value or "") if key in OVERLAPPING else ([value] if value else []):
+                grouped[key].setdefault((group, code), _Counts()).add(firms, n, weak, total)
+    rows_out = [(code, score, flagged, n) for (code, score, flagged), n in histogram.items()]
+    return grouped, rows_out if grouping_sets else None
+
+
+def _dimension_stats(histogram: _Histogram, dimensions: list[DimensionInfo]) -> list[DimensionStats]:
+    """aggregates.dimension_stats from the histogram of (dimension code, score, insufficient data) read with the
+    prevalence: the same figures by the same rules."""
+    usable: dict[str, list[tuple[Decimal, int]]] = {}
+    insufficient: dict[str, int] = {}
+    for code, score, flagged, n in histogram:
+        if flagged:
+            insufficient[code] = insufficient.get(code, 0) + n
+        elif score is not None:
+            usable.setdefault(code, []).append((score, n))
+    stats = []
+    for info in dimensions:
+        summary = histogram_summary(usable.get(info.code, []))
+        weak_count = sum(n for score, n in usable.get(info.code, []) if score < WEAK_DIMENSION_SCORE)
+        n = shown_count(summary.n)
+        weak = shown_count(weak_count) if n is not None else None
+        stats.append(
+            DimensionStats(
+                info=info,
+                firms=n,
+                mean=summary.mean if n else None,
+                quartiles=summary.quartiles if n else None,
+                weak=weak,
+                weak_share=share(weak, summary.n) if weak is not None else None,
+                insufficient=shown_count(insufficient.get(info.code, 0)),
+            )
+        )
+    return stats
+
+
+def _weak_shares(counts: _Grouped, key: str) -> dict[str, list[WeakShareRow]]:
+    """Per dimension code: the share of firms below WEAK_DIMENSION_SCORE in each group of ``key``, the
+    largest group first and hidden ones last. A group of fewer firms with a usable score than the minimum is
+    hidden; in a partition (every grouping but sectors, where a firm counts in each of its sectors) the next
+    smallest is hidden with it."""
+    by_code: dict[str, dict[str, _Counts]] = {}
+    for (group, code), c in counts.items():
+        by_code.setdefault(code, {})[group] = c
+    labels = _LABELS[key]
     order = {code: n for n, (code, _label) in enumerate(labels)}
     result = {}
     for code, groups in by_code.items():
-        hidden = partition_reasons({k: r["n"] for k, r in groups.items()})
-        out = []
-        for value, row in sorted(groups.items(), key=lambda kv: (-kv[1]["n"], order.get(kv[0], 999))):
-            if value in hidden:
-                out.append(WeakShareRow(label_of(labels, value), None, None, None, hidden[value]))
+        sizes = {group: c.n for group, c in groups.items()}
+        hidden = _hidden_groups(sizes, key)
+        rows = []
+        for group, c in sorted(groups.items(), key=lambda kv: (-kv[1].n, order.get(kv[0], 999))):
+            if c.n == 0:
                 continue
-            weak = shown_count(row["weak"])
-            out.append(
+            label = label_of(labels, group)
+            if group in hidden:
+                rows.append(WeakShareRow(label, None, None, None, hidden[group], key=group))
+                continue
+            weak = shown_count(c.weak)
+            rows.append(
                 WeakShareRow(
-                    label=label_of(labels, value),
-                    firms=row["n"],
-                    weak_share=share(weak, row["n"]) if weak is not None else None,
-                    mean=float(row["mean"]),
+                    label=label,
+                    firms=c.n,
+                    weak_share=share(weak, c.n) if weak is not None else None,
+                    mean=float(c.total / c.n),
+                    key=group,
                 )
             )
-        result[code] = sorted(out, key=lambda r: r.firms is None)
+        result[code] = sorted(rows, key=lambda r: r.firms is None)
     return result
+
+
+def _hidden_groups(sizes: dict[str, int], key: str) -> dict[str, str]:
+    if key in OVERLAPPING:
+        return {group: SMALL for group, n in sizes.items() if shown_count(n) is None}
+    return partition_reasons(sizes)
+
+
+def _prevalence(
+    key: str,
+    counts: _Grouped,
+    shares: dict[str, list[WeakShareRow]],
+    dimensions: list[DimensionInfo],
+    stats: list[DimensionStats],
+) -> Prevalence:
+    """The grouping's table: one row per group (firms, and per dimension the weak share or why it is hidden),
+    in the list's order (industries: the largest TOP_INDUSTRIES shown ones, by size)."""
+    firms: dict[str, int] = {}
+    for (group, _code), c in counts.items():
+        firms[group] = max(firms.get(group, 0), c.firms)
+    hidden = _hidden_groups(firms, key)
+    cells = {(row.key, code): row for code, rows in shares.items() for row in rows}
+    labels = _LABELS[key]
+    order = {code: n for n, (code, _label) in enumerate(labels)}
+    rows = []
+    for group, n in firms.items():
+        if n == 0:
+            continue
+        if group in hidden:
+            reasons: list[str | None] = [hidden[group]] * len(dimensions)
+            rows.append(
+                PrevalenceRow(group, label_of(labels, group), None, [None] * len(dimensions), reasons, hidden[group])
+            )
+            continue
+        found = [cells.get((group, d.code)) for d in dimensions]
+        rows.append(
+            PrevalenceRow(
+                key=group,
+                label=label_of(labels, group),
+                firms=n,
+                shares=[cell.weak_share if cell else None for cell in found],
+                reasons=[_cell_reason(cell) for cell in found],
+            )
+        )
+    left_out = 0
+    if key == "industry":
+        shown = sorted((r for r in rows if r.firms is not None), key=lambda r: (-(r.firms or 0), order.get(r.key, 999)))
+        left_out = max(len(shown) - TOP_INDUSTRIES, 0)
+        rows = shown[:TOP_INDUSTRIES]
+    else:
+        rows.sort(key=lambda r: order.get(r.key, 999))
+    return Prevalence(
+        key=key,
+        title=str(_("重点产业领域")) if key == "sector" else str(breakdown_title(key)),
+        rows=rows,
+        hidden_groups=len(hidden),
+        left_out=left_out,
+        overlapping=key in OVERLAPPING,
+    )
+
+
+def _cell_reason(cell: WeakShareRow | None) -> str | None:
+    """Why a prevalence cell is hidden: its group's (per dimension), else SMALL (no usable score, or fewer
+    weak firms than the minimum); None when it is shown."""
+    if cell is not None and cell.weak_share is not None:
+        return None
+    return (cell.hidden_reason if cell is not None else None) or SMALL
+
+
+# --- answers: the weak items and the related items of the city-level problems ---------------------------
+
+
+@dataclass
+class _ItemCounts:
+    weak: int = 0  # at score ≤ WEAK_ITEM_SCORE or 不清楚
+    answered: int = 0  # an option or 不清楚
+    low: int = 0  # score ≤ LOW_OPTION_SCORE
+    high: int = 0  # score ≥ HIGH_OPTION_SCORE
+
+
+def _answer_counts(rounds: QuerySet[Assessment]) -> dict[int, _ItemCounts]:
+    """Per item id, the selected rounds' answers counted as the weak items and the city-level problems need them:
+    one COUNT … GROUP BY (item, score, special) over the answers (a few hundred rows)."""
+    counts: dict[int, _ItemCounts] = {}
+    rows = (
+        Answer.objects.filter(assessment__in=rounds)
+        .values_list("item_id", "score", "special")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    for item_id, score, special, n in rows:
+        c = counts.setdefault(item_id, _ItemCounts())
+        unknown = special == "unknown"
+        if unknown or (score is not None and score <= WEAK_ITEM_SCORE):
+            c.weak += n
+        if unknown or score is not None:
+            c.answered += n
+        if score is not None and score <= LOW_OPTION_SCORE:
+            c.low += n
+        if score is not None and score >= HIGH_OPTION_SCORE:
+            c.high += n
+    return counts
+
+
+def _weak_items(per_version: dict[int, int], answers: dict[int, _ItemCounts]) -> tuple[int | None, list[WeakItem]]:
+    """aggregates.weak_items (the dashboard's weaknesses) from the counts already read (selected rounds per
+    questionnaire version, answers per item): (rounds counted, items by frequency), by the same rules."""
+    total = sum(per_version.values())
+    if shown_count(total) is None:
+        return None, []
+    counts = sorted(((item_id, c.weak) for item_id, c in answers.items() if c.weak), key=lambda p: (-p[1], p[0]))
+    items = {
+        i.id: i for i in Item.objects.filter(id__in=[item_id for item_id, _n in counts]).select_related("dimension")
+    }
+    rules = _item_rules({i.questionnaire_id for i in items.values()})
+    result = []
+    for item_id, n in counts:
+        item = items[item_id]
+        refs = rules.get((item.questionnaire_id, item.code), [])
+        shown = shown_count(n)
+        result.append(
+            WeakItem(
+                code=item.code,
+                text=item.text,
+                dimension_code=item.dimension.code,
+                dimension_name=item.dimension.name,
+                firms=shown,
+                share=share(shown, per_version.get(item.questionnaire_id, 0)) if shown is not None else None,
+                rules=[code for code, _cm in refs],
+                countermeasures=_unique_countermeasures(cm for _code, cm in refs),
+            )
+        )
+    return shown_count(total), result
+
+
+# --- the selected rounds: levels, change since the previous round, versions; the barriers question ------
 
 
 CONTEXT_USED_BY_CITY_REPORT = "city_report"
 
 
-def _context_summaries(
-    scope: AdminScope, filters: Filters, questionnaire: Questionnaire | None
-) -> list[ContextSummary]:
-    """The reference version's context questions used by the city report, counted over the selected rounds
-    (one per firm) that answered them, whatever their version (labels: the reference version's, by option
-    code). A count below the minimum group size is hidden; for a single-choice question, whose options
-    partition the firms, with secondary suppression."""
+@dataclass(frozen=True)
+class _Rounds:
+    at_or_above: LevelShare | None
+    change: Change | None
+    per_version: dict[int, int]  # questionnaire id → selected rounds on it
+
+
+def _round_figures(
+    scope: AdminScope, filters: Filters, rounds: QuerySet[Assessment], levels: list[LevelInfo]
+) -> _Rounds:
+    """The firms at LEVEL_THRESHOLD or above, the change since each firm's previous round and the rounds per
+    questionnaire version, in one GROUP BY over the selected rounds.
+
+    The previous round of a selected round is the same firm's latest round submitted before it, of any
+    questionnaire version (LAG over the firm's submitted rounds in the order of submission); the selected
+    rounds are grouped by the previous round's label (none: no earlier round) and their version."""
+    codes = [lv.code for lv in levels]
+    upper = codes[codes.index(LEVEL_THRESHOLD) :] if LEVEL_THRESHOLD in codes else []
+    window = {"partition_by": [F("enterprise_id")], "order_by": [F("submitted_at").asc(), F("id").asc()]}
+    history = (
+        all_assessments_queryset(scope, dataclasses.replace(filters, version=""))
+        .order_by()
+        .annotate(
+            p_index=Window(Lag("index"), **window),
+            p_level=Window(Lag("level"), **window),
+            p_label=Window(Lag("label"), **window),
+        )
+        .values("id", "p_index", "p_level", "p_label")
+    )
+    selected = (
+        rounds.order_by()
+        .annotate(c_index=F("index"), c_level=F("level"), c_version=F("questionnaire_id"))
+        .values("id", "c_index", "c_level", "c_version")
+    )
+    selected_sql, selected_params = selected.query.sql_with_params()
+    history_sql, history_params = history.query.sql_with_params()
+    marks = ", ".join(["%s"] * len(upper))
+    above = f"SUM(CASE WHEN s.c_level IN ({marks}) THEN 1 ELSE 0 END)" if upper else "0"
+    above_then = f"SUM(CASE WHEN h.p_level IN ({marks}) THEN 1 ELSE 0 END)" if upper else "0"
+    sql = (
+        f"SELECT h.p_label, s.c_version, COUNT(*), {above}, SUM(s.c_index), SUM(h.p_index), {above_then} "
+        f"FROM ({selected_sql}) s LEFT JOIN ({history_sql}) h ON h.id = s.id GROUP BY h.p_label, s.c_version"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*upper, *upper, *selected_params, *history_params])
+        rows = cursor.fetchall()
+    per_version: dict[int, int] = {}
+    by_label: dict[str, list] = {}
+    for label, version, n, now_above, now_sum, then_sum, then_above in rows:
+        per_version[version] = per_version.get(version, 0) + int(n)
+        if label is not None:
+            totals = by_label.setdefault(label, [0, 0, Decimal(0), Decimal(0), 0])
+            totals[0] += int(n)
+            totals[1] += int(now_above or 0)
+            totals[2] += Decimal(str(now_sum or 0))
+            totals[3] += Decimal(str(then_sum or 0))
+            totals[4] += int(then_above or 0)
+    at_or_above = None
+    if upper:
+        name = next(lv.name for lv in levels if lv.code == LEVEL_THRESHOLD)
+        total = sum(per_version.values())
+        at_or_above = _level_share(LEVEL_THRESHOLD, name, sum(int(row[3] or 0) for row in rows), total)
+    return _Rounds(at_or_above=at_or_above, change=_change(by_label) if upper else None, per_version=per_version)
+
+
+def _context_questions(questionnaire: Questionnaire | None) -> list[tuple[ContextQuestion, list]]:
+    """The reference version's context questions the city report uses, with their options (labels in the active
+    language; counted by option code over the rounds of every version)."""
     if questionnaire is None:
         return []
     questions = ContextQuestion.objects.filter(questionnaire=questionnaire).order_by("position")
+    return [(q, context_options(q)) for q in questions if CONTEXT_USED_BY_CITY_REPORT in q.used_by]
+
+
+def _level_share(level: str, name: str, above: int, total: int) -> LevelShare:
+    """The firms at the level or above, hidden like a partition of two cells (at or above, below)."""
+    shown_total = shown_count(total)
+    hidden = partition_reasons({"above": above, "below": total - above}) if shown_total else {"above": SMALL}
+    if "above" in hidden:
+        return LevelShare(level, name, None, shown_total, None, hidden["above"])
+    return LevelShare(level, name, above, shown_total, share(above, total) if total else None)
+
+
+def _change(by_label: dict[str, list]) -> Change:
+    """``by_label``: previous round label → [firms, at or above now, index sum now, index sum then, at or above
+    then]."""
+    firms = sum(totals[0] for totals in by_label.values())
+    labels = len(by_label)
+    if shown_count(firms) is None or not firms:
+        return Change(firms=None if firms else 0, previous_mean=None, current_mean=None, previous_share=None,
+                      current_share=None, previous_labels=labels)  # fmt: skip
+    now_above = sum(totals[1] for totals in by_label.values())
+    then_above = sum(totals[4] for totals in by_label.values())
+    now_hidden = partition_reasons({"above": now_above, "below": firms - now_above})
+    then_hidden = partition_reasons({"above": then_above, "below": firms - then_above})
+    label = max(by_label, key=lambda key: (by_label[key][0], key))
+    return Change(
+        firms=firms,
+        previous_mean=float(sum(totals[3] for totals in by_label.values()) / firms),
+        current_mean=float(sum(totals[2] for totals in by_label.values()) / firms),
+        previous_share=None if "above" in then_hidden else share(then_above, firms),
+        current_share=None if "above" in now_hidden else share(now_above, firms),
+        previous_reason=then_hidden.get("above"),
+        current_reason=now_hidden.get("above"),
+        previous_label=str(label),
+        previous_labels=labels,
+    )
+
+
+def _context_summaries(rounds: QuerySet[Assessment], questionnaire: Questionnaire | None) -> list[ContextSummary]:
+    """The context questions the city report uses, counted over the selected rounds (one per firm) that
+    answered them, whatever their version (labels: the reference version's, by option code). A count below
+    the minimum group size is hidden; for a single-choice question, whose options partition the firms, with
+    secondary suppression.
+
+    One aggregate per question: the stored choices (a JSON list) as text and a filtered COUNT per option
+    ('"cost"' in '["cost", "people"]'); a round answered the question when it chose a known option."""
     summaries = []
-    for question in questions:
-        if CONTEXT_USED_BY_CITY_REPORT not in question.used_by:
-            continue
-        options = context_options(question)
-        counts = dict.fromkeys((o.code for o in options), 0)
-        answered = 0
-        rounds = assessment_queryset(scope, filters).filter(context__has_key=question.code)
-        for context in rounds.values_list("context", flat=True).iterator(chunk_size=2000):
-            answer = context.get(question.code) if isinstance(context, dict) else None
-            choices = answer.get("choices") if isinstance(answer, dict) else None
-            chosen = {code for code in choices or () if code in counts}
-            if not chosen:
-                continue
-            answered += 1
-            for code in chosen:
-                counts[code] += 1
-        if not answered:
-            continue
-        summaries.append(_context_summary(question, options, counts, answered))
+    for question, options in _context_questions(questionnaire):
+        chosen = [Q(chosen__contains=f'"{o.code}"') for o in options]
+        answered = Q()
+        for condition in chosen:
+            answered |= condition
+        figures = (
+            rounds.order_by()
+            .annotate(chosen=KT(f"context__{question.code}__choices"))
+            .aggregate(
+                answered=Count("id", filter=answered),
+                **{f"option_{n}": Count("id", filter=condition) for n, condition in enumerate(chosen)},
+            )
+        )
+        if figures["answered"]:
+            counts = {o.code: int(figures[f"option_{n}"] or 0) for n, o in enumerate(options)}
+            summaries.append(_context_summary(question, options, counts, int(figures["answered"])))
     return summaries
 
 
@@ -255,19 +822,135 @@ def _context_summary(question: ContextQuestion, options, counts: dict[str, int],
     )
 
 
+# --- countermeasures and the city-level problems ----------------------------------------------------
+
+
 def _countermeasures_by_dimension(questionnaire: Questionnaire | None) -> dict[str, list[CountermeasureRef]]:
     """Dimension code → the countermeasures whose rules are triggered by the dimension or one of its items."""
     if questionnaire is None:
         return {}
     item_dimension = dict(Item.objects.filter(questionnaire=questionnaire).values_list("code", "dimension__code"))
     found: dict[str, list[CountermeasureRef]] = {}
-    rules = RecommendationRule.objects.filter(questionnaire=questionnaire).select_related("countermeasure")
-    for rule in rules.order_by("countermeasure__position", "position"):
+    for rule in _rules(questionnaire):
         trigger = rule.trigger if isinstance(rule.trigger, dict) else {}
         code = trigger.get("dimension") or item_dimension.get(trigger.get("item", ""))
         if code:
             found.setdefault(code, []).append(_cm_ref(rule.countermeasure))
     return {code: _unique_countermeasures(refs) for code, refs in found.items()}
+
+
+def _rules(questionnaire: Questionnaire) -> list[RecommendationRule]:
+    rules = RecommendationRule.objects.filter(questionnaire=questionnaire).select_related("countermeasure")
+    return list(rules.order_by("countermeasure__position", "position"))
+
+
+# What the city can do about each city-level problem of the paper (Problem.scope == "city"), by problem code:
+# the levers its four countermeasures imply at city level. The questionnaire's Problem rows carry no such
+# text, and the seed of a version in use is frozen (seeds/README.md), so they live here; a city-level problem
+# of another code is shown with its data, countermeasures and programmes only.
+CITY_LEVERS = {
+    "PB-CORE-NARROW": [
+        gettext_lazy(
+            "把扶持政策向数字经济核心产业倾斜：支持制造企业开发数字化产品和服务，支持自主掌握关键控制系统和工业软件的企业"
+            "及其本地配套。"
+        ),
+    ],
+    "PB-INFO-SVC-LOW": [
+        gettext_lazy(
+            "培育面向制造业的软件和信息服务：按“企业出一点、服务商让一点、政府补一点”的方式降低企业购买软件、数据和服务的"
+            "成本，提高数字化投入中软件和服务的比重。"
+        ),
+    ],
+    "PB-NO-PLATFORM": [
+        gettext_lazy(
+            "依托“工赋泉城”行动培育本地工业互联网平台和链主企业，推动园区、产业集群和链主企业带动中小企业上平台、"
+            "接入供应链协同。"
+        ),
+    ],
+    "PB-DATA-SILO": [
+        gettext_lazy(
+            "打通各级政府部门的信息系统，扩大公共数据开放平台的数据集和接口，给企业一个统一的公共数据获取渠道。"
+        ),
+    ],
+    "PB-GOV-DATA-RESP": [
+        gettext_lazy(
+            "明确政府与企业之间数据共享的权利和责任：发布数据共享和授权使用协议的范本，推进公共数据授权运营。"
+        ),
+    ],
+    "PB-SEC-SUPERVISION": [
+        gettext_lazy(
+            "健全数据安全监督机制：组织等级保护测评和工业控制系统安全评估的辅导，推动企业建立数据分类分级制度，并开展监督"
+            "检查。"
+        ),
+    ],
+}
+
+
+def _city_problems(
+    answers: dict[int, _ItemCounts], questionnaire: Questionnaire | None, dimensions: list[DimensionInfo]
+) -> list[CityProblem]:
+    """The reference version's city-level problems, each with the selected firms' answers to its related items
+    (counted by item code over every version's item of that code), the countermeasures those items' rules
+    belong to, the programmes the items name, and the levers of CITY_LEVERS."""
+    if questionnaire is None:
+        return []
+    problems = list(
+        Problem.objects.filter(questionnaire=questionnaire, scope=Problem.SCOPE_CITY)
+        .select_related("dimension")
+        .order_by("position")
+    )
+    if not problems:
+        return []
+    codes = sorted({code for p in problems for code in p.related_items or []})
+    items = {i.code: i for i in Item.objects.filter(questionnaire=questionnaire, code__in=codes)}
+    by_code: dict[str, _ItemCounts] = {}
+    for item_id, code in Item.objects.filter(id__in=list(answers), code__in=codes).values_list("id", "code"):
+        total = by_code.setdefault(code, _ItemCounts())
+        for name in ("weak", "answered", "low", "high"):
+            setattr(total, name, getattr(total, name) + getattr(answers[item_id], name))
+    programmes = {p.code: p.name for p in Programme.objects.filter(questionnaire=questionnaire)}
+    by_item: dict[str, list[CountermeasureRef]] = {}
+    for rule in _rules(questionnaire):
+        item = rule.trigger.get("item") if isinstance(rule.trigger, dict) else None
+        if item:
+            by_item.setdefault(item, []).append(_cm_ref(rule.countermeasure))
+    dimension_of = {d.code: d for d in dimensions}
+    result = []
+    for problem in problems:
+        related = [code for code in problem.related_items or [] if code in items]
+        named = [programmes[c] for code in related for c in items[code].programmes or [] if c in programmes]
+        result.append(
+            CityProblem(
+                code=problem.code,
+                text=problem.text,
+                dimension=dimension_of.get(problem.dimension.code),
+                items=[_related_item(items[code], by_code.get(code)) for code in related],
+                levers=[str(lever) for lever in CITY_LEVERS.get(problem.code, [])],
+                countermeasures=_unique_countermeasures(cm for code in related for cm in by_item.get(code, [])),
+                programmes=list(dict.fromkeys(named)),
+            )
+        )
+    return result
+
+
+def _related_item(item: Item, counts: _ItemCounts | None) -> RelatedItem:
+    answered = counts.answered if counts else 0
+    if counts is None or shown_count(answered) is None or not answered:
+        return RelatedItem(item.code, item.text, None if answered else 0, None, None, SMALL, SMALL)
+    low, high = counts.low, counts.high
+    hidden = partition_reasons({"low": low, "high": high, "rest": answered - low - high})
+    return RelatedItem(
+        code=item.code,
+        text=item.text,
+        answered=answered,
+        low_share=None if "low" in hidden else share(low, answered),
+        high_share=None if "high" in hidden else share(high, answered),
+        low_reason=hidden.get("low"),
+        high_reason=hidden.get("high"),
+    )
+
+
+# --- localized ----------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
