@@ -256,9 +256,11 @@ def test_a_firm_with_two_rounds_sees_its_progress_in_the_read_model(two_rounds):
     old_answers = answers_of(first)
     verified = progress.improved[[c.item_code for c in progress.improved].index(changed["improved"][0])]
     assert (verified.before, verified.after) == ("不清楚", rows[verified.item_code].answer)
+    assert (verified.before_short, verified.after_short) == ("不清楚", rows[verified.item_code].answer[0])
     assert old_answers[verified.item_code] == scoring.UNKNOWN
     unknown_now = next(c for c in progress.regressed if c.item_code == changed["regressed"][-1])
     assert unknown_now.after == "不清楚" and unknown_now.before.startswith("ABCDE"[old_answers[unknown_now.item_code]])
+    assert unknown_now.before_short == "ABCDE"[old_answers[unknown_now.item_code]]
     # The first round has no progress: it has no round before it.
     assert report_of(first).progress is None
 
@@ -394,12 +396,17 @@ def test_a_firm_with_two_rounds_sees_its_progress_in_the_pdf(two_rounds):
             assert f"{format_score(delta.after)}({format_change(delta.change)})" in first_page
     # The table of changed answers: improved ones under their heading, then the lowered ones, in order.
     start = rest.index(squeeze(f"与上一轮相比的题目变化（{first.label}）"))
-    table = rest[start : rest.index("附录", start)]
+    table = rest[start : rest.index("全部题目与答案", start)]  # up to the appendix's heading
     improved_at = table.index(f"提升的题目（{len(progress.improved)}）")
     regressed_at = table.index(f"下降的题目（{len(progress.regressed)}）")
     listed = [table.index(c.item_code + squeeze(c.question)[:8], improved_at) for c in progress.improved]
     assert listed == sorted(listed) and max(listed) < regressed_at
     assert all(table.find(c.item_code, regressed_at) > 0 for c in progress.regressed)
+    # Each row gives the options' letters before and after (or 不清楚 …), not their texts again.
+    for change in progress.improved + progress.regressed:
+        row_start = table.index(change.item_code + squeeze(change.question)[:8])
+        row = table[row_start : row_start + len(squeeze(change.question)) + 40]
+        assert squeeze(change.question) + change.before_short + change.after_short in row, row
     assert {c.item_code for c in progress.improved + progress.regressed} == set(
         changed["improved"] + changed["regressed"]
     )

@@ -579,9 +579,13 @@ def _item_changes(report: AssessmentReport, styles) -> list:
                 None,
             ]
         )
-        rows += [[c.item_code, c.question, c.before, c.after] for c in changes]
+        rows += [[c.item_code, c.question, c.before_short, c.after_short] for c in changes]
     heading = _("与上一轮相比的题目变化（%(label)s）") % {"label": progress.previous_label}
-    return [Section(text_heading(heading, styles, 2) + [_grid(rows, (14, 80, 40, 40), styles, fills=fills)])]
+    # Option letters only: the rows stay one or two lines each, and the options' texts of this round are in
+    # the appendix (a firm that changed half its answers had two pages of repeated option texts here).
+    note = _para(_("A–E 为选项字母（A 最低，E 最高）；本轮各题的完整答案见附录。"), styles, "muted")
+    grid = _grid(rows, (14, 130, 15, 15), styles, fills=fills)
+    return [Section(text_heading(heading, styles, 2) + [note, grid], keep=2)]
 
 
 # --- 三、各维度分析 ------------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from ..models import (
     Option,
     Questionnaire,
 )
-from ..text import is_chinese, option_text
+from ..text import is_chinese, option_letter, option_text
 from .enterprises import active_enterprise_for_user
 from .structure import questionnaire_structure
 
@@ -176,17 +176,29 @@ def assessment_progress(*, assessment: Assessment) -> Progress:
     return _progress(assessment_dimensions(assessment=assessment), _questionnaire_items(assessment), answered_ids)
 
 
-def answer_label(item: Item, options: dict[int, Option], value: scoring.AnswerValue | None) -> str:
-    """An answer as the pages and PDFs list it: the option with its letter ("B. …", text.option_text),
-    不清楚, 不适用 or 未作答."""
+def answer_short(value: scoring.AnswerValue | None) -> str:
+    """An answer in a few characters, for a compact comparison: the option's letter ("B"), or 不清楚, 不适用,
+    未作答 as ``answer_label`` writes them."""
+    if type(value) is int and 0 <= value <= scoring.MAX_SCORE:
+        return option_letter(value)
+    return _no_option_label(value)
+
+
+def _no_option_label(value: scoring.AnswerValue | None) -> str:
     if value == scoring.UNKNOWN:
         return str(_("不清楚"))
     if value == scoring.NOT_APPLICABLE:
         return str(_("不适用"))
     if value is None:
         return str(_("未作答"))
-    if not isinstance(value, int) or value not in options:
-        return str(value)
+    return str(value)
+
+
+def answer_label(item: Item, options: dict[int, Option], value: scoring.AnswerValue | None) -> str:
+    """An answer as the pages and PDFs list it: the option with its letter ("B. …", text.option_text),
+    不清楚, 不适用 or 未作答."""
+    if type(value) is not int or value not in options:
+        return _no_option_label(value)
     return option_text(value, options[value].label)
 
 

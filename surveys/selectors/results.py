@@ -59,7 +59,7 @@ from ..models import (
 from ..scopes import AdminScope
 from ..suppression import min_group_size
 from ..text import join_list, option_letter, option_text, sentence_gap, without_final_stop
-from .assessments import answer_label
+from .assessments import answer_label, answer_short
 from .structure import QuestionnaireStructure, questionnaire_structure
 
 NEXT_STEP_MARKERS = ("下一步：", "下一步:", "Next step:", "Next steps:")
@@ -345,6 +345,8 @@ class ItemChange:
     question: str
     before: str  # answer labels
     after: str
+    before_short: str = ""  # the option's letter, or 不清楚 / 不适用 / 未作答 (selectors.answer_short)
+    after_short: str = ""
 
 
 @dataclass(frozen=True)
@@ -841,7 +843,9 @@ def _item_changes(
         if old == new or direction == 0:
             continue
         options = {o.score: o for o in item.options.all()}
-        change = ItemChange(code, row.question, answer_label(item, options, old), row.answer)
+        change = ItemChange(
+            code, row.question, answer_label(item, options, old), row.answer, answer_short(old), answer_short(new)
+        )
         (improved if direction > 0 else regressed).append(change)
     return improved, regressed
 
