@@ -173,3 +173,15 @@ def test_every_filter_is_in_the_scope_line(city_user, filters, chinese, english)
     page = scope_page(city_user, "en", **filters).lower()
     assert squeeze(english).lower() in page
     assert ("allofjinan" in page) == ("district" not in filters)
+
+
+def test_a_chart_with_a_hidden_group_names_it_under_the_bars(admin_client, settings):
+    """Charts leave a hidden group's bar out and say so: the breakdown names 历城区 (protected) and 历下区
+    (small) with their marks in the note under the chart, and in its text alternative."""
+    from surveys.suppression import chart_note
+
+    for minimum in MINIMA:
+        settings.JINAN_MIN_GROUP_SIZE = minimum
+        svg = admin_client.get(reverse("manage:chart", args=["breakdown"]), {"by": "district"}).content.decode()
+        assert chart_note() in svg
+        assert "历城区†" in svg and "历下区*" in svg

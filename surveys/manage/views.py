@@ -185,6 +185,8 @@ def _chart_drawing(name: str, scope, filters, request):
                 (_("平均分"), [s.mean for s in stats]),
                 (_("中位数"), [s.quartiles[1] if s.quartiles else None for s in stats]),
             ],
+            missing=suppression.hidden_value(),
+            left_out=[f"{s.info.name}{suppression.hidden_value()[-1]}" for s in stats if s.firms is None],
         )
     if name == "breakdown":
         key = request.GET.get("by", "district")
@@ -192,7 +194,10 @@ def _chart_drawing(name: str, scope, filters, request):
             raise Http404
         _dimensions, result = analytics.breakdown_page(scope, filters, key)
         shown = [r for r in result.rows if not r.hidden][:CHART_GROUPS]
-        return charts.dimension_bars([r.label for r in shown], [(_("平均综合指数"), [r.mean_index for r in shown])])
+        hidden = [f"{r.label}{suppression.hidden_value(r.hidden_reason)[-1]}" for r in result.rows if r.hidden]
+        return charts.dimension_bars(
+            [r.label for r in shown], [(_("平均综合指数"), [r.mean_index for r in shown])], left_out=hidden
+        )
     if name == "weaknesses":
         _total, items = analytics.weaknesses_page(scope, filters)
         items = items[:CHART_GROUPS]
@@ -202,7 +207,17 @@ def _chart_drawing(name: str, scope, filters, request):
     if name == "trend":
         dimensions, result = analytics.trend_page(scope, filters)
         rows = result.by_label[-4:]
-        return charts.dimension_bars([d.name for d in dimensions], [(row.label, row.dimension_means) for row in rows])
+        hidden = [
+            f"{row.label}{suppression.hidden_value()[-1]}"
+            for row in rows
+            if all(m is None for m in row.dimension_means)
+        ]
+        return charts.dimension_bars(
+            [d.name for d in dimensions],
+            [(row.label, row.dimension_means) for row in rows],
+            missing=suppression.hidden_value(),
+            left_out=hidden,
+        )
     raise Http404
 
 

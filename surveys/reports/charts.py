@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from xml.dom import minidom
 
@@ -330,10 +331,17 @@ def dimension_radar(
 
 
 def dimension_bars(
-    labels: list[str], series: list[tuple[str, list[float | None]]], *, title: str = "", missing: str = "–"
+    labels: list[str],
+    series: list[tuple[str, list[float | None]]],
+    *,
+    title: str = "",
+    missing: str = "–",
+    left_out: Sequence[str] = (),
 ) -> Drawing:
     """Grouped bars per dimension: the firm, then each comparison; a series that is None is left out. A
-    missing value has no bar: ``missing`` is written upright in its place (a dash lies on the axis)."""
+    missing value has no bar: ``missing`` is written upright in its place (a dash lies on the axis).
+    ``left_out``: the groups (or values) hidden by the minimum group size, each with its mark ("历城区†"),
+    named in a note under the chart (suppression.chart_note) so that a missing bar is never unexplained."""
     font = pdf_font_name()
     visible = _visible_series(series, len(labels))
     legend = _legend(visible, font, WIDTH - 20, radar=False)
@@ -343,12 +351,17 @@ def dimension_bars(
     axis_label_height = label_lines * label_font * 1.2 + 8
     plot_height = 160
     title_height = 24 if title else 6
-    bottom = legend.height + 12 + axis_label_height
+    note = f"{chart_note()} {join_list(left_out)}" if left_out else ""
+    note_height = 12 if note else 0
+    bottom = legend.height + 12 + axis_label_height + note_height
     height = math.ceil(bottom + plot_height + title_height + 10)
-    drawing = ChartDrawing(WIDTH, height, title=title, description=_describe(labels, visible, missing))
+    description = _describe(labels, visible, missing) + (f". {note}" if note else "")
+    drawing = ChartDrawing(WIDTH, height, title=title, description=description)
     drawing.initialFontName = font
     if title:
         drawing.add(_title(title, font, height))
+    if note:
+        drawing.add(String(left, 3, note, fontName=font, fontSize=7, fillColor=MUTED_TEXT, textAnchor="start"))
 
     chart = BarChart(
         font,
@@ -366,7 +379,7 @@ def dimension_bars(
         bar_spacing=1,
     )
     drawing.add(chart)
-    legend.translate((WIDTH - legend.width) / 2, 6)
+    legend.translate((WIDTH - legend.width) / 2, 6 + note_height)
     drawing.add(legend.group)
     return drawing
 
