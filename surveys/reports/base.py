@@ -398,7 +398,7 @@ def numbered_canvas(*, header_text: str, footer_text: str, font: str, characters
 # - ``Panel``: a framed, filled box of Text (notes, warnings).
 #
 # Lines break between Chinese characters and at spaces, never inside a Latin word unless the word alone is
-# wider than the line; Chinese closing punctuation hangs at the end of the line instead of starting one.
+# wider than the line; Chinese closing punctuation never starts a line (the character before it goes down with it).
 
 # Characters a line breaks between (CJK ideographs, kana, full-width forms and CJK punctuation).
 _CJK = (
@@ -537,8 +537,8 @@ def _chop(token: str, width: float, font: str, size: float) -> list[str]:
 
 
 def layout_lines(runs: list[Run], style: TextStyle, width: float, tokens: list[Token] | None = None) -> list[Line]:
-    """The runs (or their ``tokens``) broken into lines of at most ``width`` points (hanging punctuation
-    aside)."""
+    """The runs (or their ``tokens``) broken into lines of at most ``width`` points (a closing mark passes
+    it only on a line with nothing else to take down with it)."""
     key = (tuple(runs), style, round(width, 2)) if runs else None
     if key is not None:
         found = _line_cache.get(key)
@@ -576,7 +576,8 @@ def _layout(tokens: list[Token], style: TextStyle, width: float) -> list[Line]:
 
 class _LineBreaker:
     """Greedy line filling: a token that does not fit starts the next line (and an opening bracket at the end
-    of the line goes with it); closing punctuation hangs; a word wider than the line is cut."""
+    of the line goes with it); closing punctuation that does not fit takes the character before it along
+    (it hangs only where nothing can go); a word wider than the line is cut."""
 
     def __init__(self, style: TextStyle, width: float):
         self.style, self.width = style, width
@@ -598,9 +599,17 @@ class _LineBreaker:
             self.space = (token, color, token_width) if self.current else None
             return
         gap = self.space[2] if self.space else 0.0
-        hangs = len(token) == 1 and token in CANNOT_START
-        if self.current and self.used + gap + token_width > self.width and not hangs:
+        closing = len(token) == 1 and token in CANNOT_START
+        overflows = bool(self.current) and self.used + gap + token_width > self.width
+        if overflows and closing and (self.space is not None or not self._can_carry()):
+            overflows = False  # nothing to take along (a one-character line, or after a space): it hangs
+        if overflows:
             carried = []
+            # Closing punctuation never starts a line, nor hangs past it (in a table cell it would cross the
+            # border): the characters before it go down with it.
+            while closing and self._can_carry() and (not carried or carried[0][0] in CANNOT_START):
+                carried.insert(0, self.current.pop())
+                self.used -= carried[0][2]
             while len(self.current) > 1 and self.current[-1][0] in CANNOT_END:
                 carried.insert(0, self.current.pop())
                 self.used -= carried[0][2]
@@ -618,6 +627,10 @@ class _LineBreaker:
         self.current.append((token, color, token_width))
         self.used += token_width
         self.space = None
+
+    def _can_carry(self) -> bool:
+        """The line's last token can go down to the next line (a character or word, not the line's only one)."""
+        return len(self.current) > 1 and self.current[-1][0] != " "
 
     def finish(self) -> list[Line]:
         if self.current or not self.lines:

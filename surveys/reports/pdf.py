@@ -163,7 +163,7 @@ def _short(text: str, limit: int) -> str:
         if used > limit:
             cut = text[:position]
             space = cut.rfind(" ")
-            if space > len(cut) * 0.6:  # a Latin text is cut between words
+            if space > 0 and not is_chinese():  # a Latin text is cut between words, never inside one
                 cut = cut[:space]
             return cut.rstrip(" ,;:，；：、") + ("…" if is_chinese() else "...")
     return text
@@ -357,8 +357,8 @@ def _blocking_rows(block, styles, *, short: _Detail | None):
             else:
                 needed = _letter(item.needed) if short is not None else item.needed
             if short is not None:
-                gap = sentence_gap()
-                question = f"{_short(item.question, short.question)}{gap}→{gap}{_letter(item.answer)}"
+                now = _("现为 %(answer)s") % {"answer": _letter(item.answer)}
+                question = with_note(_short(item.question, short.question), now)
                 rows.append(["", item.item_code, _cell(question, body), _cell(needed, body)])
             else:
                 rows.append(
@@ -384,7 +384,7 @@ def _summary_actions(report: AssessmentReport, styles, detail: _Detail) -> list:
         rows.append(
             [
                 str(number),
-                _cell(_short(row.title, detail.title) if detail.title else row.title, styles["compact"]),
+                _cell(_summary_title(row, detail.title), styles["compact"]),
                 row.lead_label,
                 _short(row.done_criterion, detail.done),
                 row.horizon_label,
@@ -398,6 +398,20 @@ def _summary_actions(report: AssessmentReport, styles, detail: _Detail) -> list:
         note += sentence_gap() + more
     story.append(_para(note, styles, "muted"))
     return story
+
+
+def _summary_title(row: ActionRow, limit: int) -> str:
+    """A top action's title on page 1: with its item's code, and when shortened, shortened in the question
+    so that the step ("from B to C") stays, and two actions on neighbouring questions never read alike."""
+    code = row.answers[0].item_code if row.kind != "path" and row.answers else ""
+    title = row.title
+    if limit:
+        head, separator, step = title.rpartition("：" if is_chinese() else ": ")
+        if row.kind == "improve" and separator:
+            title = f"{_short(head, max(limit - len(step) - len(code), 24))}{separator}{step}"
+        else:
+            title = _short(title, limit)
+    return f"{code} {title}" if code else title
 
 
 def _summary_priorities(report: AssessmentReport, styles, detail: _Detail) -> list:

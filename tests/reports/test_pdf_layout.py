@@ -175,9 +175,19 @@ def test_page_one_holds_the_whole_summary_of_an_l1_firm_with_eight_top_actions(f
     assert squeeze(report.enterprise_name) in first and squeeze(report.round_label) in first
     for rung in report.ladder or report.levels:
         assert squeeze(f"{rung.code}{rung.name}") in first
+    titles = []
     for number, row in enumerate(report.top_actions, start=1):
-        # Each in its row, its title shortened where the page needs it (in full in chapter 4).
-        assert squeeze(f"{number}{row.title}")[:16] in first and squeeze(row.lead_label) in first
+        # Each in its row with its item's code, its title shortened where the page needs it (in full in
+        # chapter 4), the step ("from B to C") kept.
+        code = row.answers[0].item_code if row.kind != "path" and row.answers else ""
+        start = first.index(squeeze(f"{number}{code}{row.title}")[:12])
+        assert squeeze(row.lead_label) in first
+        title = first[start : first.index(squeeze(row.lead_label), start)]
+        if row.kind == "improve":
+            step = row.title.rpartition("：" if language != "en" else ": ")[2]
+            assert squeeze(step) in title, title
+        titles.append(title)
+    assert len(set(titles)) == len(titles), titles  # no two actions read alike
     if report.next_level is not None:
         for gate in report.next_level.gates:
             assert gate.code in first
