@@ -36,6 +36,7 @@ from .models import (
     RegisterEntry,
     sectors_encode,
 )
+from .services.summaries import summaries_rebuild
 
 TZ = ZoneInfo("Asia/Shanghai")
 
@@ -235,13 +236,15 @@ def seed_demo(
     seed: int = 2026,
     batch: int = 2000,
     progress: Callable[[int, int], None] | None = None,
+    summaries: bool = True,
 ) -> DemoSummary:
     """Create ``firms`` firms with submitted rounds on ``questionnaire`` (a quarter with an earlier round
     too, on ``previous`` when given).
 
     Batches are written by a second thread with its own connection while the next batch is generated;
     inside an enclosing transaction (tests) they are written inline, since another connection could not
-    see the uncommitted questionnaire.
+    see the uncommitted questionnaire. The rows bypass the services, so the summary tables are rebuilt at
+    the end (``summaries=False``: the caller rebuilds them once after more bulk writes).
     """
     generator = _DemoGenerator(random.Random(seed), questionnaire, previous)
     counts = [min(batch, firms - offset) for offset in range(0, firms, batch)]
@@ -250,6 +253,8 @@ def seed_demo(
     else:
         _write_threaded(generator, counts, progress)
     _refresh_planner_statistics()
+    if summaries:
+        summaries_rebuild()
     levels = generator.levels
     return DemoSummary(
         firms=firms,
@@ -583,11 +588,13 @@ def _register_sectors(rnd: random.Random, industry: str) -> str:
 
 
 @transaction.atomic
-def register_seed(*, extra_share: float = REGISTER_EXTRA_SHARE, seed: int = 2026) -> int:
+def register_seed(*, extra_share: float = REGISTER_EXTRA_SHARE, seed: int = 2026, summaries: bool = True) -> int:
     """A demo business register (coverage's denominator): every firm not in it yet, plus ``extra_share`` as
     many firms that have not signed up (so the demo shows firms "not yet assessed"). Returns the rows added.
 
-    The demo writes the register directly, like its firms; a real register comes through import_register."""
+    The demo writes the register directly, like its firms; a real register comes through import_register. The
+    sectors it gives the firms are in the summary tables after their rebuild at the end (``summaries=False``:
+    the caller rebuilds them)."""
     rnd = random.Random(seed)
     now = datetime.now(tz=TZ)
     taken = set(RegisterEntry.objects.values_list("uscc", flat=True))
@@ -622,4 +629,6 @@ def register_seed(*, extra_share: float = REGISTER_EXTRA_SHARE, seed: int = 2026
         )
     for start in range(0, len(rows), 2000):
         _insert_rows(RegisterEntry, [*REGISTER_COLUMNS, "imported_at", "updated_at"], rows[start : start + 2000])
+    if summaries:
+        summaries_rebuild()
     return len(rows)

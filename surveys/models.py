@@ -649,3 +649,139 @@ class AdministratorScope(models.Model):
         known = {code for code, _label in choices.DISTRICTS}
         if not isinstance(self.districts, list) or any(code not in known for code in self.districts):
             raise ValidationError({"districts": _("区县代码无效。")})
+
+
+# --- summary tables ---------------------------------------------------------------------------------
+#
+# The administrators' figures are read from these, not from the per-firm rows, so that they cost the same
+# at 60,000 and at a million firms (README "Summary tables"). surveys/services/summaries.py maintains them in
+# the transaction of every write that changes what they count and rebuilds them from the stored results;
+# surveys/selectors/summaries.py and surveys/analytics/summaries.py read them.
+#
+# A cell is one selection of rounds (every submitted round with one label, or each firm's latest submitted
+# round) of one questionnaire version at one level, at one *grain*: which of the firm's attributes it keeps
+# apart. The grain "fine" keeps every attribute (and the year of submission), so that any combination of
+# filters is a sum over its cells; the coarser grains are the same rounds summed beforehand, so that the
+# pages without filters (and a district's, an industry's) read a handful of rows whatever the number of
+# firms. A firm can carry several key sectors (the business register's tags): it counts once in each of its
+# sectors' cells, which only the sector grains have, so a sector's figures are exact and never double count.
+
+SUMMARY_LATEST = ""  # the label of the cells of each firm's latest submitted round (a round label is never "")
+SUMMARY_ANY = "*"  # an attribute a coarser grain sums over
+SUMMARY_ANY_YEAR = 0
+
+# grain → the attributes its cells keep apart (every grain keeps the selection, the version and the level).
+SUMMARY_GRAINS: dict[str, frozenset[str]] = {
+    "all": frozenset(),
+    "district": frozenset({"district"}),
+    "industry": frozenset({"industry"}),
+    "size": frozenset({"size_class"}),
+    "chain": frozenset({"leading_chain"}),
+    "year": frozenset({"year"}),
+    "fine": frozenset({"year", "district", "industry", "size_class", "leading_chain"}),
+    "sector": frozenset({"sector"}),
+    "sector_fine": frozenset({"year", "district", "industry", "size_class", "leading_chain", "sector"}),
+}
+SUMMARY_SECTOR_GRAINS = ("sector", "sector_fine")
+# A dimension score below this is weak (the line of the questionnaire's {dimension: Dx, below: 40} rules); the
+# cells count the weak scores, so a change of the line needs `rebuild_summaries`.
+SUMMARY_WEAK_SCORE = 40
+# A context option's code is counted by its first characters (the seeds set no length; theirs are short).
+SUMMARY_OPTION_LENGTH = 64
+SUMMARY_FINE_GRAINS = ("fine", "sector_fine")
+
+
+class SummaryCell(models.Model):
+    """The rounds of one cell: how many, and the sum of their indexes (in hundredths, exact everywhere).
+
+    The cell's other figures are its SummaryCount rows."""
+
+    grain = models.CharField(max_length=12)
+    label = models.CharField(max_length=32)  # SUMMARY_LATEST: each firm's latest submitted round
+    questionnaire = models.ForeignKey(Questionnaire, on_delete=models.CASCADE, related_name="+")
+    level = models.CharField(max_length=8)
+    year = models.PositiveSmallIntegerField()  # of submission (local time); SUMMARY_ANY_YEAR where not kept
+    district = models.CharField(max_length=16)  # SUMMARY_ANY where the grain sums over it
+    industry = models.CharField(max_length=8)
+    size_class = models.CharField(max_length=8)
+    leading_chain = models.CharField(max_length=16)
+    sector = models.CharField(max_length=16)  # "" outside the sector grains
+    rounds = models.IntegerField(default=0)
+    indexed = models.IntegerField(default=0)  # rounds with an index
+    index_total = models.BigIntegerField(default=0)  # sum of the indexes × 100
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "grain",
+                    "label",
+                    "questionnaire",
+                    "level",
+                    "year",
+                    "district",
+                    "industry",
+                    "size_class",
+                    "leading_chain",
+                    "sector",
+                ],
+                name="summary_cell_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.grain} {self.label or 'latest'} {self.questionnaire_id} {self.level}: {self.rounds}"
+
+
+class SummaryCount(models.Model):
+    """One figure of a cell, by kind:
+
+    - ``index``: how many rounds have the index ``value`` (× 100): the histogram the quartiles and the
+      percentile come from;
+    - ``score``: the same for the usable scores of dimension ``code``;
+    - ``dim``: dimension ``code``'s ``option`` = "results" (results stored), "usable" (neither insufficient
+      data nor no score; ``total``: their sum × 100), "weak" (usable and below the weak line),
+      "insufficient";
+    - ``item``: the answers to item id ``value`` at ``option`` = "0"…"4", "unknown" or "na";
+    - ``context``: the rounds that chose ``option`` of context question ``code``, or that answered it at all
+      (``option`` "").
+    """
+
+    # No index of its own: the key's unique index starts with the cell.
+    cell = models.ForeignKey(SummaryCell, on_delete=models.CASCADE, related_name="counts", db_index=False)
+    kind = models.CharField(max_length=8)
+    code = models.CharField(max_length=32, blank=True)
+    option = models.CharField(max_length=SUMMARY_OPTION_LENGTH, blank=True)
+    value = models.IntegerField(default=0)
+    rounds = models.BigIntegerField(default=0)
+    total = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["cell", "kind", "code", "option", "value"], name="summary_count_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.cell_id} {self.kind} {self.code}/{self.option}/{self.value}: {self.rounds}"
+
+
+class SummaryFirm(models.Model):
+    """Registered firms by district, industry, size and chain, and by key sector (a row per sector of the
+    register, ``sector`` "" for the firms themselves): the dashboard's denominator."""
+
+    district = models.CharField(max_length=16)
+    industry = models.CharField(max_length=8)
+    size_class = models.CharField(max_length=8)
+    leading_chain = models.CharField(max_length=16)
+    sector = models.CharField(max_length=16)
+    firms = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["district", "industry", "size_class", "leading_chain", "sector"], name="summary_firm_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.district} {self.industry} {self.size_class} {self.leading_chain} {self.sector}: {self.firms}"

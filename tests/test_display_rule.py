@@ -71,6 +71,7 @@ def half_round(request, questionnaire):
     DimensionResult.objects.filter(assessment=assessment, dimension__code=result["dimensions"][0]["code"]).update(
         score=stored
     )
+    services.summaries_rebuild()  # the stored values changed behind the services
     return Assessment.objects.select_related("enterprise", "questionnaire").get(pk=assessment.pk), stored, shown
 
 

@@ -1,12 +1,13 @@
 """Aggregates for the administrators' dashboard, exports and the city report.
 
-Everything is computed in the database over the stored per-firm results (Assessment.index and .level,
-DimensionResult.score) with a few GROUP BY queries; Python only reshapes the handful of rows that come back
-(pandas where a pivot helps). Raw answers are read only for the item-level weaknesses, and then as one
-COUNT … GROUP BY item.
+Every figure is read from the summary tables (surveys/analytics/summaries.py; README "Summary tables"): counts,
+sums and histograms kept per cell of rounds in the transaction of each submission, so that a page costs the
+same at 60,000 and at a million firms. The figures are exactly those the per-firm rows give (the tests compute
+them both ways): quartiles come from the histograms at the stored precision, and a mean the database used to
+compute (AVG) is computed as the database computes it (selectors.summaries.database_mean).
 
-Every queryset starts from surveys.scopes (:func:`assessment_queryset`, :func:`enterprise_queryset`): nothing here
-can reach a firm outside the administrator's scope.
+Every figure is limited to the administrator's scope (surveys.scopes): a district administrator's figures are
+sums over the cells of their districts, never over a firm outside them.
 
 Small groups (settings.JINAN_MIN_GROUP_SIZE, 10 by default). A number that describes fewer than that many
 firms is not shown: a count from 1 to the minimum − 1 becomes ``None`` ("<10"; zero stays zero), and so do a
@@ -25,51 +26,36 @@ breakdown "by questionnaire version" sets them side by side, and the dashboard n
 from __future__ import annotations
 
 import hashlib
-import math
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal
 
-import pandas as pd
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Avg, Count, Q, Sum
-from django.db.models.functions import ExtractYear
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from .. import choices, selectors
 from ..choices import label_of
 from ..models import (
-    Answer,
-    Assessment,
+    SUMMARY_WEAK_SCORE,
     Countermeasure,
     Dimension,
-    DimensionResult,
     Item,
     Level,
     Questionnaire,
     RecommendationRule,
 )
 from ..scopes import AdminScope
-from ..selectors.administrators import (
-    Filters,
-    all_assessments_queryset,
-    assessment_labels,
-    assessment_queryset,
-    assessment_versions,
-    dimension_results,
-    enterprise_queryset,
-    submitted_versions,
-)
+from ..selectors.administrators import Filters
+from ..selectors.summaries import database_mean
 from ..suppression import SMALL, min_group_size, partition_reasons, share, shown_count
-from .histograms import histogram_summary
+from . import summaries
 
 # A firm is "weak" in a problem area when its dimension score is below this (the questionnaire's
-# {dimension: Dx, below: 40} recommendation rules use the same line).
-WEAK_DIMENSION_SCORE = 40
+# {dimension: Dx, below: 40} recommendation rules use the same line; the summaries count by it).
+WEAK_DIMENSION_SCORE = SUMMARY_WEAK_SCORE
 
 
 # An item is a weakness when answered at one of the two lowest options (score ≤ 1) or 不清楚.
@@ -94,11 +80,6 @@ def breakdown_title(key: str) -> str:
         "chain": _("主导产业链"),
         "version": _("问卷版本"),
     }[key]
-
-
-def _breakdown_group(attribute: str) -> str:
-    """The path from a round to what a breakdown groups by."""
-    return attribute if "__" in attribute else f"enterprise__{attribute}"
 
 
 @dataclass(frozen=True)
@@ -162,17 +143,23 @@ class Overview:
 
 
 def overview(scope: AdminScope, filters: Filters, *, levels: list[LevelInfo]) -> Overview:
-    """Firms, submissions, index mean and quartiles, level distribution: a count and one GROUP BY (index, level)."""
-    registered = enterprise_queryset(scope, filters).count()
-    histogram = list(
-        assessment_queryset(scope, filters).values_list("index", "level").annotate(n=Count("id")).order_by()
-    )
-    total = sum(n for _index, _level, n in histogram)
-    summary = histogram_summary((index, n) for index, _level, n in histogram if index is not None)
-    counts = {lv.code: 0 for lv in levels}
-    for _index, level, n in histogram:
-        if level in counts:
-            counts[level] += n
+    """Firms, submissions, index mean and quartiles, level distribution: three reads of the summaries."""
+    return _overview(scope, filters, levels, summaries.selected(scope, filters))
+
+
+def _overview(
+    scope: AdminScope,
+    filters: Filters,
+    levels: list[LevelInfo],
+    chosen: summaries.Selected,
+    histograms: dict[tuple[str, str], list] | None = None,
+) -> Overview:
+    registered = summaries.registered(scope, filters)
+    total = chosen.rounds
+    if histograms is None:
+        histograms = summaries.histograms(scope, filters, kinds=["index"])
+    summary = summaries.histogram_summary(histograms.get(("index", ""), []))
+    counts = {lv.code: chosen.levels.get(lv.code, 0) for lv in levels}
     hidden = partition_reasons(counts) if shown_count(total) is not None else dict.fromkeys(counts, SMALL)
     cells = []
     for lv in levels:
@@ -204,30 +191,23 @@ class DimensionStats:
 
 
 def dimension_stats(scope: AdminScope, filters: Filters, *, dimensions: list[DimensionInfo]) -> list[DimensionStats]:
-    """Firms, mean, quartiles, weak share and 'insufficient data' per dimension.
+    """Firms, mean, quartiles, weak share and 'insufficient data' per dimension: the usable scores' histograms
+    (from which every figure follows exactly) and the dimensions' counts, two reads of the summaries."""
+    return _dimension_stats(scope, filters, dimensions, summaries.histograms(scope, filters, kinds=["score"]))
 
-    One GROUP BY (dimension, score, insufficient) over the selected rounds' results: a few hundred rows (the
-    scores take few distinct values) from which every figure follows exactly.
-    """
-    rows = (
-        DimensionResult.objects.filter(assessment__in=assessment_queryset(scope, filters))
-        .values_list("dimension__code", "score", "insufficient_data")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
-    usable: dict[str, list[tuple[Decimal, int]]] = {}
-    insufficient: dict[str, int] = {}
-    for code, score, flagged, n in rows:
-        if flagged:
-            insufficient[code] = insufficient.get(code, 0) + n
-        elif score is not None:
-            usable.setdefault(code, []).append((score, n))
+
+def _dimension_stats(
+    scope: AdminScope, filters: Filters, dimensions: list[DimensionInfo], histograms: dict[tuple[str, str], list]
+) -> list[DimensionStats]:
+    counts = summaries.dimension_counts(scope, filters)
     stats = []
     for info in dimensions:
-        summary = histogram_summary(usable.get(info.code, []))
-        weak_count = sum(n for score, n in usable.get(info.code, []) if score < WEAK_DIMENSION_SCORE)
+        usable = histograms.get(("score", info.code), [])
+        summary = summaries.histogram_summary(usable)
+        weak_count = sum(n for score, n in usable if score < WEAK_DIMENSION_SCORE * 100)
         n = shown_count(summary.n)
         weak = shown_count(weak_count) if n is not None else None
+        insufficient = counts.get((None, info.code), summaries.DimensionCounts()).insufficient
         stats.append(
             DimensionStats(
                 info=info,
@@ -236,7 +216,7 @@ def dimension_stats(scope: AdminScope, filters: Filters, *, dimensions: list[Dim
                 quartiles=summary.quartiles if n else None,
                 weak=weak,
                 weak_share=share(weak, summary.n) if weak is not None else None,
-                insufficient=shown_count(insufficient.get(info.code, 0)),
+                insufficient=shown_count(insufficient),
             )
         )
     return stats
@@ -269,52 +249,27 @@ def breakdown(
     scope: AdminScope, filters: Filters, key: str, *, dimensions: list[DimensionInfo], with_dimensions: bool = True
 ) -> Breakdown:
     """Firms, mean index and (optionally) mean dimension scores per district, industry, size, chain or
-    questionnaire version."""
+    questionnaire version: the groups' cells and their dimensions' counts, two reads of the summaries."""
     attribute, labels = BREAKDOWNS[key]
-    group = _breakdown_group(attribute)
-    rounds = assessment_queryset(scope, filters)
-    index_rows = {row[group]: row for row in rounds.values(group).annotate(n=Count("id"), mean=Avg("index")).order_by()}
-    hidden = partition_reasons({k: row["n"] for k, row in index_rows.items()})
+    groups = summaries.round_counts(scope, filters, by=attribute)
+    hidden = partition_reasons({k: counts.rounds for k, counts in groups.items()})
     codes = [d.code for d in dimensions]
-    means = pd.DataFrame(index=list(index_rows), columns=codes, dtype=float)
-    weak = pd.DataFrame(index=list(index_rows), columns=codes, dtype=float)
-    if with_dimensions and index_rows:
-        frame = pd.DataFrame.from_records(
-            list(
-                dimension_results(rounds)
-                .values(f"assessment__{group}", "dimension__code")
-                .annotate(n=Count("id"), mean=Avg("score"), weak=Count("id", filter=Q(score__lt=WEAK_DIMENSION_SCORE)))
-                .order_by()
-            ),
-            columns=[f"assessment__{group}", "dimension__code", "n", "mean", "weak"],
-        )
-        if not frame.empty:
-            frame = frame.rename(columns={f"assessment__{group}": "group", "dimension__code": "code"})
-            frame["mean"] = frame["mean"].astype(float)
-            # A dimension mean needs as many usable scores as a group needs firms.
-            frame.loc[frame["n"] < min_group_size(), "mean"] = float("nan")
-            frame["weak_share"] = 100.0 * frame["weak"] / frame["n"]
-            frame.loc[(frame["n"] < min_group_size()) | (frame["weak"] < min_group_size()), "weak_share"] = float("nan")
-            means = frame.pivot_table(index="group", columns="code", values="mean", aggfunc="first").reindex(
-                index=list(index_rows), columns=codes
-            )
-            weak = frame.pivot_table(index="group", columns="code", values="weak_share", aggfunc="first").reindex(
-                index=list(index_rows), columns=codes
-            )
+    by_dimension = summaries.dimension_counts(scope, filters, by=attribute) if with_dimensions and groups else {}
     rows = []
-    for value, row in index_rows.items():
+    for value, counts in groups.items():
         label = label_of(labels, value)
         if value in hidden:
             rows.append(GroupRow(value, label, None, None, [None] * len(codes), [None] * len(codes), hidden[value]))
             continue
+        found = [by_dimension.get((value, code)) for code in codes]
         rows.append(
             GroupRow(
                 key=value,
                 label=label,
-                firms=row["n"],
-                mean_index=None if row["mean"] is None else float(row["mean"]),
-                dimension_means=[_nan_to_none(means.loc[value, c]) for c in codes] if with_dimensions else [],
-                weak_shares=[_nan_to_none(weak.loc[value, c]) for c in codes] if with_dimensions else [],
+                firms=counts.rounds,
+                mean_index=database_mean(counts.index_total, counts.indexed),
+                dimension_means=[_group_mean(c) for c in found] if with_dimensions else [],
+                weak_shares=[_weak_share(c) for c in found] if with_dimensions else [],
             )
         )
     order = {code: n for n, (code, _label) in enumerate(labels)}
@@ -322,11 +277,18 @@ def breakdown(
     return Breakdown(key=key, title=breakdown_title(key), rows=rows, hidden_groups=len(hidden))
 
 
-def _nan_to_none(value) -> float | None:
-    if value is None:
+def _group_mean(counts: summaries.DimensionCounts | None) -> float | None:
+    """A group's mean dimension score: it needs as many usable scores as a group needs firms."""
+    if counts is None or not counts.usable or counts.usable < min_group_size():
         return None
-    value = float(value)
-    return None if math.isnan(value) else value
+    return database_mean(counts.total, counts.usable)
+
+
+def _weak_share(counts: summaries.DimensionCounts | None) -> float | None:
+    """Percent of a group's usable scores below WEAK_DIMENSION_SCORE, when both counts may be shown."""
+    if counts is None or not counts.usable or min(counts.usable, counts.weak) < min_group_size():
+        return None
+    return 100.0 * counts.weak / counts.usable
 
 
 @dataclass(frozen=True)
@@ -351,19 +313,17 @@ class WeakItem:
 def weak_items(scope: AdminScope, filters: Filters, *, limit: int | None = 15) -> tuple[int | None, list[WeakItem]]:
     """The items most often answered at one of the two lowest options or 不清楚, with their countermeasures.
 
-    Returns (rounds counted, items by frequency). One COUNT … GROUP BY over the answers of the selected rounds.
+    Returns (rounds counted, items by frequency): the selected rounds per version and the items' answers at
+    those options, two reads of the summaries.
     """
-    rounds = assessment_queryset(scope, filters)
-    per_version = dict(rounds.values_list("questionnaire_id").annotate(n=Count("id")).order_by())
+    per_version = summaries.rounds_per_version(scope, filters)
     total = sum(per_version.values())
     if shown_count(total) is None:
         return None, []
-    counts = list(
-        Answer.objects.filter(assessment__in=rounds)
-        .filter(Q(score__lte=WEAK_ITEM_SCORE) | Q(special="unknown"))
-        .values_list("item_id")
-        .annotate(n=Count("id"))
-        .order_by("-n", "item_id")
+    options = [str(score) for score in range(WEAK_ITEM_SCORE + 1)] + ["unknown"]
+    found = summaries.item_counts(scope, filters, options=options)
+    counts = sorted(
+        ((item_id, c.at(*options)) for item_id, c in found.items() if c.at(*options)), key=lambda p: (-p[1], p[0])
     )
     items = {
         i.id: i for i in Item.objects.filter(id__in=[item_id for item_id, _n in counts]).select_related("dimension")
@@ -435,44 +395,39 @@ def trend(
     with_dimensions: bool = True,
     with_years: bool = True,
 ) -> Trend:
-    """Mean index (and dimension means) per round label and per submission year, over every submitted round."""
-    rounds = all_assessments_queryset(scope, filters)
+    """Mean index (and dimension means) per round label and per submission year, over every submitted round:
+    one read of the summaries per part."""
     minimum = min_group_size()
-    label_rows = list(rounds.values("label").annotate(n=Count("id"), mean=Avg("index")).order_by("label"))
-    shown = [row for row in label_rows if row["n"] >= minimum]
+    label_rows = summaries.round_counts(scope, filters, by="label", every_label=True, ordered=True)
+    shown = [label for label, counts in label_rows.items() if counts.rounds >= minimum]
     dimension_means: dict[tuple[str, str], float | None] = {}
     if with_dimensions and shown:
-        for row in (
-            DimensionResult.objects.filter(
-                assessment__in=rounds.filter(label__in=[r["label"] for r in shown]),
-                insufficient_data=False,
-                score__isnull=False,
-            )
-            .values("assessment__label", "dimension__code")
-            .annotate(n=Count("id"), mean=Avg("score"))
-            .order_by()
-        ):
-            mean = float(row["mean"]) if row["n"] >= minimum and row["mean"] is not None else None
-            dimension_means[row["assessment__label"], row["dimension__code"]] = mean
+        for (label, code), counts in summaries.label_dimension_counts(scope, filters, shown).items():
+            if counts.usable:
+                usable = counts.usable >= minimum
+                dimension_means[label, code] = database_mean(counts.total, counts.usable) if usable else None
     codes = [d.code for d in dimensions]
     by_label = [
         TrendRow(
-            label=row["label"],
-            firms=row["n"],
-            mean_index=None if row["mean"] is None else float(row["mean"]),
-            dimension_means=[dimension_means.get((row["label"], c)) for c in codes] if with_dimensions else [],
+            label=label,
+            firms=label_rows[label].rounds,
+            mean_index=database_mean(label_rows[label].index_total, label_rows[label].indexed),
+            dimension_means=[dimension_means.get((label, c)) for c in codes] if with_dimensions else [],
         )
-        for row in shown
+        for label in shown
     ]
     by_year = []
     if with_years:
+        years = summaries.round_counts(scope, filters, by="year", every_label=True, ordered=True)
         by_year = [
-            TrendRow(label=str(row["year"]), firms=row["n"], mean_index=float(row["mean"]), dimension_means=[])
-            for row in rounds.annotate(year=ExtractYear("submitted_at"))
-            .values("year")
-            .annotate(n=Count("id"), mean=Avg("index"))
-            .order_by("year")
-            if row["year"] is not None and row["n"] >= minimum
+            TrendRow(
+                label=str(year),
+                firms=counts.rounds,
+                mean_index=database_mean(counts.index_total, counts.indexed),
+                dimension_means=[],
+            )
+            for year, counts in years.items()
+            if year and counts.rounds >= minimum
         ]
     return Trend(by_label=by_label, by_year=by_year, hidden_labels=len(label_rows) - len(shown))
 
@@ -489,17 +444,14 @@ _fingerprint_memo: tuple[float, str, tuple[int, int, int]] | None = None
 
 
 def submissions_fingerprint() -> tuple[int, int, int]:
-    """(submitted rounds, sum of their ids, sum of the latest rounds' ids): changes with every submission."""
+    """A value of the summaries that changes with every submission (summaries.fingerprint)."""
     global _fingerprint_memo
     now = time.monotonic()
     alias = connection.settings_dict.get("NAME", "")
     memo = _fingerprint_memo
     if memo is not None and memo[1] == alias and now - memo[0] < FINGERPRINT_SECONDS:
         return memo[2]
-    row = Assessment.objects.filter(status=Assessment.STATUS_SUBMITTED).aggregate(
-        n=Count("id"), ids=Sum("id"), latest=Sum("id", filter=Q(is_latest=True))
-    )
-    value = (row["n"], row["ids"] or 0, row["latest"] or 0)
+    value = summaries.fingerprint()
     _fingerprint_memo = (now, alias, value)
     return value
 
@@ -545,21 +497,23 @@ class Dashboard:
 
 
 def dashboard(scope: AdminScope, filters: Filters, *, use_cache: bool = True) -> Dashboard:
-    """Everything the overview page shows: four GROUP BY queries and a few small lookups (or the cache)."""
+    """Everything the overview page shows: five reads of the summaries and three small lookups (or the cache)."""
 
     def compute() -> Dashboard:
         questionnaire = reference_questionnaire()
         dimensions = dimension_infos(questionnaire)
         levels = level_infos(questionnaire)
+        chosen = summaries.selected(scope, filters)
+        histograms = summaries.histograms(scope, filters, kinds=["index", "score"])
         return Dashboard(
             scope=scope,
             filters=filters,
             dimensions=dimensions,
             levels=levels,
-            overview=overview(scope, filters, levels=levels),
-            dimension_stats=dimension_stats(scope, filters, dimensions=dimensions),
+            overview=_overview(scope, filters, levels, chosen, histograms),
+            dimension_stats=_dimension_stats(scope, filters, dimensions, histograms),
             trend=trend(scope, filters, dimensions=dimensions, with_dimensions=False, with_years=False),
-            versions=assessment_versions(assessment_queryset(scope, filters)),
+            versions=chosen.versions,
         )
 
     return _cached("dashboard", scope, filters, compute) if use_cache else compute()
@@ -578,11 +532,11 @@ def weaknesses_page(scope: AdminScope, filters: Filters) -> tuple[int | None, li
 
 
 def assessment_labels_cached(scope: AdminScope) -> list[str]:
-    return _cached("labels", scope, Filters(), lambda: assessment_labels(scope))
+    return _cached("labels", scope, Filters(), lambda: summaries.assessment_labels(scope))
 
 
 def submitted_versions_cached(scope: AdminScope) -> list[str]:
-    return _cached("versions", scope, Filters(), lambda: submitted_versions(scope))
+    return _cached("versions", scope, Filters(), lambda: summaries.submitted_versions(scope))
 
 
 def trend_page(scope: AdminScope, filters: Filters) -> tuple[list[DimensionInfo], Trend]:

@@ -26,7 +26,6 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Avg, Count, Q
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
@@ -47,7 +46,6 @@ from ..models import (
     Assessment,
     Countermeasure,
     Dimension,
-    DimensionResult,
     Gate,
     Item,
     Level,
@@ -61,6 +59,7 @@ from ..suppression import min_group_size
 from ..text import join_list, option_letter, option_text, sentence_gap, without_final_stop
 from .assessments import answer_label, answer_short
 from .structure import QuestionnaireStructure, questionnaire_structure
+from .summaries import database_mean, peer_dimension_totals, peer_figures
 
 NEXT_STEP_MARKERS = ("下一步：", "下一步:", "Next step:", "Next steps:")
 SHORT_HORIZON = "short"
@@ -1324,78 +1323,61 @@ def _peer_summaries(assessment: Assessment, keys: tuple[str, ...], codes: list[s
     """The firm against the groups ``keys`` of its industry, its district and all of Jinan (each firm's
     latest submitted round of the same questionnaire).
 
-    Two scans for all groups (conditional aggregates), so the page stays fast with 60,000 firms. Groups
-    smaller than JINAN_MIN_GROUP_SIZE are reported with their size only.
+    Read from the summary tables (selectors/summaries.py): the groups' cells of the latest rounds with their
+    index histograms (the percentile), then the shown groups' dimension counts, two queries whatever the
+    number of firms. Groups smaller than JINAN_MIN_GROUP_SIZE are reported with their size only.
     """
     enterprise = assessment.enterprise
-    # key: (label, series name pattern, the firm's own value of the fields that define the group)
-    every: dict[str, tuple[str, str, dict[str, str]]] = {
+    # key: (label, series name pattern, the summaries' grain and the firm's values of its attributes)
+    every: dict[str, tuple[str, str, tuple[str, dict[str, str]]]] = {
         "industry": (
             label_of(INDUSTRIES, enterprise.industry),
             _("行业平均（%(group)s）"),
-            {"industry": enterprise.industry},
+            ("industry", {"industry": enterprise.industry}),
         ),
         "district": (
             label_of(DISTRICTS, enterprise.district),
             _("区县平均（%(group)s）"),
-            {"district": enterprise.district},
+            ("district", {"district": enterprise.district}),
         ),
-        "city": (_("济南全市"), _("全市平均（%(group)s）"), {}),
+        "city": (_("济南全市"), _("全市平均（%(group)s）"), ("all", {})),
     }
-
-    def condition(key: str, prefix: str) -> Q:
-        return Q(**{f"{prefix}enterprise__{field}": value for field, value in every[key][2].items()})
-
-    groups = [(key, every[key][0], every[key][1], condition(key, "")) for key in keys]
+    groups = {key: every[key][2] for key in keys}
     minimum = min_group_size()
-    latest = Assessment.objects.filter(
-        is_latest=True, status=Assessment.STATUS_SUBMITTED, questionnaire_id=assessment.questionnaire_id
+    figures = peer_figures(
+        questionnaire_id=assessment.questionnaire_id, groups=groups, index=Decimal(assessment.index or 0)
     )
-    below = Q(index__lte=assessment.index)
-    aggregates: dict[str, Any] = {}
-    for key, _label, _series, group in groups:
-        aggregates[f"{key}_size"] = Count("id", filter=group)
-        aggregates[f"{key}_mean"] = Avg("index", filter=group)
-        aggregates[f"{key}_below"] = Count("id", filter=group & below)
-    stats = latest.aggregate(**aggregates)
+    shown = [key for key in keys if figures[key].size >= minimum]
+    # Like the administrators' figures: a result with insufficient data (or no score) is left out of the means.
+    totals = (
+        peer_dimension_totals(questionnaire_id=assessment.questionnaire_id, groups={key: groups[key] for key in shown})
+        if shown
+        else {}
+    )
 
-    shown = [key for key in keys if stats[f"{key}_size"] >= minimum]
-    means: dict[str, dict[str, float | None]] = {key: {} for key in shown}
-    if shown:
-        # Like the administrators' figures: a result with insufficient data is no score and is left out of
-        # the means (Avg leaves out a missing score by itself).
-        rows = (
-            DimensionResult.objects.filter(
-                assessment__is_latest=True,
-                assessment__status=Assessment.STATUS_SUBMITTED,
-                assessment__questionnaire_id=assessment.questionnaire_id,
-                insufficient_data=False,
-            )
-            .values("dimension__code")
-            .annotate(**{key: Avg("score", filter=condition(key, "assessment__")) for key in shown})
-        )
-        for row in rows:
-            for key in shown:
-                means[key][row["dimension__code"]] = None if row[key] is None else float(row[key])
-
-    summaries = []
-    for key, label, series, _group in groups:
-        size = int(stats[f"{key}_size"])
-        visible = size >= minimum
-        summaries.append(
+    summaries_out = []
+    for key in keys:
+        label, series, _group = every[key]
+        group = figures[key]
+        visible = key in shown
+        dimensions = totals.get(key, {})
+        summaries_out.append(
             PeerSummary(
                 key=key,
                 label=label,
                 series_name=series % {"group": label},
-                size=size,
+                size=group.size,
                 shown=visible,
-                mean_index=float(stats[f"{key}_mean"]) if visible else None,
+                mean_index=database_mean(group.index_total, group.indexed) if visible else None,
                 # Unrounded: the display rounds it once (formatting.format_percentile), never twice.
-                percentile=100.0 * stats[f"{key}_below"] / size if visible else None,
-                dimension_means=[means[key].get(code) if visible else None for code in codes],
+                percentile=100.0 * group.at_or_below / group.size if visible else None,
+                dimension_means=[
+                    database_mean(*reversed(dimensions[code])) if visible and code in dimensions else None
+                    for code in codes
+                ],
             )
         )
-    return summaries
+    return summaries_out
 
 
 def _history(rounds: list[_Round], codes: list[str]) -> list[HistoryRow]:

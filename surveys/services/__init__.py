@@ -49,6 +49,18 @@ from .questionnaires import (
     questionnaire_touch,
     questionnaire_upsert,
 )
+from .summaries import (
+    SummaryCheck,
+    SummaryDifference,
+    summaries_add_round,
+    summaries_differences,
+    summaries_enterprise_add,
+    summaries_enterprise_remove,
+    summaries_rebuild,
+    summaries_round_delete,
+    summaries_round_insert,
+    summaries_vacuum_analyze,
+)
 
 __all__ = [
     "AnswerChange",
@@ -62,6 +74,8 @@ __all__ = [
     "QuestionnaireInUseError",
     "SaveOutcome",
     "ServiceError",
+    "SummaryCheck",
+    "SummaryDifference",
     "TooManyUnknownAnswersError",
     "USCC_TAKEN",
     "UpsertReport",
@@ -86,5 +100,13 @@ __all__ = [
     "membership_request",
     "questionnaire_touch",
     "questionnaire_upsert",
+    "summaries_add_round",
+    "summaries_differences",
+    "summaries_enterprise_add",
+    "summaries_enterprise_remove",
+    "summaries_rebuild",
+    "summaries_round_delete",
+    "summaries_round_insert",
+    "summaries_vacuum_analyze",
     "uscc_report",
 ]

@@ -22,6 +22,7 @@ from ..models import (
 from ..selectors.structure import ItemRule
 from ..text import clean_user_text, join_list
 from .errors import InvalidAnswersError, InvalidContextAnswersError, ServiceError, TooManyUnknownAnswersError
+from .summaries import summaries_add_round
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -366,4 +367,5 @@ def assessment_submit(
         )
         for d in result.dimensions
     )
+    summaries_add_round(assessment=assessment)
     return assessment

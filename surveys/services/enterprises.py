@@ -24,6 +24,7 @@ from ..models import (
 )
 from ..text import clean_user_text, join_list
 from .errors import ServiceError
+from .summaries import summaries_enterprise_add, summaries_enterprise_lock, summaries_enterprise_remove
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -102,6 +103,8 @@ def _token_hash(token: str) -> str:
 
 # The firm's fields that people type: stored as text.clean_user_text() leaves them, whoever calls.
 _TYPED_FIELDS = ("name", "contact_name")
+# The firm's fields the summary tables keep its rounds apart by.
+SUMMARY_FIELDS = ("district", "industry", "size_class", "leading_chain")
 
 
 def _cleaned_names(data: dict[str, Any]) -> dict[str, Any]:
@@ -125,6 +128,7 @@ def enterprise_register(*, user: User, enterprise_data: dict[str, Any]) -> Enter
     except IntegrityError as exc:
         raise ServiceError(str(USCC_TAKEN)) from exc
     Membership.objects.create(user=user, enterprise=enterprise, role=Membership.ROLE_OWNER)
+    summaries_enterprise_add(enterprise_ids=[enterprise.pk], rounds=False)  # a registered firm, no round yet
     return enterprise
 
 
@@ -154,10 +158,18 @@ def enterprise_update(*, user: User, enterprise: Enterprise, data: dict[str, Any
         # The code changes only through enterprise_uscc_correct: checked, and recorded in the audit log.
         raise ServiceError(_("统一社会信用代码不能在此修改，请使用“更正统一社会信用代码”。"))
     data = {key: value for key, value in _cleaned_names(data).items() if key != "uscc"}
+    # The summaries count the firm's rounds under its district, industry, size and chain: a change of any takes
+    # them out of the old cells and into the new ones, the firm's rounds locked so no submission slips between.
+    stored = summaries_enterprise_lock(enterprise_id=enterprise.pk)
+    moves = any(key in SUMMARY_FIELDS and value != getattr(stored, key) for key, value in data.items())
+    if moves:
+        summaries_enterprise_remove(enterprise_ids=[enterprise.pk])
     for key, value in data.items():
         setattr(enterprise, key, value)
     enterprise.full_clean()
     enterprise.save()
+    if moves:
+        summaries_enterprise_add(enterprise_ids=[enterprise.pk])
     return enterprise
 
 
@@ -172,7 +184,7 @@ def enterprise_uscc_correct(
     role = selectors.uscc_corrector(user=user, enterprise=enterprise)
     if role is None:
         raise ServiceError(_("只有企业负责人或市级管理员可以更正统一社会信用代码。"))
-    enterprise = Enterprise.objects.select_for_update().get(pk=enterprise.pk)
+    enterprise = summaries_enterprise_lock(enterprise_id=enterprise.pk)
     code = _valid_uscc(uscc_raw)
     old = enterprise.uscc
     if code == old:
@@ -180,12 +192,15 @@ def enterprise_uscc_correct(
     taken = _("该统一社会信用代码已被另一家已注册企业使用，不能更正为此代码。")
     if Enterprise.objects.filter(uscc=code).exclude(pk=enterprise.pk).exists():
         raise ServiceError(taken)
+    # The sectors the summaries count the firm under come from the register row with its USCC.
+    summaries_enterprise_remove(enterprise_ids=[enterprise.pk], sectors_only=True)
     enterprise.uscc = code
     try:
         with transaction.atomic():
             enterprise.save(update_fields=["uscc"])
     except IntegrityError as exc:
         raise ServiceError(taken) from exc
+    summaries_enterprise_add(enterprise_ids=[enterprise.pk], sectors_only=True)
     detail: dict[str, Any] = {"uscc_old": old, "uscc_new": code}
     if role == "administrator":
         detail["side"] = "manage"

@@ -70,6 +70,13 @@ from ..models import RegisterEntry, sectors_encode
 from ..text import clean_user_text, join_list, looks_like_formula
 from .enterprises import uscc_report
 from .errors import ServiceError
+from .summaries import (
+    MOVE_LIMIT,
+    register_sector_firms,
+    summaries_enterprise_add,
+    summaries_enterprise_remove,
+    summaries_rebuild,
+)
 
 NAME_MAX_LENGTH = RegisterEntry._meta.get_field("name").max_length or 100
 SECTORS_MAX_LENGTH = RegisterEntry._meta.get_field("sectors").max_length or 200
@@ -579,6 +586,15 @@ def register_import(
             new.append(values)
         elif stored[1] != values[1:]:
             changed.append((stored[0], values))
+    # The firms whose key sectors change leave their sector cells before the register changes and return after.
+    sectors = 1 + FIELDS.index("sectors")
+    moved = register_sector_firms(
+        [values[0] for values in new if values[sectors]]
+        + [values[0] for _pk, values in changed if existing[values[0]][1][sectors - 1] != values[sectors]]
+    )
+    rebuild = len(moved) > MOVE_LIMIT  # one grouped rebuild beats moving thousands of firms one by one
+    if moved and not rebuild:
+        summaries_enterprise_remove(enterprise_ids=moved, sectors_only=True)
     for batch in _batches(new, batch_size):
         RegisterEntry.objects.bulk_create(
             [RegisterEntry(uscc=values[0], **dict(zip(FIELDS, values[1:], strict=True))) for values in batch]
@@ -592,6 +608,10 @@ def register_import(
             ],
             fields=[*FIELDS, "updated_at"],
         )
+    if rebuild:
+        summaries_rebuild()
+    elif moved:
+        summaries_enterprise_add(enterprise_ids=moved, sectors_only=True)
     return RegisterImportResult(
         rows=read,
         created=len(new),

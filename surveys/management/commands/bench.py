@@ -189,7 +189,10 @@ class Command(BaseCommand):
             for name, statements in web.statements_per_request_type(counting_user, counting_draft, items_by_page):
                 self.line(f"  {name}", str(statements), "-", True)
         finally:
-            Enterprise.objects.filter(name__startswith=f"压测企业{stamp}").delete()
+            bench_firms = Enterprise.objects.filter(name__startswith=f"压测企业{stamp}")
+            # Out of the summary tables first, as deleting a firm through the services would.
+            services.summaries_enterprise_remove(enterprise_ids=list(bench_firms.values_list("id", flat=True)))
+            bench_firms.delete()
             get_user_model().objects.filter(username__startswith=f"bench-{stamp}").delete()
 
     def bench_scoring(self, firms: int, repeat: int) -> None:

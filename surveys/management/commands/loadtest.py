@@ -254,7 +254,7 @@ class Command(BaseCommand):
 
         from django.contrib.auth import get_user_model
 
-        from surveys import selectors
+        from surveys import selectors, services
         from surveys.management.commands.bench import _bench_firm, _Server, _session_cookie
         from surveys.models import Enterprise
         from surveys.models import Item as ItemModel
@@ -316,7 +316,10 @@ class Command(BaseCommand):
             self.report(stats, elapsed, mismatches)
         finally:
             if not keep:
-                Enterprise.objects.filter(name__startswith=f"压测企业{stamp}").delete()
+                bench_firms = Enterprise.objects.filter(name__startswith=f"压测企业{stamp}")
+                # Out of the summary tables first, as deleting a firm through the services would.
+                services.summaries_enterprise_remove(enterprise_ids=list(bench_firms.values_list("id", flat=True)))
+                bench_firms.delete()
                 get_user_model().objects.filter(username__startswith=f"bench-{stamp}").delete()
         if stats.errors or mismatches:
             raise CommandError(f"{len(stats.errors)} request errors, {len(mismatches)} database mismatches")

@@ -1,0 +1,285 @@
+"""The administrators' numbers read from the summary tables (surveys/models.py, "summary tables"), as plain
+data: aggregates.py (and city.py through it) turns them into figures and applies the small-group rule.
+
+Each function reads the cells of the coarsest grain that answers it exactly (surveys/selectors/summaries.py)
+with one grouped query: a handful of rows for a page without filters, at most a few thousand with many, and
+never the per-firm rows. Scores and indexes come back in hundredths, as the summaries keep them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
+from django.db.models import Count, Q, Sum
+
+from ..models import SummaryCell, SummaryCount, SummaryFirm
+from ..scopes import AdminScope
+from ..selectors.administrators import Filters
+from ..selectors.summaries import FIRM_ATTRIBUTES, cells
+from ..suppression import min_group_size
+from .histograms import HistogramSummary, quantiles_from_histogram
+
+# The breakdowns' groupings (aggregates.BREAKDOWNS) as cell attributes.
+GROUP_ATTRIBUTES = {
+    "district": "district",
+    "industry": "industry",
+    "size_class": "size_class",
+    "leading_chain": "leading_chain",
+    "questionnaire__version": "questionnaire",
+}
+
+
+def registered(scope: AdminScope, filters: Filters) -> int:
+    """Firms in scope matching the firm filters (district, industry, size, chain, sector)."""
+    terms: dict[str, object] = {"sector": filters.sector or ""}
+    if not scope.all_districts:
+        terms["district__in"] = sorted(scope.districts)
+    for attribute in FIRM_ATTRIBUTES:
+        value = getattr(filters, attribute)
+        if value:
+            terms[attribute] = value
+    return int(SummaryFirm.objects.filter(**terms).aggregate(n=Sum("firms"))["n"] or 0)
+
+
+@dataclass(frozen=True)
+class Selected:
+    """The selected rounds: how many per level, and the questionnaire versions they are on (oldest first)."""
+
+    rounds: int
+    levels: dict[str, int]
+    versions: list[str]
+
+
+def selected(scope: AdminScope, filters: Filters) -> Selected:
+    """The selected rounds per level and version (one query)."""
+    where = cells(scope, filters).condition()
+    rows = (
+        SummaryCell.objects.filter(where)
+        .values_list("level", "questionnaire__version", "questionnaire__created_at")
+        .annotate(n=Sum("rounds"))
+        .order_by()
+    )
+    levels: dict[str, int] = {}
+    versions: dict[str, object] = {}
+    total = 0
+    for level, version, created, n in rows:
+        n = int(n or 0)
+        if not n:
+            continue
+        total += n
+        levels[level] = levels.get(level, 0) + n
+        versions[version] = created
+    ordered = [version for version, _created in sorted(versions.items(), key=lambda pair: (pair[1], pair[0]))]
+    return Selected(rounds=total, levels=levels, versions=ordered)
+
+
+def histograms(scope: AdminScope, filters: Filters, *, kinds: Iterable[str]) -> dict[tuple[str, str], list]:
+    """(kind, code) → [(value in hundredths, rounds)]: the index histogram (kind "index", code "") and the usable
+    scores' histograms (kind "score", code the dimension) of the selected rounds. Read with the cursor: up to
+    ten thousand values per histogram, which the ORM's row handling would take longer over than the query."""
+    where = cells(scope, filters).condition("cell__")
+    rows = (
+        SummaryCount.objects.filter(where, kind__in=list(kinds))
+        .values_list("kind", "code", "value")
+        .annotate(n=Sum("rounds"))
+        .order_by()
+    )
+    try:
+        sql, params = rows.query.sql_with_params()
+    except EmptyResultSet:  # no district in scope: nothing to read
+        return {}
+    found: dict[tuple[str, str], list] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for kind, code, value, n in cursor.fetchall():
+            if n:
+                found.setdefault((kind, code), []).append((value, int(n)))
+    return found
+
+
+def histogram_summary(histogram: list[tuple[int, int]]) -> HistogramSummary:
+    """histograms.histogram_summary over values given in hundredths, to the last bit: the same exact sum (as a
+    Decimal, divided by the count in Decimal arithmetic) and the same quartiles (a value in hundredths divided
+    by 100 is the float its Decimal gives)."""
+    pairs = [(value, n) for value, n in histogram if n]
+    total = sum(n for _value, n in pairs)
+    if not total:
+        return HistogramSummary(0, None, None)
+    mean = float(Decimal(sum(value * n for value, n in pairs)).scaleb(-2) / total)
+    return HistogramSummary(total, mean, quantiles_from_histogram((value / 100, n) for value, n in pairs))
+
+
+@dataclass(frozen=True)
+class DimensionCounts:
+    results: int = 0  # results stored
+    usable: int = 0  # neither insufficient data nor no score
+    total: int = 0  # the usable scores' sum, in hundredths
+    weak: int = 0  # usable and below the weak line
+    insufficient: int = 0
+
+
+def _dimension_counts(rows) -> dict[tuple, DimensionCounts]:
+    found: dict[tuple, dict[str, int]] = {}
+    for *key, option, n, total in rows:
+        figures = found.setdefault(tuple(key), {})
+        figures[option] = figures.get(option, 0) + int(n or 0)
+        if option == "usable":
+            figures["total"] = figures.get("total", 0) + int(total or 0)
+    return {key: DimensionCounts(**figures) for key, figures in found.items()}
+
+
+def dimension_counts(scope: AdminScope, filters: Filters, *, by: str | None = None) -> dict[tuple, DimensionCounts]:
+    """(group, dimension code) → DimensionCounts of the selected rounds (group None without ``by``, a cell
+    attribute or "questionnaire__version")."""
+    where = cells(scope, filters, by=_attribute(by)).condition("cell__")
+    group = [f"cell__{by}"] if by else []
+    rows = (
+        SummaryCount.objects.filter(where, kind="dim")
+        .values_list(*group, "code", "option")
+        .annotate(n=Sum("rounds"), t=Sum("total"))
+        .order_by()
+    )
+    counts = _dimension_counts(rows)
+    return counts if by else {(None, code): figures for (code,), figures in counts.items()}
+
+
+def _attribute(by: str | None) -> str | None:
+    return None if by is None else GROUP_ATTRIBUTES.get(by, by)
+
+
+@dataclass(frozen=True)
+class RoundCounts:
+    rounds: int
+    indexed: int  # with an index
+    index_total: int  # in hundredths
+
+
+def round_counts(
+    scope: AdminScope, filters: Filters, *, by: str, every_label: bool = False, ordered: bool = False
+) -> dict:
+    """group → RoundCounts of the selected rounds (``every_label``: of every submitted round, the filters on the
+    round left aside but the version) per value of ``by`` (a cell attribute, "label", "year" or
+    "questionnaire__version"); groups without a round are left out. ``ordered``: in the database's order of
+    the values (its collation for labels, as the pages have always listed them)."""
+    where = cells(scope, filters, by=_attribute(by), every_label=every_label, round_filters=not every_label)
+    rows = (
+        SummaryCell.objects.filter(where.condition())
+        .values_list(by)
+        .annotate(n=Sum("rounds"), indexed=Sum("indexed"), total=Sum("index_total"))
+        .order_by(*([by] if ordered else []))
+    )
+    return {key: RoundCounts(int(n), int(indexed or 0), int(total or 0)) for key, n, indexed, total in rows if n}
+
+
+def label_dimension_counts(scope: AdminScope, filters: Filters, labels: list[str]) -> dict[tuple, DimensionCounts]:
+    """(label, dimension code) → DimensionCounts over every submitted round with one of ``labels``."""
+    where = cells(scope, filters, every_label=True, round_filters=False).condition("cell__")
+    rows = (
+        SummaryCount.objects.filter(where, kind="dim", cell__label__in=labels)
+        .values_list("cell__label", "code", "option")
+        .annotate(n=Sum("rounds"), t=Sum("total"))
+        .order_by()
+    )
+    return _dimension_counts(rows)
+
+
+def rounds_per_version(scope: AdminScope, filters: Filters) -> dict[int, int]:
+    """Questionnaire id → selected rounds on it."""
+    rows = (
+        SummaryCell.objects.filter(cells(scope, filters).condition())
+        .values_list("questionnaire_id")
+        .annotate(n=Sum("rounds"))
+        .order_by()
+    )
+    return {questionnaire_id: int(n) for questionnaire_id, n in rows if n}
+
+
+ITEM_OPTIONS = ("0", "1", "2", "3", "4", "unknown", "na")
+
+
+@dataclass(frozen=True)
+class ItemCounts:
+    """The selected rounds' answers to one item, per option ("0"…"4", "unknown", "na")."""
+
+    options: dict[str, int]
+
+    def at(self, *options: str) -> int:
+        return sum(self.options.get(option, 0) for option in options)
+
+    @property
+    def answered(self) -> int:  # an option or 不清楚
+        return self.at("0", "1", "2", "3", "4", "unknown")
+
+
+def item_counts(scope: AdminScope, filters: Filters, *, options: Iterable[str] = ITEM_OPTIONS) -> dict[int, ItemCounts]:
+    """Item id → the selected rounds' answers to it at ``options`` (items without any left out)."""
+    where = cells(scope, filters).condition("cell__")
+    rows = (
+        SummaryCount.objects.filter(where, kind="item", option__in=list(options))
+        .values_list("value", "option")
+        .annotate(n=Sum("rounds"))
+        .order_by()
+    )
+    found: dict[int, dict[str, int]] = {}
+    for item_id, option, n in rows:
+        if n:
+            counts = found.setdefault(item_id, {})
+            counts[option] = counts.get(option, 0) + int(n)
+    return {item_id: ItemCounts(counts) for item_id, counts in found.items()}
+
+
+def context_counts(scope: AdminScope, filters: Filters, *, question: str) -> tuple[int, dict[str, int]]:
+    """(selected rounds that answered the context question ``question`` with any option, rounds per option
+    code chosen), by code, over every version's question of that code."""
+    where = cells(scope, filters).condition("cell__")
+    rows = (
+        SummaryCount.objects.filter(where, kind="context", code=question)
+        .values_list("option")
+        .annotate(n=Sum("rounds"))
+        .order_by()
+    )
+    counts = {option: int(n) for option, n in rows if n}
+    return counts.pop("", 0), counts
+
+
+# --- the filter form's choices and the cache's fingerprint -----------------------------------------------
+
+
+def _every_label(scope: AdminScope) -> Q:
+    return cells(scope, Filters(), every_label=True, round_filters=False).condition()
+
+
+def assessment_labels(scope: AdminScope) -> list[str]:
+    """Round labels used by at least the minimum number of firms in scope (newest first), for the filter."""
+    rows = (
+        SummaryCell.objects.filter(_every_label(scope))
+        .values_list("label")
+        .annotate(n=Sum("rounds"))
+        .filter(n__gte=min_group_size())
+        .order_by("-label")
+    )
+    return [label for label, n in rows if n]
+
+
+def submitted_versions(scope: AdminScope) -> list[str]:
+    """The questionnaire versions of the submitted rounds in scope, oldest first, for the version filter."""
+    rows = (
+        SummaryCell.objects.filter(_every_label(scope))
+        .values_list("questionnaire__version", "questionnaire__created_at")
+        .annotate(n=Sum("rounds"))
+        .order_by()
+    )
+    found = [(created, version) for version, created, n in rows if n]
+    return [version for _created, version in sorted(found)]
+
+
+def fingerprint() -> tuple[int, int, int]:
+    """Changes with every submission: (cells of the coarsest grain, rounds in them, sum of their indexes)."""
+    row = SummaryCell.objects.filter(grain="all").aggregate(
+        n=Count("id"), rounds=Sum("rounds"), total=Sum("index_total")
+    )
+    return (row["n"], int(row["rounds"] or 0), int(row["total"] or 0))

@@ -1,0 +1,734 @@
+"""Maintenance of the summary tables (surveys/models.py, "summary tables"; README "Summary tables").
+
+Every change to what the summaries count is applied in the transaction of the write that makes it:
+
+- a submission adds the round to its label's cells and to the "latest" cells, and takes the firm's previous
+  latest round out of the "latest" cells (:func:`summaries_add_round`);
+- a change of a firm's district, industry, size or chain, or a corrected USCC (which changes the register row,
+  hence the sectors, the firm is counted under), takes all the firm's rounds out of its cells before the
+  change and puts them back after it (:func:`summaries_enterprise_remove`, :func:`summaries_enterprise_add`);
+  so does an import of the business register for the firms whose sectors it changes (sector cells only);
+- a new firm counts in the registered firms (:func:`summaries_enterprise_add` with ``rounds=False``).
+
+All of them go through one piece of SQL (:func:`_apply`): the rounds as rows (their selection, sign and the
+firm's attributes at that moment), expanded to every grain's cell, grouped, and added to the stored cells with
+``INSERT … ON CONFLICT DO UPDATE SET n = n + excluded.n``: a delta, never a read-modify-write, so concurrent
+submissions of different firms stay exact on PostgreSQL (each row is locked by its upsert until the commit;
+rows are upserted in key order, so two transactions never wait for each other in a circle). Two statements
+per change (cells, then their counts), whatever the number of grains and answers.
+
+:func:`summaries_rebuild` recomputes everything from the stored results with the same SQL (the fine grains
+from the rounds, the coarser grains summed from them); :func:`summaries_differences` recomputes it without
+writing and compares. Rows a removal left at zero are kept (they count nothing) until the next rebuild.
+
+Writes that bypass the services are not followed (the Django admin's firm form and its deletions, rows written
+in bulk): call :func:`summaries_enterprise_remove` before deleting firms, :func:`summaries_round_delete` before
+deleting a round, :func:`summaries_round_insert` after writing one, or ``rebuild_summaries`` after bulk writes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F, IntegerField, Model, QuerySet, Value
+from django.db.models.functions import Cast, Coalesce, ExtractYear, Round
+
+from .. import choices
+from ..models import (
+    SUMMARY_ANY,
+    SUMMARY_ANY_YEAR,
+    SUMMARY_FINE_GRAINS,
+    SUMMARY_GRAINS,
+    SUMMARY_LATEST,
+    SUMMARY_OPTION_LENGTH,
+    SUMMARY_SECTOR_GRAINS,
+    SUMMARY_WEAK_SCORE,
+    Answer,
+    Assessment,
+    Dimension,
+    DimensionResult,
+    Enterprise,
+    RegisterEntry,
+    SummaryCell,
+    SummaryCount,
+    SummaryFirm,
+)
+
+# The attributes a grain may keep apart, in the order of the cell's key.
+ATTRIBUTES = ("year", "district", "industry", "size_class", "leading_chain", "sector")
+CELL_KEY = ("grain", "label", "questionnaire_id", "level", *ATTRIBUTES)
+COUNT_KEY = ("kind", "code", "option", "value")
+FIRM_KEY = ("district", "industry", "size_class", "leading_chain", "sector")
+ALL_GRAINS = tuple(SUMMARY_GRAINS)
+# The grains the rebuild sums from a fine one: each from the fine grain of its kind.
+ROLLUPS = {
+    grain: "sector_fine" if "sector" in attributes else "fine"
+    for grain, attributes in SUMMARY_GRAINS.items()
+    if grain not in SUMMARY_FINE_GRAINS
+}
+# How many firms a register import may move one by one; beyond it the summaries are rebuilt.
+MOVE_LIMIT = 2000
+
+
+def _table(model: type[Model]) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def _q(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+def _columns(names: Iterable[str], alias: str = "") -> str:
+    prefix = f"{alias}." if alias else ""
+    return ", ".join(prefix + _q(name) for name in names)
+
+
+@dataclass(frozen=True)
+class _Sql:
+    text: str
+    params: tuple[Any, ...] = ()
+
+    def __add__(self, other: _Sql | str) -> _Sql:
+        if isinstance(other, str):
+            return _Sql(self.text + other, self.params)
+        return _Sql(self.text + other.text, self.params + other.params)
+
+
+def _join(parts: Sequence[_Sql], separator: str) -> _Sql:
+    return _Sql(separator.join(p.text for p in parts), tuple(p for part in parts for p in part.params))
+
+
+# --- the rounds as rows -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Part:
+    """Submitted rounds counted (``sign`` 1) or taken out (-1) in the cells of their label, or (``latest``) in
+    the "latest" cells: which rounds are their firms' latest is the caller's to say."""
+
+    rounds: QuerySet[Assessment]
+    latest: bool
+    sign: int
+
+
+PART_COLUMNS = (
+    "rid",
+    "label",
+    "sign",
+    "qid",
+    "level",
+    "year",
+    "district",
+    "industry",
+    "size_class",
+    "leading_chain",
+    "uscc",
+    "idx",
+)
+
+
+def _part_sql(part: _Part) -> _Sql:
+    """The rounds' rows (PART_COLUMNS) as the ORM writes them: the firm's attributes as stored now, the year of
+    submission in the site's time zone (as the year filter reads it) and the index in hundredths."""
+    rounds = part.rounds.filter(status=Assessment.STATUS_SUBMITTED)
+    year = ExtractYear("submitted_at", tzinfo=ZoneInfo(settings.TIME_ZONE))
+    rows = (
+        rounds.order_by()
+        .annotate(
+            s_label=Value(SUMMARY_LATEST) if part.latest else F("label"),
+            s_sign=Value(part.sign),
+            s_year=Coalesce(Cast(year, IntegerField()), Value(SUMMARY_ANY_YEAR)),
+            s_district=F("enterprise__district"),
+            s_industry=F("enterprise__industry"),
+            s_size=F("enterprise__size_class"),
+            s_chain=F("enterprise__leading_chain"),
+            s_uscc=F("enterprise__uscc"),
+            s_index=Cast(Round(F("index") * Value(100)), IntegerField()),
+        )
+        .values_list(
+            "id",
+            "s_label",
+            "s_sign",
+            "questionnaire_id",
+            "level",
+            "s_year",
+            "s_district",
+            "s_industry",
+            "s_size",
+            "s_chain",
+            "s_uscc",
+            "s_index",
+        )
+    )
+    sql, params = rows.query.sql_with_params()
+    return _Sql(sql, tuple(params))
+
+
+def _sectors_sql() -> _Sql:
+    codes = [code for code, _label in choices.SECTORS]
+    return _Sql(" UNION ALL ".join(f"SELECT %s AS {_q('code')}" for _code in codes), tuple(codes))
+
+
+def _grains_sql(grains: Sequence[str]) -> str:
+    """The grains as rows: their name and a 0/1 flag per attribute they keep apart (constants, no input)."""
+    rows = []
+    for grain in grains:
+        flags = ", ".join(f"{int(a in SUMMARY_GRAINS[grain])} AS {_q('g_' + a)}" for a in ATTRIBUTES)
+        rows.append(f"SELECT '{grain}' AS {_q('grain')}, {flags}")
+    return " UNION ALL ".join(rows)
+
+
+def _rounds_ctes(parts: Sequence[_Part], grains: Sequence[str]) -> _Sql:
+    """WITH parts, grains, sectors, expanded: one row per round and cell (CELL_KEY, rid, sign, idx).
+
+    A grain that sums over an attribute has SUMMARY_ANY (year: SUMMARY_ANY_YEAR) in its place; the sector
+    grains take the round once per sector of the register row with the firm's USCC, the other grains once."""
+    unions = _join([_Sql("SELECT * FROM (") + _part_sql(p) + ") p" for p in parts], " UNION ALL ")
+    grain_columns = []
+    for attribute in ATTRIBUTES[:-1]:
+        whole = str(SUMMARY_ANY_YEAR) if attribute == "year" else f"'{SUMMARY_ANY}'"
+        grain_columns.append(
+            f"CASE WHEN g.{_q('g_' + attribute)} = 1 THEN p.{_q(attribute)} ELSE {whole} END AS {_q(attribute)}"
+        )
+    head = (
+        f"SELECT g.{_q('grain')}, p.{_q('label')}, p.{_q('qid')} AS {_q('questionnaire_id')}, p.{_q('level')}, "
+        + ", ".join(grain_columns)
+    )
+    tail = f", p.{_q('rid')}, p.{_q('sign')}, p.{_q('idx')}"
+    branches = []
+    if any("sector" not in SUMMARY_GRAINS[g] for g in grains):
+        branches.append(
+            f"{head}, '' AS {_q('sector')}{tail} FROM {_q('parts')} p CROSS JOIN {_q('grains')} g "
+            f"WHERE g.{_q('g_sector')} = 0"
+        )
+    if any("sector" in SUMMARY_GRAINS[g] for g in grains):
+        branches.append(
+            f"{head}, s.{_q('code')} AS {_q('sector')}{tail} FROM {_q('parts')} p "
+            f"JOIN {_table(RegisterEntry)} r ON r.{_q('uscc')} = p.{_q('uscc')} "
+            f"JOIN {_q('sectors')} s ON r.{_q('sectors')} LIKE '%%,' || s.{_q('code')} || ',%%' "
+            f"CROSS JOIN {_q('grains')} g WHERE g.{_q('g_sector')} = 1"
+        )
+    return (
+        _Sql(f"WITH {_q('parts')}({_columns(PART_COLUMNS)}) AS (")
+        + unions
+        + f"), {_q('grains')} AS ({_grains_sql(grains)}), {_q('sectors')} AS ("
+        + _sectors_sql()
+        + f"), {_q('expanded')} AS ({' UNION ALL '.join(branches)})"
+    )
+
+
+def _cell_rows_sql(source: str) -> str:
+    """The cells' figures from the expanded rows of ``source`` (a CTE name), grouped by CELL_KEY."""
+    key = _columns(CELL_KEY)
+    return (
+        f"SELECT {key}, SUM({_q('sign')}) AS {_q('rounds')}, "
+        f"SUM(CASE WHEN {_q('idx')} IS NULL THEN 0 ELSE {_q('sign')} END) AS {_q('indexed')}, "
+        f"SUM({_q('sign')} * COALESCE({_q('idx')}, 0)) AS {_q('index_total')} "
+        f"FROM {_q(source)} WHERE 1 = 1 GROUP BY {key}"
+        # A round taken out where another goes in changes nothing there: no write (and no lock).
+        f" HAVING SUM({_q('sign')}) <> 0 OR SUM({_q('sign')} * COALESCE({_q('idx')}, 0)) <> 0"
+        f" OR SUM(CASE WHEN {_q('idx')} IS NULL THEN {_q('sign')} ELSE 0 END) <> 0"
+    )
+
+
+def _hundredths(column: str) -> str:
+    return f"CAST(ROUND({column} * 100) AS INTEGER)"
+
+
+def _context_sql(source: str, key: Sequence[str]) -> str:
+    """The rows of the context answers: one per chosen option (each once) and one per question answered."""
+    context = f"a.{_q('context')}"
+    if connection.vendor == "postgresql":
+        chosen = "q.value -> 'choices'"
+        questions = (
+            f"CROSS JOIN LATERAL jsonb_each(CASE WHEN jsonb_typeof({context}) = 'object' THEN {context} "
+            "ELSE '{}'::jsonb END) q"
+        )
+        options = (
+            f"CROSS JOIN LATERAL jsonb_array_elements_text(CASE WHEN jsonb_typeof({chosen}) = 'array' "
+            f"THEN {chosen} ELSE '[]'::jsonb END) o(value)"
+        )
+        answered = f"jsonb_typeof({chosen}) = 'array' AND jsonb_array_length({chosen}) > 0"
+    else:
+        questions = f", json_each(CASE WHEN json_type({context}) = 'object' THEN {context} ELSE '{{}}' END) q"
+        options = ", json_each(q.value, '$.choices') o"
+        answered = "json_type(q.value, '$.choices') = 'array' AND json_array_length(q.value, '$.choices') > 0"
+    rounds = f"FROM {_q(source)} x JOIN {_table(Assessment)} a ON a.{_q('id')} = x.{_q('rid')} {questions}"
+    keys, x = _columns(key), _columns(key, "x")
+    option = f"SUBSTR(o.value, 1, {SUMMARY_OPTION_LENGTH})"
+    return (
+        f"SELECT {keys}, 'context', {_q('question')}, {_q('chosen')}, 0, {_q('sign')}, 0 FROM ("
+        f"SELECT DISTINCT {x}, x.{_q('rid')}, x.{_q('sign')}, q.key AS {_q('question')}, "
+        f"{option} AS {_q('chosen')} {rounds} {options}) chosen_options "
+        f"UNION ALL SELECT {x}, 'context', q.key, '', 0, x.{_q('sign')}, 0 {rounds} WHERE {answered}"
+    )
+
+
+def _count_rows_sql(source: str, key: Sequence[str]) -> str:
+    """Every SummaryCount figure of the expanded rows of ``source`` (a CTE with ``key``, rid, sign, idx), grouped
+    by ``key`` and COUNT_KEY: the index and score histograms, the dimension counts, the answers per item and
+    option, the context answers."""
+    x = _columns(key, "x")
+    results = (
+        f"JOIN {_table(DimensionResult)} r ON r.{_q('assessment_id')} = x.{_q('rid')} "
+        f"JOIN {_table(Dimension)} d ON d.{_q('id')} = r.{_q('dimension_id')}"
+    )
+    usable = f"NOT r.{_q('insufficient_data')} AND r.{_q('score')} IS NOT NULL"
+    score = _hundredths(f"r.{_q('score')}")
+    sign = f"x.{_q('sign')}"
+    stats = " UNION ALL ".join(
+        f"SELECT '{name}' AS {_q('stat')}" for name in ("results", "usable", "weak", "insufficient")
+    )
+    stat = f"st.{_q('stat')}"
+    special, answer_score = f"a.{_q('special')}", f"a.{_q('score')}"
+    named = ", ".join(f"{_q(c)}" for c in key)
+    first = ", ".join(f"x.{_q(c)} AS {_q(c)}" for c in key)
+    rows = [
+        # The first branch names the columns of the union.
+        f"SELECT {first}, 'index' AS {_q('kind')}, '' AS {_q('code')}, '' AS {_q('option')}, "
+        f"x.{_q('idx')} AS {_q('value')}, {sign} AS {_q('rounds')}, 0 AS {_q('total')} "
+        f"FROM {_q(source)} x WHERE x.{_q('idx')} IS NOT NULL",
+        f"SELECT {x}, 'score', d.{_q('code')}, '', {score}, {sign}, 0 FROM {_q(source)} x {results} WHERE {usable}",
+        f"SELECT {x}, 'dim', d.{_q('code')}, {stat}, 0, {sign}, "
+        f"CASE WHEN {stat} = 'usable' THEN {sign} * {score} ELSE 0 END FROM {_q(source)} x {results} "
+        f"JOIN ({stats}) st ON ({stat} = 'results' OR ({stat} = 'usable' AND {usable}) "
+        f"OR ({stat} = 'weak' AND {usable} AND r.{_q('score')} < {int(SUMMARY_WEAK_SCORE)}) "
+        f"OR ({stat} = 'insufficient' AND r.{_q('insufficient_data')}))",
+        f"SELECT {x}, 'item', '', CASE WHEN {special} = '' THEN CAST({answer_score} AS VARCHAR(8)) "
+        f"ELSE {special} END, a.{_q('item_id')}, {sign}, 0 FROM {_q(source)} x "
+        f"JOIN {_table(Answer)} a ON a.{_q('assessment_id')} = x.{_q('rid')} "
+        f"WHERE {special} IN ('unknown', 'na') OR ({special} = '' AND {answer_score} IS NOT NULL)",
+        _context_sql(source, key),
+    ]
+    grouped = f"{named}, {_columns(COUNT_KEY)}"
+    return (
+        f"SELECT {grouped}, SUM({_q('rounds')}) AS {_q('rounds')}, SUM({_q('total')}) AS {_q('total')} FROM ("
+        + " UNION ALL ".join(rows)
+        + f") counted WHERE 1 = 1 GROUP BY {grouped} HAVING SUM({_q('rounds')}) <> 0 OR SUM({_q('total')}) <> 0"
+    )
+
+
+def _cell_match(left: str, right: str) -> str:
+    return " AND ".join(f"{left}.{_q(c)} = {right}.{_q(c)}" for c in CELL_KEY)
+
+
+def _upsert(
+    model: type[Model], columns: Sequence[str], conflict: Sequence[str], added: Sequence[str]
+) -> tuple[str, str]:
+    """(INSERT INTO … (columns), ON CONFLICT … DO UPDATE adding ``added``): a delta, never an overwrite."""
+    table = _table(model)
+    head = f"INSERT INTO {table} ({_columns(columns)}) "
+    updates = ", ".join(f"{_q(c)} = {table}.{_q(c)} + excluded.{_q(c)}" for c in added)
+    return head, f" ON CONFLICT ({_columns(conflict)}) DO UPDATE SET {updates}"
+
+
+def _apply(parts: Sequence[_Part], grains: Sequence[str] = ALL_GRAINS, *, empty: bool = False) -> None:
+    """Add the rounds of ``parts`` (with their signs) to the cells of ``grains``: two statements.
+
+    Rows are upserted in key order, so that concurrent writers lock the rows they share in the same order (and a
+    bulk insert fills the unique index from one end). ``empty``: the tables are (the rebuild), plain inserts."""
+    ctes = _rounds_ctes(parts, grains)
+    cell_order = f" ORDER BY {_columns(CELL_KEY)}"
+    count_order = f" ORDER BY {_columns(['cell_id', *COUNT_KEY])}"
+    head, tail = _upsert(
+        SummaryCell, [*CELL_KEY, "rounds", "indexed", "index_total"], CELL_KEY, ["rounds", "indexed", "index_total"]
+    )
+    if empty:
+        tail = ""
+    cells = ctes + f" {head}SELECT * FROM ({_cell_rows_sql('expanded')}) c WHERE 1 = 1{cell_order}{tail}"
+    located = _located_sql()
+    head, tail = _upsert(
+        SummaryCount, ["cell_id", *COUNT_KEY, "rounds", "total"], ["cell_id", *COUNT_KEY], ["rounds", "total"]
+    )
+    if empty:
+        tail = ""
+    rows = _count_rows_sql("located", ["cell_id"])
+    counts = ctes + located + f" {head}SELECT * FROM ({rows}) k WHERE 1 = 1{count_order}{tail}"
+    with connection.cursor() as cursor:
+        for statement in (cells, counts):
+            cursor.execute(statement.text, statement.params)
+
+
+# --- registered firms -------------------------------------------------------------------------------
+
+
+def _firm_rows_sql(firms: QuerySet[Enterprise], *, sign: int, sectors_only: bool = False) -> _Sql:
+    """The firms' rows of SummaryFirm (FIRM_KEY, firms), their own and one per sector of their register row."""
+    ids_sql, ids_params = firms.order_by().values("id").query.sql_with_params()
+    ids = _Sql(f" WHERE e.{_q('id')} IN ({ids_sql})", tuple(ids_params))
+    attributes = ", ".join(f"e.{_q(c)} AS {_q(c)}" for c in FIRM_KEY[:-1])
+    branches = []
+    if not sectors_only:
+        own = f"SELECT {attributes}, '' AS {_q('sector')}, {int(sign)} AS {_q('firms')} FROM {_table(Enterprise)} e"
+        branches.append(_Sql(own) + ids)
+    tagged = (
+        f"SELECT {attributes}, s.{_q('code')} AS {_q('sector')}, {int(sign)} AS {_q('firms')} "
+        f"FROM {_table(Enterprise)} e JOIN {_table(RegisterEntry)} r ON r.{_q('uscc')} = e.{_q('uscc')} JOIN ("
+    )
+    like = f") s ON r.{_q('sectors')} LIKE '%%,' || s.{_q('code')} || ',%%'"
+    branches.append(_Sql(tagged) + _sectors_sql() + like + ids)
+    key = _columns(FIRM_KEY)
+    head = _Sql(f"SELECT {key}, SUM({_q('firms')}) AS {_q('firms')} FROM (")
+    return head + _join(branches, " UNION ALL ") + f") f WHERE 1 = 1 GROUP BY {key}"
+
+
+def _apply_firms(firms: QuerySet[Enterprise], *, sign: int, sectors_only: bool = False) -> None:
+    head, tail = _upsert(SummaryFirm, [*FIRM_KEY, "firms"], FIRM_KEY, ["firms"])
+    rows = _firm_rows_sql(firms, sign=sign, sectors_only=sectors_only)
+    statement = _Sql(head + "SELECT * FROM (") + rows + f") f WHERE 1 = 1 ORDER BY {_columns(FIRM_KEY)}{tail}"
+    with connection.cursor() as cursor:
+        cursor.execute(statement.text, statement.params)
+
+
+# --- the services -----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def summaries_add_round(*, assessment: Assessment) -> None:
+    """Count a round just submitted (and flagged latest): in its label's cells and in the "latest" cells, out
+    of which goes the firm's previous latest round (its latest submission before this one, by time of
+    submission: the round assessment_submit has just unflagged)."""
+    previous = (
+        Assessment.objects.filter(enterprise_id=assessment.enterprise_id, status=Assessment.STATUS_SUBMITTED)
+        .exclude(id=assessment.id)
+        .order_by("-submitted_at", "-id")
+        .values("id")[:1]
+    )
+    this = Assessment.objects.filter(id=assessment.id)
+    _apply(
+        [
+            _Part(this, latest=False, sign=1),
+            _Part(this, latest=True, sign=1),
+            _Part(Assessment.objects.filter(id__in=previous), latest=True, sign=-1),
+        ]
+    )
+
+
+def _round_parts(assessment: Assessment, sign: int) -> list[_Part]:
+    this = Assessment.objects.filter(id=assessment.id)
+    return [_Part(this, latest=False, sign=sign), _Part(this.filter(is_latest=True), latest=True, sign=sign)]
+
+
+@transaction.atomic
+def summaries_round_insert(*, assessment: Assessment) -> None:
+    """Count a submitted round as it is stored (its label's cells, and the "latest" cells if it is flagged so),
+    for rounds written without assessment_submit; call it after its answers and results are stored."""
+    _apply(_round_parts(assessment, 1))
+
+
+@transaction.atomic
+def summaries_round_delete(*, assessment: Assessment) -> None:
+    """Take a submitted round out of the summaries as it is stored: call it before deleting the round (its
+    firm then has no latest round until the next submission, as Assessment.is_latest says)."""
+    _apply(_round_parts(assessment, -1))
+
+
+def _firm_parts(firms: QuerySet[Enterprise], sign: int) -> list[_Part]:
+    rounds = Assessment.objects.filter(enterprise__in=firms.values("id"))
+    return [_Part(rounds, latest=False, sign=sign), _Part(rounds.filter(is_latest=True), latest=True, sign=sign)]
+
+
+def _chunks(ids: Sequence[int], size: int = 1000) -> Iterable[list[int]]:
+    for start in range(0, len(ids), size):
+        yield list(ids[start : start + size])
+
+
+@transaction.atomic
+def summaries_enterprise_remove(
+    *, enterprise_ids: Sequence[int], rounds: bool = True, sectors_only: bool = False
+) -> None:
+    """Take the firms (and with ``rounds`` all their submitted rounds) out of the summaries, as their district,
+    industry, size, chain, USCC and register row say now: call it before changing any of these (and add them
+    back after), or before deleting the firms. ``sectors_only``: only the sector cells (a register change)."""
+    _move(enterprise_ids, -1, rounds=rounds, sectors_only=sectors_only)
+
+
+@transaction.atomic
+def summaries_enterprise_add(*, enterprise_ids: Sequence[int], rounds: bool = True, sectors_only: bool = False) -> None:
+    """Count the firms (and with ``rounds`` all their submitted rounds) in the summaries as they are now: after a
+    change :func:`summaries_enterprise_remove` was called before, or for a new firm (``rounds=False``)."""
+    _move(enterprise_ids, 1, rounds=rounds, sectors_only=sectors_only)
+
+
+def _move(enterprise_ids: Sequence[int], sign: int, *, rounds: bool, sectors_only: bool) -> None:
+    grains = SUMMARY_SECTOR_GRAINS if sectors_only else ALL_GRAINS
+    for chunk in _chunks(sorted(set(enterprise_ids))):
+        firms = Enterprise.objects.filter(id__in=chunk)
+        _apply_firms(firms, sign=sign, sectors_only=sectors_only)
+        if rounds:
+            _apply(_firm_parts(firms, sign), grains)
+
+
+def summaries_enterprise_lock(*, enterprise_id: int) -> Enterprise:
+    """The firm's row as stored, locked with its rounds until the caller's transaction ends (call it inside one):
+    a submission of the firm, which holds its round, waits for a change of the firm's cells, or the change for
+    the submission, so that neither misses the other; a new draft waits too (assessment_start locks the firm)."""
+    enterprise = Enterprise.objects.select_for_update().get(pk=enterprise_id)
+    list(Assessment.objects.select_for_update().filter(enterprise_id=enterprise_id).values_list("id", flat=True))
+    return enterprise
+
+
+def register_sector_firms(usccs: Iterable[str]) -> list[int]:
+    """The firms with these USCCs (those whose sectors a register change moves)."""
+    codes = sorted(set(usccs))
+    ids: list[int] = []
+    for start in range(0, len(codes), 1000):
+        ids.extend(Enterprise.objects.filter(uscc__in=codes[start : start + 1000]).values_list("id", flat=True))
+    return ids
+
+
+# --- rebuild and check ------------------------------------------------------------------------------
+
+
+def _every_round_parts() -> list[_Part]:
+    rounds = Assessment.objects.all()
+    return [_Part(rounds, latest=False, sign=1), _Part(rounds.filter(is_latest=True), latest=True, sign=1)]
+
+
+def _rollup_select(source: str, grain: str, extra: Sequence[str], sums: Sequence[str], key: Sequence[str] = ()) -> str:
+    """The rows of ``grain`` summed from the rows of its fine grain in ``source`` (a table or CTE with
+    CELL_KEY, ``extra`` and ``sums`` columns)."""
+    kept = SUMMARY_GRAINS[grain]
+    columns = [f"'{grain}' AS {_q('grain')}", _q("label"), _q("questionnaire_id"), _q("level")]
+    for attribute in ATTRIBUTES:
+        if attribute in kept:
+            columns.append(_q(attribute))
+        elif attribute == "year":
+            columns.append(f"{SUMMARY_ANY_YEAR} AS {_q('year')}")
+        elif attribute == "sector":
+            columns.append(f"'' AS {_q('sector')}")
+        else:
+            columns.append(f"'{SUMMARY_ANY}' AS {_q(attribute)}")
+    grouped = [_q(c) for c in ("label", "questionnaire_id", "level", *[a for a in ATTRIBUTES if a in kept], *extra)]
+    summed = [f"SUM({_q(c)}) AS {_q(c)}" for c in sums]
+    return (
+        f"SELECT {', '.join(columns + [_q(c) for c in extra] + summed)} FROM {source} "
+        f"WHERE {_q('grain')} = '{ROLLUPS[grain]}' GROUP BY {', '.join(grouped)}"
+    )
+
+
+@transaction.atomic
+def summaries_rebuild() -> None:
+    """Recompute every summary from the stored rounds, answers, results and register: the fine grains in two
+    grouped statements over the stored rows, the others summed from them, the registered firms in one."""
+    _bulk_settings()
+    tables = [_table(model) for model in (SummaryCount, SummaryCell, SummaryFirm)]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # No dead rows left behind (autovacuum may be off); the pages wait for the rebuild's commit. The foreign
+            # keys' deferred checks of earlier writes in this transaction run first (TRUNCATE refuses to run over
+            # pending ones).
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute(f"TRUNCATE {', '.join(tables)}")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        else:
+            for table in tables:
+                cursor.execute(f"DELETE FROM {table}")
+    _apply(_every_round_parts(), SUMMARY_FINE_GRAINS, empty=True)
+    cell_columns = [*CELL_KEY, "rounds", "indexed", "index_total"]
+    cells = " UNION ALL ".join(
+        _rollup_select(_table(SummaryCell), grain, [], ["rounds", "indexed", "index_total"]) for grain in ROLLUPS
+    )
+    counted = _columns(COUNT_KEY, "k")
+    counts = (
+        f"WITH {_q('mapping')} AS ({_rollup_map_sql()}) "
+        f"INSERT INTO {_table(SummaryCount)} ({_columns(['cell_id', *COUNT_KEY, 'rounds', 'total'])}) "
+        f"SELECT m.{_q('cell_id')}, {counted}, SUM(k.{_q('rounds')}), SUM(k.{_q('total')}) "
+        f"FROM {_table(SummaryCount)} k JOIN {_q('mapping')} m ON m.{_q('fine_id')} = k.{_q('cell_id')} "
+        f"GROUP BY m.{_q('cell_id')}, {counted} ORDER BY m.{_q('cell_id')}, {counted}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {_table(SummaryCell)} ({_columns(cell_columns)}) {cells}")
+        cursor.execute(counts)
+    _apply_firms(Enterprise.objects.all(), sign=1)
+    _drop_zero_rows()
+
+
+def _drop_zero_rows() -> None:
+    """Rows that count nothing (raw DELETEs: the ORM's would first read every cell for the cascade)."""
+    count, cell = _table(SummaryCount), _table(SummaryCell)
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {count} WHERE {_q('rounds')} = 0 AND {_q('total')} = 0")
+        cursor.execute(
+            f"DELETE FROM {cell} WHERE {_q('rounds')} = 0 AND {_q('indexed')} = 0 AND {_q('index_total')} = 0 "
+            f"AND NOT EXISTS (SELECT 1 FROM {count} k WHERE k.{_q('cell_id')} = {cell}.{_q('id')})"
+        )
+        cursor.execute(f"DELETE FROM {_table(SummaryFirm)} WHERE {_q('firms')} = 0")
+
+
+# Memory for the rebuild's and the check's grouping and sorting (PostgreSQL's default of 4 MB sends millions of
+# rows to disk); for this transaction only.
+BULK_WORK_MEM = "512MB"
+
+
+def _bulk_settings() -> None:
+    """For the rest of the transaction on PostgreSQL: no JIT (it compiles a query it estimates as expensive,
+    jit_above_cost, which costs these grouped statements seconds and saves them nothing) and BULK_WORK_MEM."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL jit = off")
+            cursor.execute(f"SET LOCAL work_mem = '{BULK_WORK_MEM}'")
+
+
+@dataclass(frozen=True)
+class SummaryDifference:
+    table: str  # cells | counts | firms
+    key: tuple[Any, ...]  # the row's key (a cell's key, then a count's)
+    expected: tuple[Any, ...]  # what the stored results give (zeros: no row)
+    stored: tuple[Any, ...]  # what is stored (zeros: no row)
+
+
+@dataclass(frozen=True)
+class SummaryCheck:
+    differences: int  # rows whose figures differ, over all tables
+    examples: list[SummaryDifference]
+
+    @property
+    def ok(self) -> bool:
+        return self.differences == 0
+
+
+def _compare(
+    table: str, expected: _Sql, stored: str, key: Sequence[str], values: Sequence[str], examples: int
+) -> tuple[int, list[SummaryDifference]]:
+    """The keys whose figures differ between ``expected`` and ``stored`` (a missing row counts as zeros): one
+    FULL JOIN on PostgreSQL, so each side is computed once; on SQLite (development, tests), whose joins are
+    nested loops, both sides are read and compared here."""
+    if connection.vendor != "postgresql":
+        return _compare_here(table, expected, stored, len(key), len(values), examples)
+    on = " AND ".join(f"e.{_q(c)} = s.{_q(c)}" for c in key)
+    keys = ", ".join(f"COALESCE(e.{_q(c)}, s.{_q(c)})" for c in key)
+    pairs = [(f"COALESCE(e.{_q(c)}, 0)", f"COALESCE(s.{_q(c)}, 0)") for c in values]
+    differ = " OR ".join(f"{left} <> {right}" for left, right in pairs)
+    columns = ", ".join([keys, *(left for left, _right in pairs), *(right for _left, right in pairs)])
+    statement = (
+        _Sql(f"SELECT {columns}, COUNT(*) OVER () FROM (")
+        + expected
+        + f") e FULL JOIN ({stored}) s ON {on} WHERE {differ} LIMIT {int(examples)}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(statement.text, statement.params)
+        rows = cursor.fetchall()
+    n, width = len(key), len(values)
+    found = [
+        SummaryDifference(table, tuple(row[:n]), tuple(row[n : n + width]), tuple(row[n + width : n + 2 * width]))
+        for row in rows
+    ]
+    return (int(rows[0][-1]) if rows else 0), found
+
+
+def _compare_here(
+    table: str, expected: _Sql, stored: str, n: int, width: int, examples: int
+) -> tuple[int, list[SummaryDifference]]:
+    sides = []
+    with connection.cursor() as cursor:
+        for statement in (expected, _Sql(stored)):
+            cursor.execute(statement.text, statement.params)
+            sides.append({tuple(row[:n]): tuple(int(v or 0) for v in row[n:]) for row in cursor.fetchall()})
+    zero = (0,) * width
+    found = [
+        SummaryDifference(table, key, sides[0].get(key, zero), sides[1].get(key, zero))
+        for key in sorted(set(sides[0]) | set(sides[1]), key=repr)
+        if sides[0].get(key, zero) != sides[1].get(key, zero)
+    ]
+    return len(found), found[:examples]
+
+
+def _located_sql() -> str:
+    """The expanded rows with the id of their stored cell (rows of a cell not stored are left out: the cells'
+    comparison finds that cell)."""
+    return (
+        f", {_q('located')} AS (SELECT c.{_q('id')} AS {_q('cell_id')}, e.{_q('rid')}, e.{_q('sign')}, "
+        f"e.{_q('idx')} FROM {_q('expanded')} e JOIN {_table(SummaryCell)} c ON {_cell_match('c', 'e')})"
+    )
+
+
+def _rollup_map_sql() -> str:
+    """(fine cell id, id of each coarser stored cell it is summed into), by the cells' keys."""
+    cell = _table(SummaryCell)
+    mappings = []
+    for grain, source in ROLLUPS.items():
+        kept = SUMMARY_GRAINS[grain]
+        match = [f"r.{_q(c)} = f.{_q(c)}" for c in ("label", "questionnaire_id", "level")]
+        for attribute in ATTRIBUTES:
+            whole = {"year": str(SUMMARY_ANY_YEAR), "sector": "''"}.get(attribute, f"'{SUMMARY_ANY}'")
+            match.append(f"r.{_q(attribute)} = " + (f"f.{_q(attribute)}" if attribute in kept else whole))
+        mappings.append(
+            f"SELECT f.{_q('id')} AS {_q('fine_id')}, r.{_q('id')} AS {_q('cell_id')} FROM {cell} f "
+            f"JOIN {cell} r ON r.{_q('grain')} = '{grain}' AND {' AND '.join(match)} WHERE f.{_q('grain')} = '{source}'"
+        )
+    return " UNION ALL ".join(mappings)
+
+
+def _expected_counts_sql() -> _Sql:
+    """Every SummaryCount row the stored results give, by stored cell id: the fine grains' from the rounds, the
+    coarser ones summed from those (never from the stored counts)."""
+    ctes = _rounds_ctes(_every_round_parts(), SUMMARY_FINE_GRAINS)
+    fine = _count_rows_sql("located", ["cell_id"])
+    counted = _columns(COUNT_KEY, "k")
+    return ctes + (
+        f"{_located_sql()}, {_q('fine_counts')} AS ({fine}), {_q('mapping')} AS ({_rollup_map_sql()}) "
+        f"SELECT * FROM {_q('fine_counts')} UNION ALL SELECT m.{_q('cell_id')}, {counted}, "
+        f"SUM(k.{_q('rounds')}), SUM(k.{_q('total')}) FROM {_q('fine_counts')} k "
+        f"JOIN {_q('mapping')} m ON m.{_q('fine_id')} = k.{_q('cell_id')} GROUP BY m.{_q('cell_id')}, {counted}"
+    )
+
+
+@transaction.atomic
+def summaries_differences(*, examples: int = 20) -> SummaryCheck:
+    """What a rebuild would change, without writing: the summaries recomputed from the stored results (every
+    grain from the rounds themselves, not from the stored fine cells) against the stored ones."""
+    _bulk_settings()
+    ctes = _rounds_ctes(_every_round_parts(), SUMMARY_FINE_GRAINS)
+    cell_sums = ["rounds", "indexed", "index_total"]
+    rollups = " UNION ALL ".join(_rollup_select(_q("fine_cells"), g, [], cell_sums) for g in ROLLUPS)
+    cells = ctes + (
+        f", {_q('fine_cells')} AS ({_cell_rows_sql('expanded')}) SELECT * FROM {_q('fine_cells')} UNION ALL {rollups}"
+    )
+    stored_cells = f"SELECT {_columns([*CELL_KEY, *cell_sums])} FROM {_table(SummaryCell)}"
+    count_sums = ["rounds", "total"]
+    counts = _expected_counts_sql()
+    stored_counts = f"SELECT {_columns(['cell_id', *COUNT_KEY, *count_sums])} FROM {_table(SummaryCount)}"
+    firms = _firm_rows_sql(Enterprise.objects.all(), sign=1)
+    stored_firms = f"SELECT {_columns([*FIRM_KEY, 'firms'])} FROM {_table(SummaryFirm)}"
+    total, found = 0, list[SummaryDifference]()
+    for table, expected, stored, key, values in (
+        ("cells", cells, stored_cells, CELL_KEY, cell_sums),
+        ("counts", counts, stored_counts, ["cell_id", *COUNT_KEY], count_sums),
+        ("firms", firms, stored_firms, FIRM_KEY, ["firms"]),
+    ):
+        n, rows = _compare(table, expected, stored, key, values, examples)
+        total += n
+        found.extend(rows[: max(examples - len(found), 0)])
+    return SummaryCheck(differences=total, examples=found)
+
+
+def summaries_vacuum_analyze() -> None:
+    """VACUUM ANALYZE on PostgreSQL (outside a transaction): bulk-loaded tables get their visibility map and
+    planner statistics now, not whenever autovacuum comes round (or never, where it is off)."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
+
+
+__all__ = [
+    "MOVE_LIMIT",
+    "SummaryCheck",
+    "SummaryDifference",
+    "register_sector_firms",
+    "summaries_add_round",
+    "summaries_differences",
+    "summaries_enterprise_add",
+    "summaries_enterprise_lock",
+    "summaries_enterprise_remove",
+    "summaries_rebuild",
+    "summaries_round_delete",
+    "summaries_round_insert",
+    "summaries_vacuum_analyze",
+]
