@@ -322,15 +322,22 @@ def weak_items(scope: AdminScope, filters: Filters, *, limit: int | None = 15) -
         return None, []
     options = [str(score) for score in range(WEAK_ITEM_SCORE + 1)] + ["unknown"]
     found = summaries.item_counts(scope, filters, options=options)
-    counts = sorted(
-        ((item_id, c.at(*options)) for item_id, c in found.items() if c.at(*options)), key=lambda p: (-p[1], p[0])
-    )
+    counts = {item_id: c.at(*options) for item_id, c in found.items()}
+    result = weak_items_from_counts(counts, per_version)
+    return shown_count(total), result[:limit] if limit else result
+
+
+def weak_items_from_counts(counts: dict[int, int], per_version: dict[int, int]) -> list[WeakItem]:
+    """The weak items from their counts (item id -> firms at the weak options), the most frequent first, each
+    with its share of the selected rounds of its version and the countermeasures its rules belong to: the
+    dashboard's list and the city report's, by one rule."""
+    ranked = sorted(((item_id, n) for item_id, n in counts.items() if n), key=lambda p: (-p[1], p[0]))
     items = {
-        i.id: i for i in Item.objects.filter(id__in=[item_id for item_id, _n in counts]).select_related("dimension")
+        i.id: i for i in Item.objects.filter(id__in=[item_id for item_id, _n in ranked]).select_related("dimension")
     }
     rules = _item_rules({i.questionnaire_id for i in items.values()})
     result = []
-    for item_id, n in counts:
+    for item_id, n in ranked:
         item = items[item_id]
         refs = rules.get((item.questionnaire_id, item.code), [])
         shown = shown_count(n)
@@ -346,7 +353,7 @@ def weak_items(scope: AdminScope, filters: Filters, *, limit: int | None = 15) -
                 countermeasures=_unique_countermeasures(cm for _code, cm in refs),
             )
         )
-    return shown_count(total), result[:limit] if limit else result
+    return result
 
 
 def _item_rules(questionnaire_ids: set[int]) -> dict[tuple[int, str], list[tuple[str, CountermeasureRef]]]:

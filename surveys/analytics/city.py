@@ -69,7 +69,6 @@ from .aggregates import (
     Overview,
     WeakItem,
     _cm_ref,
-    _item_rules,
     _unique_countermeasures,
     breakdown_title,
     dimension_infos,
@@ -77,6 +76,7 @@ from .aggregates import (
     level_infos,
     overview,
     reference_questionnaire,
+    weak_items_from_counts,
 )
 from .coverage import Coverage, coverage
 from .histograms import histogram_summary
@@ -623,28 +623,7 @@ def _weak_items(per_version: dict[int, int], answers: dict[int, _ItemCounts]) ->
     total = sum(per_version.values())
     if shown_count(total) is None:
         return None, []
-    counts = sorted(((item_id, c.weak) for item_id, c in answers.items() if c.weak), key=lambda p: (-p[1], p[0]))
-    items = {
-        i.id: i for i in Item.objects.filter(id__in=[item_id for item_id, _n in counts]).select_related("dimension")
-    }
-    rules = _item_rules({i.questionnaire_id for i in items.values()})
-    result = []
-    for item_id, n in counts:
-        item = items[item_id]
-        refs = rules.get((item.questionnaire_id, item.code), [])
-        shown = shown_count(n)
-        result.append(
-            WeakItem(
-                code=item.code,
-                text=item.text,
-                dimension_code=item.dimension.code,
-                dimension_name=item.dimension.name,
-                firms=shown,
-                share=share(shown, per_version.get(item.questionnaire_id, 0)) if shown is not None else None,
-                rules=[code for code, _cm in refs],
-                countermeasures=_unique_countermeasures(cm for _code, cm in refs),
-            )
-        )
+    result = weak_items_from_counts({item_id: c.weak for item_id, c in answers.items()}, per_version)
     return shown_count(total), result
 
 
