@@ -52,6 +52,7 @@ from ..selectors.administrators import Filters
 from ..selectors.summaries import database_mean
 from ..suppression import SMALL, min_group_size, partition_reasons, share, shown_count
 from . import summaries
+from .histograms import HistogramSummary
 
 # A firm is "weak" in a problem area when its dimension score is below this (the questionnaire's
 # {dimension: Dx, below: 40} recommendation rules use the same line; the summaries count by it).
@@ -203,23 +204,29 @@ def _dimension_stats(
     stats = []
     for info in dimensions:
         usable = histograms.get(("score", info.code), [])
-        summary = summaries.histogram_summary(usable)
         weak_count = sum(n for score, n in usable if score < WEAK_DIMENSION_SCORE * 100)
-        n = shown_count(summary.n)
-        weak = shown_count(weak_count) if n is not None else None
         insufficient = counts.get((None, info.code), summaries.DimensionCounts()).insufficient
-        stats.append(
-            DimensionStats(
-                info=info,
-                firms=n,
-                mean=summary.mean if n else None,
-                quartiles=summary.quartiles if n else None,
-                weak=weak,
-                weak_share=share(weak, summary.n) if weak is not None else None,
-                insufficient=shown_count(insufficient),
-            )
-        )
+        stats.append(dimension_stat(info, summaries.histogram_summary(usable), weak_count, insufficient))
     return stats
+
+
+def dimension_stat(
+    info: DimensionInfo, summary: HistogramSummary, weak_count: int, insufficient: int
+) -> DimensionStats:
+    """A dimension's figures as every page shows them, from its usable scores' summary and counts: with fewer
+    firms than the minimum, no mean, quartiles nor weak count (the one rule for the dashboard and the city
+    report)."""
+    n = shown_count(summary.n)
+    weak = shown_count(weak_count) if n is not None else None
+    return DimensionStats(
+        info=info,
+        firms=n,
+        mean=summary.mean if n else None,
+        quartiles=summary.quartiles if n else None,
+        weak=weak,
+        weak_share=share(weak, summary.n) if weak is not None else None,
+        insufficient=shown_count(insufficient),
+    )
 
 
 @dataclass(frozen=True)

@@ -72,6 +72,7 @@ from .aggregates import (
     _unique_countermeasures,
     breakdown_title,
     dimension_infos,
+    dimension_stat,
     dimension_stats,
     level_infos,
     overview,
@@ -461,21 +462,9 @@ def _dimension_stats(histogram: _Histogram, dimensions: list[DimensionInfo]) -> 
             usable.setdefault(code, []).append((score, n))
     stats = []
     for info in dimensions:
-        summary = histogram_summary(usable.get(info.code, []))
         weak_count = sum(n for score, n in usable.get(info.code, []) if score < WEAK_DIMENSION_SCORE)
-        n = shown_count(summary.n)
-        weak = shown_count(weak_count) if n is not None else None
-        stats.append(
-            DimensionStats(
-                info=info,
-                firms=n,
-                mean=summary.mean if n else None,
-                quartiles=summary.quartiles if n else None,
-                weak=weak,
-                weak_share=share(weak, summary.n) if weak is not None else None,
-                insufficient=shown_count(insufficient.get(info.code, 0)),
-            )
-        )
+        summary = histogram_summary(usable.get(info.code, []))
+        stats.append(dimension_stat(info, summary, weak_count, insufficient.get(info.code, 0)))
     return stats
 
 
