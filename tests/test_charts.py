@@ -1,5 +1,6 @@
 """surveys/reports/charts.py: the radar and the grouped bars, as PDF drawings and as standalone SVG."""
 
+import math
 import re
 from io import BytesIO
 from xml.etree import ElementTree
@@ -7,8 +8,7 @@ from xml.etree import ElementTree
 import pytest
 from pypdf import PdfReader
 from reportlab.graphics import renderPDF
-from reportlab.graphics.charts.spider import SpiderChart
-from reportlab.graphics.shapes import Drawing, Rect
+from reportlab.graphics.shapes import Circle, Drawing, Polygon, PolyLine, Rect
 
 from surveys.reports import charts
 
@@ -32,8 +32,18 @@ def pdf_text(drawing: Drawing) -> str:
     return PdfReader(BytesIO(renderPDF.drawToString(drawing))).pages[0].extract_text()
 
 
-def spider(drawing: Drawing) -> SpiderChart:
-    return next(c for c in drawing.contents if isinstance(c, SpiderChart))
+def radar(drawing: Drawing) -> charts.Radar:
+    return next(c for c in drawing.contents if isinstance(c, charts.Radar))
+
+
+def lines_of(chart: charts.Radar, color) -> list[PolyLine]:
+    return [s for s in chart.contents if isinstance(s, PolyLine) and s.strokeColor == color]
+
+
+def distances(chart: charts.Radar, points: list[float]) -> list[float]:
+    """Each point's distance from the radar's centre, as a fraction of the 100 ring's radius."""
+    cx, cy = chart.centre
+    return [math.hypot(points[i] - cx, points[i + 1] - cy) / chart.radius for i in range(0, len(points), 2)]
 
 
 def test_radar_draws_labels_and_legend_in_chinese_into_a_pdf():
@@ -46,21 +56,42 @@ def test_radar_draws_labels_and_legend_in_chinese_into_a_pdf():
 
 @pytest.mark.parametrize("values", [[1, 2, 3, 4, 5], [0, 0, 0, 0, 0], [100, 100, 100, 100, 100]])
 def test_radar_scale_is_pinned_to_0_100_whatever_the_data(values):
-    chart = spider(charts.dimension_radar(LABELS, [("本企业", values)]))
-    # SpiderChart scales to its largest value: the grey ring strands (20 … 100) make that 100.
-    assert max(map(max, chart.data)) == 100
-    assert [row[0] for row in chart.data[:5]] == [20, 40, 60, 80, 100]
-    assert chart.data[-1] == [float(v) for v in values]  # the firm is drawn last, on top
+    chart = radar(charts.dimension_radar(LABELS, [("本企业", values)]))
+    rings = lines_of(chart, charts.GRID_COLOR)
+    assert [round(distances(chart, ring.points)[0], 6) for ring in rings] == [0.2, 0.4, 0.6, 0.8, 1.0]
+    (firm,) = lines_of(chart, charts.FIRM_COLOR)
+    # One closed line through the five spokes (back to the first), each point at value ÷ 100 of the radius.
+    assert distances(chart, firm.points) == pytest.approx([v / 100 for v in values + values[:1]], abs=1e-9)
+    assert chart.contents.index(firm) > max(chart.contents.index(ring) for ring in rings)  # over the grid
 
 
 def test_radar_puts_the_firm_on_top_and_draws_no_marker_for_a_missing_value():
-    chart = spider(charts.dimension_radar(LABELS, [FIRM, INDUSTRY]))
-    firm_row = len(chart.data) - 1
-    assert chart.strands[firm_row].strokeColor == charts.FIRM_COLOR
-    assert chart.strands[firm_row].fillColor is not None
-    assert chart.strands[(firm_row, 4)].symbol is None  # insufficient data: no point claimed
-    assert chart.strands[(firm_row, 0)].symbol is not None
-    assert chart.strands[firm_row - 1].strokeDashArray  # comparisons are dashed
+    chart = radar(charts.dimension_radar(LABELS, [FIRM, INDUSTRY]))
+    series = [s for s in chart.contents if isinstance(s, PolyLine) and s.strokeColor != charts.GRID_COLOR]
+    assert series[-1].strokeColor == charts.FIRM_COLOR and not series[-1].strokeDashArray
+    assert all(line.strokeDashArray for line in series if line.strokeColor != charts.FIRM_COLOR)  # dashed
+    # A point per known value, none on the spoke of the missing one (insufficient data: no point claimed).
+    points = [s for s in chart.contents if isinstance(s, Circle)]
+    assert len(points) == 4
+    centre_x, centre_y = chart.centre
+    missing_direction = math.radians(90 - 360 * 4 / 5)
+    for point in points:
+        assert abs(math.atan2(point.cy - centre_y, point.cx - centre_x) - missing_direction) > 0.1
+    # No area across the gap; a complete firm series is filled.
+    assert not [s for s in chart.contents if isinstance(s, Polygon)]
+    complete = radar(charts.dimension_radar(LABELS, [("本企业", [28.1, 30.6, 13.9, 53.6, 40.0]), INDUSTRY]))
+    assert [s.fillColor for s in complete.contents if isinstance(s, Polygon)] == [charts.FIRM_FILL]
+
+
+def test_radar_labels_sit_outside_the_rings_and_the_values_by_their_points():
+    chart = radar(charts.dimension_radar(LABELS, [FIRM], size=charts.NARROW))
+    strings = [s for s in chart.contents if hasattr(s, "text")]
+    values = [s for s in strings if s.fillColor == charts.FIRM_COLOR]
+    assert [s.text for s in values] == ["28.1", "30.6", "13.9", "53.6"]
+    names = [s for s in strings if s.fillColor == charts.TEXT_COLOR]
+    cx, cy = chart.centre
+    assert all(math.hypot(s.x - cx, s.y - cy) > chart.radius for s in names)  # outside the 100 ring
+    assert "".join(s.text for s in names) == "".join(label.replace("\n", "") for label in LABELS)
 
 
 def test_bars_hide_a_series_that_is_none_and_keep_the_others_colours():

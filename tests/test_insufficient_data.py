@@ -4,13 +4,14 @@ PDF and in the exports, and no part of any mean (the firm's comparison groups, t
 
 import csv
 import io
+import math
 import re
 from io import BytesIO
 
 import pytest
 from django.urls import reverse
 from pypdf import PdfReader
-from reportlab.graphics.shapes import Group, Polygon, PolyLine, Rect
+from reportlab.graphics.shapes import Circle, Group, Polygon, PolyLine, Rect, String
 
 from surveys import analytics, scopes, selectors, services
 from surveys.models import Membership
@@ -83,26 +84,31 @@ def test_the_radar_line_stops_either_side_of_the_gap_and_never_reaches_the_centr
     report = report_of(two_firms[0])
     position = [d.code for d in report.dimensions].index(UNKNOWN_DIMENSION)
     radar = charts.chart_drawings(report)["radar"]
-    spider = next(c for c in radar.contents if isinstance(c, charts.GappedSpiderChart))
-    firm_row = len(spider.data) - 1
-    assert spider.gaps[firm_row] == [position]
-    drawn = list(shapes(spider.draw()))
-    centre = (spider.x + spider.width / 2, spider.y + spider.height / 2)
+    chart = next(c for c in radar.contents if isinstance(c, charts.Radar))
+    drawn = list(shapes(chart))
+    centre = chart.centre
     lines = [s for s in drawn if isinstance(s, PolyLine) and s.strokeColor == charts.FIRM_COLOR]
     points = [(line.points[i], line.points[i + 1]) for line in lines for i in range(0, len(line.points), 2)]
     # One run through the four other dimensions, open at the gap; no point at the centre, no fill across it.
     assert len(lines) == 1 and len(points) == len(report.dimensions) - 1
     assert all(abs(x - centre[0]) + abs(y - centre[1]) > 1 for x, y in points)
     assert not [s for s in drawn if isinstance(s, Polygon) and s.fillColor == charts.FIRM_FILL]
-    assert spider.strands[(firm_row, position)].symbol is None
-    assert INSUFFICIENT in spider.labels[position].replace("\n", "")
+    # No point claimed on the gap's spoke: a point on each other dimension's.
+    circles = [s for s in drawn if isinstance(s, Circle)]
+    assert len(circles) == len(report.dimensions) - 1
+    gap = math.radians(90 - 360 * position / len(report.dimensions))
+    gap_direction = (math.cos(gap), math.sin(gap))
+    for point in circles:
+        dx, dy = point.cx - centre[0], point.cy - centre[1]
+        assert dx * gap_direction[0] + dy * gap_direction[1] < 0.99 * math.hypot(dx, dy)
+    names = "".join(s.text for s in drawn if isinstance(s, String) and s.fillColor == charts.TEXT_COLOR)
+    assert INSUFFICIENT in names
     assert "本企业 数据不足" in radar.chartDescription
 
 
 def test_a_complete_series_is_still_one_closed_filled_strand():
     radar = charts.dimension_radar(list("甲乙丙丁戊"), [("本企业", [10, 20, 30, 40, 50])])
-    spider = next(c for c in radar.contents if isinstance(c, charts.GappedSpiderChart))
-    drawn = list(shapes(spider.draw()))
+    drawn = list(shapes(next(c for c in radar.contents if isinstance(c, charts.Radar))))
     assert len([s for s in drawn if isinstance(s, PolyLine) and s.strokeColor == charts.FIRM_COLOR]) == 1
     assert len([s for s in drawn if isinstance(s, Polygon) and s.fillColor == charts.FIRM_FILL]) == 1
 
@@ -172,8 +178,7 @@ def test_a_comparison_with_a_gap_is_drawn_under_the_firm():
     radar = charts.dimension_radar(
         list("甲乙丙丁戊"), [("本企业", [10, 20, 30, 40, 50]), ("行业平均", [20, None, 40, 50, 60])]
     )
-    spider = next(c for c in radar.contents if isinstance(c, charts.GappedSpiderChart))
-    drawn = spider.draw().contents
+    drawn = next(c for c in radar.contents if isinstance(c, charts.Radar)).contents
     firm = [n for n, s in enumerate(drawn) if isinstance(s, PolyLine) and s.strokeColor == charts.FIRM_COLOR]
     comparison = [
         n for n, s in enumerate(drawn) if isinstance(s, PolyLine) and s.strokeColor == charts.COMPARISON_COLORS[0]

@@ -364,7 +364,7 @@ def test_the_pages_charts_are_drawn_for_a_phone_with_text_at_13_px_or_more(clien
             view_box = [float(v) for v in re.search(r'viewBox="([^"]+)"', svg).group(1).split()]
             # Drawn for about 340 px: shown near 1:1 on a 375 px phone (the page caps it at 420 px elsewhere).
             assert view_box[2] == charts.NARROW.width == int(width) and abs(view_box[3] - int(height)) <= 1
-            sizes = [float(size) for size in re.findall(r"font-size: ([\d.]+)px", svg)]
+            sizes = [float(size) for size in re.findall(r'font-size="([\d.]+)"', svg)]
             assert sizes and min(sizes) >= 13, sorted(set(sizes))
     # The PDF keeps its own drawings: 480 pt wide with their small print.
     report = report_of(assessment)

@@ -11,8 +11,14 @@ response, hand it to ``http.attachment()``:
 
 from __future__ import annotations
 
+from reportlab import rl_config
+
 from .http import ascii_filename, attachment, content_disposition
 from .pdf import render_assessment_pdf, report_filename
+
+# ReportLab checks every attribute set on a shape or widget against its declared type. Our charts set a few
+# thousand per page view (a third of their drawing time); their output is covered by the chart tests instead.
+rl_config.shapeChecking = 0
 
 __all__ = [
     "ascii_filename",

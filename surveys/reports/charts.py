@@ -27,12 +27,9 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from xml.dom import minidom
 
 from django.utils.translation import gettext
-from reportlab.graphics import renderSVG
-from reportlab.graphics.charts.spider import SpiderChart
-from reportlab.graphics.shapes import Drawing, Group, Line, PolyLine, Rect, String
+from reportlab.graphics.shapes import Circle, Drawing, Group, Line, Polygon, PolyLine, Rect, String
 from reportlab.lib import colors
 from reportlab.lib.attrmap import AttrMap, AttrMapValue
 from reportlab.lib.validators import isString
@@ -43,6 +40,7 @@ from surveys.text import join_list
 
 from .fonts import pdf_font_name
 from .formatting import format_score, round_score
+from .svg import drawing_svg
 
 SCALE_MAX = 100
 SCALE_STEP = 20
@@ -126,71 +124,73 @@ class ChartDrawing(Drawing):
 # --- radar ------------------------------------------------------------------------------------------
 
 
-class GappedSpiderChart(SpiderChart):
-    """A SpiderChart whose strands leave a gap where a value is missing.
+class Radar(Group):
+    """The radar's own shapes (see ``_radar_shapes``), with the centre and radius they were drawn around."""
 
-    ``gaps`` holds, for each row of ``data``, the positions without a value (``data`` has 0 there, which
-    SpiderChart needs). A row with gaps is drawn as lines between neighbouring values only: no line to the
-    centre, no fill across the gap; rows without gaps are drawn by SpiderChart itself.
-    """
+    _attrMap = AttrMap(
+        BASE=Group,
+        centre=AttrMapValue(None, desc="(x, y) of the centre"),
+        radius=AttrMapValue(None, desc="the radius of the 100 ring"),
+    )
 
-    _attrMap = AttrMap(BASE=SpiderChart, gaps=AttrMapValue(None, desc="per row, the positions without a value"))
-
-    def __init__(self):
+    def __init__(self, centre: tuple[float, float], radius: float):
         super().__init__()
-        self.gaps = []
+        self.centre = centre
+        self.radius = radius
 
-    def draw(self):
-        gapped = [row for row, missing in enumerate(self.gaps) if missing]
-        saved = {row: (self.strands[row].strokeColor, self.strands[row].fillColor) for row in gapped}
-        for row in gapped:
-            self.strands[row].strokeColor = self.strands[row].fillColor = None
-        try:
-            group = super().draw()
-        finally:
-            for row, (stroke, fill) in saved.items():
-                self.strands[row].strokeColor, self.strands[row].fillColor = stroke, fill
-        # Each row's lines in its place among the others' (the grid rings first, the firm last, on top), under
-        # every marker and label.
-        lines_before = 0
-        for row in range(len(self.data)):
-            if row in saved:
-                for shape in self._gapped_lines(row):
-                    group.contents.insert(_after_polylines(group.contents, lines_before), shape)
-                    lines_before += 1
-            elif self.strands[row].strokeColor is not None and self.strands[row].strokeWidth:
-                lines_before += 1
-        return group
 
-    def _gapped_lines(self, row: int) -> list[PolyLine]:
-        values = self.data[row]
-        missing = set(self.gaps[row])
-        n = len(values)
-        radius = min(self.width, self.height) / 2.0
-        cx, cy = self.x + self.width / 2.0, self.y + self.height / 2.0
-        step = (-1 if self.direction == "clockwise" else 1) * 2 * math.pi / n
-        start = math.radians(self.startAngle)
-        points = [
-            (
-                cx + math.cos(start + i * step) * radius * v / self._norm,
-                cy + math.sin(start + i * step) * radius * v / self._norm,
-            )
-            for i, v in enumerate(values)
-        ]
-        style = self.strands[row]
-        lines = []
-        for run in _runs([i not in missing for i in range(n)]):
-            if len(run) < 2:
-                continue
-            line = PolyLine([coordinate for i in run for coordinate in points[i]])
-            line.strokeColor, line.strokeWidth = style.strokeColor, style.strokeWidth
-            line.strokeDashArray = style.strokeDashArray
-            lines.append(line)
-        return lines
+# Where a label's box sits around its anchor point, by the direction (degrees) of its spoke: to the right of a
+# point on the right, above a point at the top, and so on (ReportLab's pie and spider charts use the same).
+_BOX_ANCHORS = {0: "w", 45: "sw", 90: "s", 135: "se", 180: "e", 225: "ne", 270: "n", 315: "nw"}
+
+
+def _box_anchor(degrees: float) -> str:
+    """The box anchor of a label on a spoke at ``degrees``: by eighths of the circle, and on the axes only
+    within 5 degrees of them."""
+    octant = (int((degrees % 360) / 45.0) * 45) % 360
+    if not octant % 90:
+        off = (degrees - octant) % 360
+        if abs(off) > 5:
+            octant = (octant + (45 if off > 0 else -45)) % 360
+    return _BOX_ANCHORS[octant]
+
+
+def _spoke_label(
+    text: str,
+    x: float,
+    y: float,
+    degrees: float,
+    *,
+    font: str,
+    size: float,
+    color,
+    backing=None,
+    pad_x: float = 0,
+) -> list:
+    """A (multi-line) label beside the point (x, y) of a spoke at ``degrees``, each line centred in the label's
+    box, on an optional ``backing`` colour: its shapes."""
+    lines = text.split("\n")
+    leading = size * 1.2
+    width = max(stringWidth(line, font, size) for line in lines) + 2 * pad_x
+    height = leading * len(lines)
+    anchor = _box_anchor(degrees)
+    # The box's top and left edges relative to the point.
+    top = 0.0 if anchor.startswith("n") else height if anchor.startswith("s") else height / 2
+    left = -width if anchor.endswith("e") else 0.0 if anchor.endswith("w") else -width / 2
+    drawn: list = []
+    if backing is not None:
+        drawn.append(Rect(x + left, y + top - height, width, height, fillColor=backing, strokeColor=None))
+    baseline = y + top - size  # ReportLab's labels put the first baseline a font size under the top
+    for line in lines:
+        centre = x + left + width / 2
+        drawn.append(String(centre, baseline, line, fontName=font, fontSize=size, fillColor=color, textAnchor="middle"))
+        baseline -= leading
+    return drawn
 
 
 def _runs(known: list[bool]) -> list[list[int]]:
-    """The runs of consecutive known positions around a circle (the last position neighbours the first)."""
+    """The runs of consecutive known positions around a circle (the last position neighbours the first); a
+    circle without a gap is one closed run."""
     n = len(known)
     if all(known):
         return [list(range(n)) + [0]]
@@ -209,15 +209,81 @@ def _runs(known: list[bool]) -> list[list[int]]:
     return runs
 
 
-def _after_polylines(contents: list, count: int) -> int:
-    """The position just after the first ``count`` PolyLines of ``contents``."""
-    seen = 0
-    for position, shape in enumerate(contents):
-        if seen == count:
-            return position
-        if isinstance(shape, PolyLine):
-            seen += 1
-    return len(contents)
+def _radar_shapes(
+    labels: list[str],
+    rows: list[tuple[str, list[float | None], dict]],
+    *,
+    cx: float,
+    cy: float,
+    size: ChartSize,
+    font: str,
+) -> Radar:
+    """The radar itself (no title, scale or legend), in plain shapes, drawn bottom to top: the firm's area, the
+    grey rings at 20 … 100, the series' lines (comparisons first, the firm last, on top), the firm's points,
+    the spokes with the dimension names, and the firm's values on white backings. ``rows``: the visible
+    series, firm first. A missing value leaves a gap: the line stops at the spokes either side of it, with
+    no point and no area across it."""
+    n = len(labels)
+    radius = size.radius
+    degrees = [90 - 360 * i / n for i in range(n)]  # clockwise from the top
+    spokes = [(math.cos(math.radians(d)) * radius, math.sin(math.radians(d)) * radius) for d in degrees]
+
+    def at(i: int, value: float) -> tuple[float, float]:
+        return cx + spokes[i][0] * value / SCALE_MAX, cy + spokes[i][1] * value / SCALE_MAX
+
+    areas: list = []
+    lines: list = []
+    marks: list = []
+    for level in range(SCALE_STEP, SCALE_MAX + 1, SCALE_STEP):
+        ring = [coordinate for i in [n - 1, *range(n)] for coordinate in at(i, level)]
+        lines.append(PolyLine(ring, strokeColor=GRID_COLOR, strokeWidth=0.5))
+    for _name, values, style in reversed(rows):
+        clamped = [_clamp(v) for v in values]
+        for run in _runs([v is not None for v in clamped]):
+            if len(run) < 2:
+                continue
+            path = [coordinate for i in run for coordinate in at(i, clamped[i])]
+            lines.append(
+                PolyLine(path, strokeColor=style["color"], strokeWidth=style["width"], strokeDashArray=style["dash"])
+            )
+            if style["fill"] is not None and None not in clamped:
+                areas.append(Polygon(path, fillColor=style["fill"], strokeColor=None, strokeWidth=0))
+        if style["firm"]:
+            marks = _firm_marks(clamped, at, degrees, size=size, font=font)
+    names: list = []
+    for i, label in enumerate(labels):
+        names.append(Line(cx, cy, cx + spokes[i][0], cy + spokes[i][1], strokeColor=GRID_COLOR, strokeWidth=0.5))
+        x, y = cx + spokes[i][0] * 1.1, cy + spokes[i][1] * 1.1
+        names += _spoke_label(label, x, y, degrees[i], font=font, size=size.label_font, color=TEXT_COLOR)
+    points = [mark for mark in marks if isinstance(mark, Circle)]
+    group = Radar((cx, cy), radius)
+    group.contents = areas + lines + points + names + [mark for mark in marks if not isinstance(mark, Circle)]
+    return group
+
+
+def _firm_marks(clamped: list[float | None], at, degrees: list[float], *, size: ChartSize, font: str) -> list:
+    """The firm's points, and its values just outside them on white backings (legible where a comparison's
+    line crosses them); none for a missing value."""
+    marks: list = []
+    shift = 9 * size.value_font / PDF.value_font
+    for i, value in enumerate(clamped):
+        if value is None:
+            continue
+        x, y = at(i, value)
+        marks.append(Circle(x, y, size.symbol_size / 2, fillColor=FIRM_COLOR, strokeColor=None))
+        direction = math.radians(degrees[i])
+        marks += _spoke_label(
+            format_score(value),
+            x + math.cos(direction) * shift,
+            y + math.sin(direction) * shift,
+            degrees[i],
+            font=font,
+            size=size.value_font,
+            color=FIRM_COLOR,
+            backing=colors.Color(1, 1, 1, alpha=0.85),
+            pad_x=1,
+        )
+    return marks
 
 
 def dimension_radar(
@@ -257,55 +323,7 @@ def dimension_radar(
         drawing.add(_title(title, font, height, width))
     cx = width / 2
     cy = height - title_height - top_room - radius
-    chart = GappedSpiderChart()
-    chart.x, chart.y = cx - radius, cy - radius
-    chart.width = chart.height = 2 * radius
-    chart.startAngle = 90
-    chart.direction = "clockwise"
-    # SpiderChart scales to the largest value; grey ring strands at 20 … 100 pin the scale to 0–100
-    # and draw the grid. They come first so that the data lines are drawn over them.
-    rings = [[float(level)] * n for level in range(SCALE_STEP, SCALE_MAX + 1, SCALE_STEP)]
-    data_rows = list(reversed(visible))  # comparisons first, the firm last (on top)
-    chart.data = rings + [[_clamp(v) or 0.0 for v in values] for _, values, _ in data_rows]
-    chart.gaps = [[]] * len(rings) + [[i for i, v in enumerate(values) if v is None] for _, values, _ in data_rows]
-    chart.labels = wrapped
-    chart.spokes.strokeColor = GRID_COLOR
-    chart.spokes.strokeWidth = 0.5
-    chart.spokes.labelRadius = 1.1
-    chart.spokeLabels.fontName = font
-    chart.spokeLabels.fontSize = label_font
-    chart.spokeLabels.fillColor = TEXT_COLOR
-    chart.spokeLabels.textAnchor = "middle"
-    chart.spokeLabels.boxAnchor = "autox"
-    chart.strands.fillColor = None
-    chart.strandLabels.fontName = font
-    chart.strandLabels.fontSize = size.value_font
-    for row in range(len(rings)):
-        chart.strands[row].strokeColor = GRID_COLOR
-        chart.strands[row].strokeWidth = 0.5
-    for offset, (_, values, style) in enumerate(data_rows):
-        row = len(rings) + offset
-        strand = chart.strands[row]
-        strand.strokeColor = style["color"]
-        strand.strokeWidth = style["width"]
-        strand.strokeDashArray = style["dash"]
-        strand.fillColor = style["fill"]
-        for i, value in enumerate(values):
-            point = chart.strands[(row, i)]
-            point.symbol = style["symbol"] if value is not None else None
-            point.symbolSize = size.symbol_size
-            if style["firm"] and value is not None:
-                label = chart.strandLabels[(row, i)]
-                # The text itself (SpiderChart would format the value read back from the drawing's radius).
-                label.format = "values"
-                label._text = format_score(_clamp(value))
-                label.fillColor = FIRM_COLOR
-                label.dR = 9 * size.value_font / PDF.value_font
-                # A white backing keeps the value legible where a comparison line crosses it.
-                label.boxFillColor = colors.Color(1, 1, 1, alpha=0.85)
-                label.leftPadding = label.rightPadding = 1
-                label.topPadding = label.bottomPadding = 0
-    drawing.add(chart)
+    drawing.add(_radar_shapes(wrapped, visible, cx=cx, cy=cy, size=size, font=font))
 
     # Ring values in the middle of the rings' first edge (between the first two spokes), away from the
     # firm's value labels, which sit on the spokes.
@@ -732,62 +750,14 @@ def _report_series(report):
 
 # --- SVG --------------------------------------------------------------------------------------------
 
-_ID_PREFIX_RE = re.compile(r"[^A-Za-z0-9_-]+")
-_URL_REF_RE = re.compile(r"url\(#([^)]+)\)")
-_FONT_FAMILY_RE = re.compile(r"font-family:\s*[^;]+")
-_DOCTYPE_RE = re.compile(r"<!DOCTYPE[^>\[]*(\[[^\]]*\])?\s*>", re.DOTALL)
 
-
-def drawing_to_svg(drawing: Drawing, *, id_prefix: str) -> bytes:  # noqa: C901 (above the complexity limit; to be split by the file's owner)
-    """A standalone, responsive SVG document (UTF-8) for ``image/svg+xml`` responses and ``<img src>``.
-
-    renderSVG's fixed element ids (``clip``, ``group``) get ``id_prefix`` so that several charts can share
-    a page; its font names become a CSS CJK font stack; width is 100 % with the viewBox kept. Text is
-    XML-escaped by the DOM serializer (labels with ``<`` or ``&`` stay text).
-    """
-    prefix = _ID_PREFIX_RE.sub("-", id_prefix).strip("-") or "chart"
-    if not prefix[0].isalpha():
-        prefix = f"c-{prefix}"
-    raw = renderSVG.drawToString(drawing)
-    document = minidom.parseString(_DOCTYPE_RE.sub("", raw, count=1).encode("utf-8"))
-    svg = document.documentElement
-
-    def renamed(old: str) -> str:
-        return f"{prefix}-{old}"
-
-    for element in svg.getElementsByTagName("*"):
-        if element.hasAttribute("id"):
-            element.setAttribute("id", renamed(element.getAttribute("id")))
-        for name in ("style", "clip-path", "fill", "mask", "filter"):
-            if element.hasAttribute(name):
-                value = _URL_REF_RE.sub(lambda m: f"url(#{renamed(m.group(1))})", element.getAttribute(name))
-                if name == "style":
-                    value = _FONT_FAMILY_RE.sub(f"font-family: {CSS_FONT_STACK}", value)
-                element.setAttribute(name, value)
-        for name in ("href", "xlink:href"):
-            value = element.getAttribute(name)
-            if value.startswith("#"):
-                element.setAttribute(name, "#" + renamed(value[1:]))
-
-    svg.setAttribute("width", "100%")
-    if svg.hasAttribute("height"):
-        svg.removeAttribute("height")
-    svg.setAttribute("role", "img")
-    title_text = getattr(drawing, "chartTitle", "") or ""
+def drawing_to_svg(drawing: Drawing, *, id_prefix: str) -> bytes:
+    """A standalone, responsive SVG document (UTF-8) of a chart for ``image/svg+xml`` responses and
+    ``<img src>``, with the chart's title and text alternative, ids that start with ``id_prefix`` and the
+    browser's CJK font stack (surveys/reports/svg.py writes it)."""
+    title = getattr(drawing, "chartTitle", "") or ""
     description = getattr(drawing, "chartDescription", "") or ""
-    _set_text_child(document, svg, "title", title_text or description, renamed("title"))
-    _set_text_child(document, svg, "desc", description, renamed("desc"))
-    svg.setAttribute("aria-labelledby", f"{renamed('title')} {renamed('desc')}")
-    return document.toxml(encoding="utf-8")
-
-
-def _set_text_child(document, svg, tag: str, text: str, element_id: str) -> None:
-    nodes = [node for node in svg.childNodes if getattr(node, "tagName", None) == tag]
-    node = nodes[0] if nodes else svg.insertBefore(document.createElement(tag), svg.firstChild)
-    while node.firstChild is not None:
-        node.removeChild(node.firstChild)
-    node.appendChild(document.createTextNode(text))
-    node.setAttribute("id", element_id)
+    return drawing_svg(drawing, id_prefix=id_prefix, title=title, description=description, font_stack=CSS_FONT_STACK)
 
 
 # --- helpers ----------------------------------------------------------------------------------------
