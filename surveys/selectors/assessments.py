@@ -39,7 +39,9 @@ def assessment_for_user(
         enterprise = active_enterprise_for_user(user=user)
     if enterprise is None:
         raise Assessment.DoesNotExist
-    return Assessment.objects.select_related("enterprise", "questionnaire").get(id=assessment_id, enterprise=enterprise)
+    assessment = Assessment.objects.select_related("questionnaire").get(id=assessment_id, enterprise=enterprise)
+    assessment.enterprise = enterprise  # the firm just read (not joined again: every firm request comes here)
+    return assessment
 
 
 def assessment_list_for_enterprise(*, enterprise: Enterprise) -> QuerySet[Assessment]:
