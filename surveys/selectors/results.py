@@ -918,21 +918,24 @@ def _answer_rows(
     """Every item of the round's questionnaire with the firm's answer and note: per dimension id (in the
     questionnaire's order) and per item code; the items by code (their options prefetched); and, read in the
     same query, the answers of round ``previous_id`` (same questionnaire) by item code, for the progress."""
-    answers: dict[int, Answer] = {}
+    answers: dict[int, tuple[scoring.AnswerValue | None, str]] = {}  # item id: (value, note)
     previous_by_id: dict[int, scoring.AnswerValue | None] = {}
     round_ids = [assessment.pk] if previous_id is None else [assessment.pk, previous_id]
-    for stored_answer in Answer.objects.filter(assessment_id__in=round_ids):
-        if stored_answer.assessment_id == assessment.pk:
-            answers[stored_answer.item_id] = stored_answer
+    columns = ("assessment_id", "item_id", "score", "special", "note")
+    for round_id, item_id, score, special, note in Answer.objects.filter(assessment_id__in=round_ids).values_list(
+        *columns
+    ):
+        value = special or score  # Answer.value, without building the model
+        if round_id == assessment.pk:
+            answers[item_id] = (value, note)
         else:
-            previous_by_id[stored_answer.item_id] = stored_answer.value
+            previous_by_id[item_id] = value
     by_dimension: dict[int, list[AnswerRow]] = {}
     by_item: dict[str, AnswerRow] = {}
     item_by_code: dict[str, Item] = {}
     for item in structure.items:
         item_by_code[item.code] = item
-        answer = answers.get(item.id)
-        value = answer.value if answer else None
+        value, note = answers.get(item.id, (None, ""))
         if value in scoring.SPECIAL_ANSWERS:
             special = str(value)
         elif value is None:
@@ -945,7 +948,7 @@ def _answer_rows(
             answer=answer_label(item, {o.score: o for o in structure.options[item.id]}, value),
             score=value if type(value) is int else None,
             special=special,
-            note=answer.note if answer else "",
+            note=note,
         )
         by_dimension.setdefault(item.dimension_id, []).append(row)
         by_item[item.code] = row
