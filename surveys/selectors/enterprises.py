@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 def membership_for_user(*, user: User | AnonymousUser) -> Membership | None:
     if not user.is_authenticated:
         return None
+    if user.__class__.membership.is_cached(user):  # read with the user (surveys/auth_backends.py)
+        return getattr(user, "membership", None)
     return Membership.objects.select_related("enterprise").filter(user=user).first()
 
 

@@ -1,0 +1,22 @@
+"""The login backend: Django's ModelBackend, reading the user's firm membership (and its firm) with the user.
+
+Every request of a logged-in user reads the user (django.contrib.auth's middleware) and, on every firm page,
+the membership (surveys.selectors.membership_for_user): one query instead of two on the requests a firm
+sends most (a questionnaire page, each autosave). The membership is as current as the user: both are read
+afresh for each request.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.backends import ModelBackend
+
+
+class MemberModelBackend(ModelBackend):
+    def get_user(self, user_id):
+        user_model = get_user_model()
+        try:
+            user = user_model._default_manager.select_related("membership__enterprise").get(pk=user_id)
+        except user_model.DoesNotExist:
+            return None
+        return user if self.user_can_authenticate(user) else None
