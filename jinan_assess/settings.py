@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "axes",
     "surveys",
     "surveys.audit",
+    "surveys.jobs",
 ]
 
 MIDDLEWARE = [
@@ -77,7 +78,7 @@ MIDDLEWARE = [
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "surveys.auth_backends.MemberModelBackend",
 ]
 
 ROOT_URLCONF = "jinan_assess.urls"
@@ -178,6 +179,8 @@ JINAN_BEHIND_PROXY = env_bool("DJANGO_BEHIND_PROXY", False)
 if JINAN_BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_HTTPONLY = True
+# Database sessions read with one plain SELECT per request (surveys/sessions.py).
+SESSION_ENGINE = "surveys.sessions"
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True  # the autosave script reads the token from the form, not the cookie
 # A refused token gets the site's page (JSON for the autosave), not Django's bare English one.
@@ -235,6 +238,62 @@ JINAN_PDF_FALLBACK_FONT_PATHS = env_list(
 JINAN_MIN_GROUP_SIZE = int(os.environ.get("JINAN_MIN_GROUP_SIZE", "10"))
 # Administrators' dashboard figures are cached this long (0: off); a new submission shows at once.
 JINAN_DASHBOARD_CACHE_SECONDS = int(os.environ.get("JINAN_DASHBOARD_CACHE_SECONDS", "60"))
+# The cache (dashboard figures, coverage): with REDIS_URL (redis://host:6379/1) one Redis shared by every web
+# server and worker, so a figure computed once serves all; otherwise each process keeps its own in memory.
+# Either way a submission shows at once: the cache keys carry a fingerprint of the summary tables.
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            # Django's RedisCache; a Redis that cannot be reached is an empty cache, never an error page
+            # (jinan_assess/cache.py): the figures are computed again meanwhile.
+            "BACKEND": "jinan_assess.cache.TolerantRedisCache",
+            "LOCATION": REDIS_URL,
+            # One Redis may serve other sites (and Celery's broker, on another database number).
+            "KEY_PREFIX": "jinan_assess",
+            # A Redis that does not answer is given up on within seconds instead of hanging a worker.
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+    }
+
+# --- background jobs (Celery; README "Background jobs") -----------------------------------------------
+# Production names its broker (Redis: redis://127.0.0.1:6379/0). Without one, kombu's filesystem transport
+# under var/celery/ is the broker: `make run` needs no extra service (the web process and its one worker
+# share the folder).
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "") or "filesystem://"
+JINAN_JOB_QUEUE = os.environ.get("JINAN_JOB_QUEUE", "jinan")
+# A message a worker took but never acknowledged (the worker was killed) goes back to the queue after this
+# many seconds (Redis); the jobs' own heartbeat keeps a redelivered duplicate from running twice.
+JINAN_JOB_VISIBILITY_SECONDS = int(os.environ.get("JINAN_JOB_VISIBILITY_SECONDS", "3600"))
+# A running job whose worker has not reported for this long is shown as interrupted, and may be retried.
+JINAN_JOB_STALE_SECONDS = int(os.environ.get("JINAN_JOB_STALE_SECONDS", "120"))
+# Firms per task of a ZIP of reports: the job is shared out between the workers in pieces of this size.
+JINAN_JOB_ZIP_CHUNK = int(os.environ.get("JINAN_JOB_ZIP_CHUNK", "50"))
+# Behind nginx: the job download answers with "X-Accel-Redirect: <this prefix><path under MEDIA_ROOT>" and nginx
+# sends the file (its internal location, deploy/nginx/); empty: the file is streamed by Django.
+JINAN_X_ACCEL_MEDIA = os.environ.get("JINAN_X_ACCEL_MEDIA", "")
+# Result files are deleted this many hours after the job ends (purge_jobs).
+JINAN_JOB_RESULT_HOURS = int(os.environ.get("JINAN_JOB_RESULT_HOURS", "72"))
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = (
+    {
+        "data_folder_in": str(VAR_DIR / "celery" / "queue"),
+        "data_folder_out": str(VAR_DIR / "celery" / "queue"),
+        "control_folder": str(VAR_DIR / "celery" / "control"),
+    }
+    if CELERY_BROKER_URL.startswith("filesystem:")
+    else {"visibility_timeout": JINAN_JOB_VISIBILITY_SECONDS, "socket_connect_timeout": 3, "socket_timeout": 30}
+)
+# A broker that is down must make the job buttons say so at once, not hang the request.
+CELERY_BROKER_CONNECTION_TIMEOUT = 3
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Tasks are acknowledged when they end, not when they start: a killed worker's task goes back to the queue.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_DEFAULT_QUEUE = JINAN_JOB_QUEUE
+CELERY_TASK_IGNORE_RESULT = True  # a job's state lives in its row (surveys/jobs), not in a result backend
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_TASK_ALWAYS_EAGER = False
 
 # One line per event, on the console (stderr). Django's own "django" handlers (a console handler while DEBUG is
 # on, mail to ADMINS) are replaced by propagation to the root handler: otherwise every 4xx/5xx line, its

@@ -49,6 +49,7 @@ urlpatterns = [
         auth_views.PasswordResetCompleteView.as_view(template_name="surveys/auth/password_reset_complete.html"),
         name="password_reset_complete",
     ),
+    path("manage/jobs/", include("surveys.jobs.urls")),
     path("manage/", include("surveys.manage.urls")),
     path("", include("surveys.urls")),
 ]

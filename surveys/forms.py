@@ -287,9 +287,16 @@ class InviteForm(CrispyMixin, forms.Form):
     email = forms.EmailField(label=_("同事的电子邮箱（可选）"), required=False)
 
 
-class RoundStartForm(CrispyMixin, forms.Form):
+class RoundStartForm(forms.Form):
+    """The firm page's one box. Written out by its template (not crispy: one field, on the page every member
+    lands on), so the widget carries Bootstrap's class; errors come back as a message after the redirect."""
+
     label = forms.CharField(
-        label=_("轮次名称"), max_length=32, required=False, help_text=_("例如“2026 T0”；留空自动命名。")
+        label=_("轮次名称"),
+        max_length=32,
+        required=False,
+        help_text=_("例如“2026 T0”；留空自动命名。"),
+        widget=forms.TextInput(attrs={"class": "textinput form-control"}),
     )
 
     def clean_label(self):

@@ -535,6 +535,10 @@ class Assessment(models.Model):
     result = models.JSONField(_("评估结果"), null=True, blank=True)
     # The firm's most recent submitted round: what peer comparisons and the dashboard count.
     is_latest = models.BooleanField(default=False)
+    # The number of the ResultRevision the figures above are (1 until a re-scoring changes them): the results
+    # page reads the revisions only when there is more than one. A database default too: bulk seeds insert rows
+    # in raw SQL without naming it (demo.py, the scale bench).
+    result_revision = models.PositiveIntegerField(default=1, db_default=1)
     # The firm's answers to the version's context questions, never scored:
     # {"C1": {"choices": ["cost", …], "other": "text"}}.
     context = models.JSONField(_("背景信息"), default=dict, blank=True)
@@ -614,6 +618,45 @@ class DimensionResult(models.Model):
         return f"{self.assessment_id}/{self.dimension_id}={self.score}"
 
 
+# --- result revisions -----------------------------------------------------------------------------
+
+
+class ResultRevision(models.Model):
+    """One scoring of a submitted round: revision 1 at submission, one more each time a re-scoring after a
+    correction of the version's rules changes the result (services.assessment_rescore). The round's row holds
+    the current revision's figures; earlier revisions are kept, marked superseded, and the pages say so.
+
+    Rounds submitted before revisions were kept have no row until their first re-scoring, which records their
+    revision 1 from the round's stored result (cheaper than copying every stored result in a migration)."""
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveIntegerField(_("修订号"))
+    result = models.JSONField(_("评估结果"))
+    index = models.DecimalField(_("综合指数"), max_digits=6, decimal_places=2, null=True, blank=True)
+    provisional_level = models.CharField(_("初判等级"), max_length=8, blank=True)
+    level = models.CharField(_("等级"), max_length=8, blank=True)
+    # Which rules scored it: the version, its rules version and the version's change stamp at that moment.
+    questionnaire_version = models.CharField(_("问卷版本"), max_length=32)
+    rules_version = models.PositiveSmallIntegerField(_("评分规则版本"))
+    rules_stamp = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(_("创建时间"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # The re-scoring job (surveys.jobs Job id) that made it; a plain number: jobs are an app of their own.
+    job_id = models.BigIntegerField(null=True, blank=True)
+    superseded_at = models.DateTimeField(_("作废时间"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["assessment", "number"]
+        verbose_name = _("结果修订")
+        verbose_name_plural = _("结果修订")
+        constraints = [models.UniqueConstraint(fields=["assessment", "number"], name="result_revision_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.assessment_id} r{self.number} {self.level}"
+
+
 # --- administrators ---------------------------------------------------------------------------------
 
 
@@ -681,14 +724,27 @@ SUMMARY_GRAINS: dict[str, frozenset[str]] = {
     "fine": frozenset({"year", "district", "industry", "size_class", "leading_chain"}),
     "sector": frozenset({"sector"}),
     "sector_fine": frozenset({"year", "district", "industry", "size_class", "leading_chain", "sector"}),
+    # Coverage (surveys/analytics/coverage.py): the rounds of the firms whose USCC is a business register row,
+    # kept apart by the register row's attributes and sectors, not the firm's profile ("cov_out": the rounds of
+    # the firms with no register row, by their profile). The level is not kept (SUMMARY_ANY): coverage ignores
+    # it; nor is the index (no SummaryCount rows): coverage only counts.
+    "cov_district": frozenset({"district"}),
+    "cov_fine": frozenset({"year", "district", "industry", "size_class", "leading_chain"}),
+    "cov_sector": frozenset({"district", "sector"}),
+    "cov_sec_fine": frozenset({"year", "district", "industry", "size_class", "leading_chain", "sector"}),
+    "cov_out": frozenset({"year", "district", "industry", "size_class", "leading_chain"}),
 }
 SUMMARY_SECTOR_GRAINS = ("sector", "sector_fine")
+# The grains whose attributes come from the register row (and "cov_out", which counts the firms without one).
+SUMMARY_COVERAGE_GRAINS = ("cov_district", "cov_fine", "cov_sector", "cov_sec_fine", "cov_out")
+# What a change of the register (or of a firm's USCC, which picks its register row) moves.
+SUMMARY_REGISTER_GRAINS = SUMMARY_SECTOR_GRAINS + SUMMARY_COVERAGE_GRAINS
 # A dimension score below this is weak (the line of the questionnaire's {dimension: Dx, below: 40} rules); the
 # cells count the weak scores, so a change of the line needs `rebuild_summaries`.
 SUMMARY_WEAK_SCORE = 40
 # A context option's code is counted by its first characters (the seeds set no length; theirs are short).
 SUMMARY_OPTION_LENGTH = 64
-SUMMARY_FINE_GRAINS = ("fine", "sector_fine")
+SUMMARY_FINE_GRAINS = ("fine", "sector_fine", "cov_fine", "cov_sec_fine", "cov_out")
 
 
 class SummaryCell(models.Model):
@@ -785,3 +841,32 @@ class SummaryFirm(models.Model):
 
     def __str__(self) -> str:
         return f"{self.district} {self.industry} {self.size_class} {self.leading_chain} {self.sector}: {self.firms}"
+
+
+class SummaryRegister(models.Model):
+    """Business register rows (RegisterEntry) by the row's district, industry, size and chain, and by its sector
+    tags (a row per tag; ``sector`` "" for the register rows themselves): coverage's registered counts.
+
+    ``grain`` "fine" keeps every attribute; "district" sums over industry, size and chain (SUMMARY_ANY), so that
+    the dashboard reads a handful of rows. Recomputed in the transaction of every register change
+    (surveys/services/register.py) and by ``rebuild_summaries``."""
+
+    grain = models.CharField(max_length=12)
+    district = models.CharField(max_length=16)
+    industry = models.CharField(max_length=8)
+    size_class = models.CharField(max_length=8)
+    leading_chain = models.CharField(max_length=16)
+    sector = models.CharField(max_length=16)
+    firms = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["grain", "district", "industry", "size_class", "leading_chain", "sector"],
+                name="summary_register_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        attributes = (self.district, self.industry, self.size_class, self.leading_chain, self.sector)
+        return f"{self.grain} {' '.join(attributes)}: {self.firms}"

@@ -149,7 +149,7 @@ def signup(request):
                 return render(
                     request, "surveys/signup.html", {"account": account, "mode": mode, "enterprise": enterprise}
                 )
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, user, backend="surveys.auth_backends.MemberModelBackend")
             # Warnings to confirm were shown and confirmed before the account existed; notes (an area outside
             # Jinan) are said once, now.
             report = enterprise.uscc_report if wants_new else None
@@ -183,7 +183,7 @@ def invitation(request, token: str):
             except ServiceError as exc:
                 messages.error(request, exc.message)
                 return redirect("surveys:home")
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, user, backend="surveys.auth_backends.MemberModelBackend")
             messages.success(request, _("欢迎加入 %(name)s。") % {"name": found.enterprise.name})
             return redirect("surveys:firm")
         return render(request, "surveys/invitation.html", {"invitation": found, "account": account})

@@ -130,3 +130,11 @@ class RegisterEntryFactory(factory.django.DjangoModelFactory):
     size_class = "small"
     leading_chain = "EQUIP"
     sectors = ""
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        # Made here, not by services.register_import: the summaries follow the new row as the import makes them.
+        from surveys.services.register import register_change
+
+        with register_change(usccs=[kwargs["uscc"]]):
+            return super()._create(model_class, *args, **kwargs)

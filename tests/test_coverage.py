@@ -303,3 +303,202 @@ def test_the_figures_are_cached_until_the_register_changes(questionnaire, settin
     submit(EnterpriseFactory(uscc=register_uscc(1)), questionnaire, ["2026 T0"])
     assert coverage_total(CITY, Filters()).hidden_reason == SMALL  # 1 assessed: "<10"
     assert coverage(CITY, Filters()).total.hidden_reason == SMALL
+
+
+# --- the summaries against the row queries (the implementation before the summaries) --------------------
+
+
+def row_figures(scope: AdminScope, filters: Filters) -> dict:
+    """Every figure of coverage() as the row queries over the register and the rounds give it (unsuppressed)."""
+    from django.db.models import Count, Q
+
+    from surveys.analytics.coverage import register_queryset
+    from surveys.models import RegisterEntry, sector_lookup
+    from surveys.selectors.administrators import selected_round_usccs
+
+    selection = replace(filters, level="")
+    registered = register_queryset(scope, filters)
+    usccs = selected_round_usccs(selection)
+
+    def pairs(rows, group):
+        counted = rows.values(group).annotate(n=Count("id"), a=Count("id", filter=Q(uscc__in=usccs))).order_by()
+        return {row[group]: (row["n"], row["a"]) for row in counted}
+
+    sectors = {}
+    for code, _label in SECTORS:
+        tagged = registered.filter(sector_lookup(code))
+        if tagged.exists():
+            sectors[code] = (tagged.count(), tagged.filter(uscc__in=usccs).count())
+    labels = {}
+    for label in LABELS:
+        rounds = Assessment.objects.filter(
+            status=Assessment.STATUS_SUBMITTED, label=label, enterprise__uscc__in=registered.values("uscc")
+        )
+        if filters.version:
+            rounds = rounds.filter(questionnaire__version=filters.version)
+        labels[label] = rounds.count()
+    rounds = assessment_queryset(scope, selection)
+    return {
+        "total": (registered.count(), registered.filter(uscc__in=usccs).count()),
+        "district": pairs(registered, "district"),
+        "industry": pairs(registered, "industry"),
+        "size": pairs(registered, "size_class"),
+        "sector": sectors,
+        "over_time": labels,
+        "not_registered": rounds.exclude(enterprise__uscc__in=RegisterEntry.objects.values("uscc")).count(),
+    }
+
+
+def summary_figures(scope: AdminScope, filters: Filters) -> dict:
+    """The same figures from coverage() (read from the summaries), with nothing suppressed."""
+    result = coverage(scope, filters)
+    total = coverage_total(scope, filters)
+    assert total == (result.total if result.has_register else None)
+    labels = {point.label: point.assessed for point in result.over_time}
+    return {
+        "total": (result.total.registered, result.total.assessed),
+        "district": {row.key: (row.registered, row.assessed) for row in result.by_district},
+        "industry": {row.key: (row.registered, row.assessed) for row in result.by_industry},
+        "size": {row.key: (row.registered, row.assessed) for row in result.by_size},
+        "sector": {row.key: (row.registered, row.assessed) for row in result.by_sector},
+        "over_time": {label: labels.get(label, 0) for label in LABELS},
+        "not_registered": result.assessed_not_registered,
+    }
+
+
+FILTER_CASES = [
+    Filters(),
+    Filters(district="370112"),
+    Filters(industry="C34", size_class="small"),
+    Filters(leading_chain="IT", level="L2"),
+    Filters(sector="steel"),
+    Filters(sector="ic", district="370102", round_label="2026 T0"),
+    Filters(round_label="2026 T1"),
+    Filters(year=timezone.localdate().year),
+    Filters(year=timezone.localdate().year - 1, sector="biomed"),
+]
+
+
+def assert_summaries_equal_rows(settings) -> None:
+    """coverage() from the summaries equals the row queries, in every scope and filter case."""
+    settings.JINAN_MIN_GROUP_SIZE = 1  # nothing hidden: every figure compared
+    for scope in (CITY, TWO_DISTRICTS):
+        for filters in FILTER_CASES:
+            assert summary_figures(scope, filters) == row_figures(scope, filters), (scope, filters)
+
+
+def test_the_summaries_equal_the_row_queries_under_every_filter(random_city, settings):
+    assert_summaries_equal_rows(settings)
+
+
+def test_the_summaries_equal_the_row_queries_across_versions(versions_for_coverage, settings):
+    from surveys import services
+    from tests import summary_data
+
+    summary_data.random_city(versions_for_coverage, seed=5, firms=120)
+    services.summaries_rebuild()
+    settings.JINAN_MIN_GROUP_SIZE = 1
+    for version in [v.version for v in versions_for_coverage]:
+        for filters in (Filters(version=version), Filters(version=version, round_label="2026 T0", sector="steel")):
+            assert summary_figures(CITY, filters) == row_figures(CITY, filters), filters
+    assert services.summaries_differences().ok
+
+
+@pytest.fixture
+def versions_for_coverage(questionnaire):
+    from tests.model_factories import questionnaire as factory_questionnaire
+
+    return [questionnaire, factory_questionnaire("coverage-2")]
+
+
+REGISTER_HEADER = ["统一社会信用代码", "企业名称", "区县代码", "行业代码", "企业规模", "主导产业链", "重点产业领域"]
+
+
+@pytest.mark.parametrize("one_by_one", [True, False], ids=["moved", "rebuilt"])
+def test_coverage_stays_exact_after_register_changes(random_city, settings, monkeypatch, one_by_one):
+    """A re-import that changes rows' district, industry and sectors, adds the rows of firms that had none, and a
+    deletion of rows whose firms have rounds: every figure still equals the row queries, the check finds nothing."""
+    from surveys import services
+    from surveys.models import Enterprise, RegisterEntry
+    from surveys.services import summaries as maintenance
+    from surveys.services.register import register_delete, register_import
+
+    if not one_by_one:
+        monkeypatch.setattr(maintenance, "MOVE_LIMIT", 0)
+    rnd = random.Random(3)
+    assessed = set(Assessment.objects.filter(status=Assessment.STATUS_SUBMITTED).values_list("enterprise__uscc"))
+    stored = list(RegisterEntry.objects.filter(uscc__in=[code for (code,) in assessed]).order_by("uscc"))
+    rows = [REGISTER_HEADER]
+    for entry in stored[:40]:
+        rows.append(
+            [
+                entry.uscc,
+                entry.name + "（更名）" if rnd.random() < 0.3 else entry.name,
+                rnd.choice(["370102", "370112", "370104"]),
+                rnd.choice(["C34", "C31", entry.industry]),
+                entry.size_class,
+                rnd.choice(["", "IT", entry.leading_chain]),
+                ";".join(rnd.sample([code for code, _label in SECTORS], rnd.choice([0, 1, 2]))),
+            ]
+        )
+    unregistered = Enterprise.objects.exclude(uscc__in=RegisterEntry.objects.values("uscc")).order_by("uscc")
+    added = list(unregistered[:10])
+    assert added
+    for firm in added:
+        rows.append([firm.uscc, firm.name, "370102", "C31", "medium", "IT", "steel"])
+    result = register_import(rows=rows)
+    assert result.created == len(added) and result.updated > 0 and not result.errors
+    assert_summaries_equal_rows(settings)
+    assert services.summaries_differences().ok
+    gone = [entry.uscc for entry in stored[40:55]] + [added[0].uscc]
+    assert register_delete(usccs=gone) == len(gone)
+    assert_summaries_equal_rows(settings)
+    assert services.summaries_differences().ok
+
+
+def test_the_fresh_dashboard_block_reads_no_register_row_and_does_not_grow(random_city, settings):
+    """coverage_total reads two summary tables (two or three small queries), never the register or the per-firm
+    rows, and as many queries after more firms and register rows."""
+    from surveys.services.register import register_import
+
+    per_row = ("surveys_registerentry", "surveys_assessment", "surveys_enterprise", "surveys_dimensionresult")
+
+    def statements() -> list[str]:
+        found = []
+        for scope, filters in (
+            (CITY, Filters()),
+            (TWO_DISTRICTS, Filters(industry="C34", level="L2")),
+            (CITY, Filters(sector="steel", year=timezone.localdate().year, round_label="2026 T0")),
+        ):
+            with CaptureQueriesContext(connection) as queries:
+                assert coverage_total(scope, filters) is not None
+            sql = [q["sql"] for q in queries.captured_queries]
+            assert len(sql) <= 3, sql  # a third only when nothing matches: is any register row in scope?
+            assert not [s for s in sql if any(table in s for table in per_row)], sql
+            found += sql
+        return found
+
+    before = len(statements())
+    rows = [REGISTER_HEADER]
+    for n in range(400, 460):
+        firm = EnterpriseFactory(uscc=register_uscc(n, "370112"), district="370112")
+        submit(firm, Assessment.objects.first().questionnaire, ["2026 T0"])
+        rows.append([firm.uscc, firm.name, "370112", "C34", "small", "", "steel"])
+    register_import(rows=rows)
+    assert len(statements()) <= before  # (fewer when a case that matched nothing now matches)
+
+
+def test_the_fresh_dashboard_page_reads_no_register_row(random_city, client, settings):
+    from django.urls import reverse
+
+    from surveys import services
+    from surveys.scopes import ROLE_CITY
+    from tests.model_factories import UserFactory
+
+    user = UserFactory()
+    services.administrator_grant(user=user, role=ROLE_CITY)
+    client.force_login(user)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("manage:dashboard"))
+    assert response.status_code == 200 and response.context["coverage"].registered == 300
+    assert not [q["sql"] for q in queries.captured_queries if "surveys_registerentry" in q["sql"]]

@@ -427,3 +427,44 @@ def test_the_command_fails_only_when_the_file_cannot_be_read(tmp_path):
     with pytest.raises(CommandError, match=str(register.FILE_NOT_XLSX)):
         call_command("import_register", str(broken), stdout=io.StringIO())
     call_command("import_register", str(BAD), stdout=io.StringIO())  # bad rows: no error
+
+
+@pytest.mark.django_db
+def test_the_registers_counts_follow_imports_and_deletions():
+    """SummaryRegister (coverage's registered firms) is recomputed in the transaction of every import or deletion
+    that changes a row; the cache marker changes with it; the check finds nothing after each."""
+    from surveys.models import SummaryRegister
+    from surveys.services import summaries_differences
+
+    header = ["统一社会信用代码", "企业名称", "区县代码", "行业代码", "企业规模", "主导产业链", "重点产业领域"]
+    codes = [uscc.with_check_character(f"9137010{n:010d}"[:17]) for n in range(1, 4)]
+
+    def counts(grain: str = "district") -> dict:
+        return {
+            (row.district, row.sector): row.firms
+            for row in SummaryRegister.objects.filter(grain=grain, industry="*" if grain == "district" else "C34")
+        }
+
+    register_import(
+        rows=[
+            header,
+            [codes[0], "甲", "370112", "C34", "small", "", "steel"],
+            [codes[1], "乙", "370112", "C34", "small", "", "steel；ic"],
+            [codes[2], "丙", "370102", "C34", "large", "IT", ""],
+        ]
+    )
+    assert counts() == {("370112", ""): 2, ("370112", "steel"): 2, ("370112", "ic"): 1, ("370102", ""): 1}
+    assert summaries_differences().ok
+    marker = register_fingerprint()
+    register_import(rows=[header, [codes[1], "乙二", "370102", "C34", "small", "", "ic"]])
+    assert counts() == {("370112", ""): 1, ("370112", "steel"): 1, ("370102", ""): 2, ("370102", "ic"): 1}
+    assert register_fingerprint() != marker and summaries_differences().ok
+    assert register.register_delete(usccs=[codes[0], codes[0]]) == 1
+    assert counts() == {("370102", ""): 2, ("370102", "ic"): 1}
+    assert summaries_differences().ok
+
+
+def register_fingerprint():
+    from surveys.analytics.coverage import register_fingerprint as fingerprint
+
+    return fingerprint()

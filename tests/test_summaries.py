@@ -20,7 +20,7 @@ from surveys.models import Assessment, Enterprise, RegisterEntry, SummaryCell, S
 from surveys.scopes import AdminScope
 from surveys.selectors.administrators import Filters
 from surveys.services import summaries as maintenance
-from surveys.services.register import register_import
+from surveys.services.register import register_change, register_import
 from surveys.uscc import with_check_character
 from tests import summary_data
 from tests.model_factories import UserFactory, register_uscc
@@ -157,8 +157,9 @@ def test_a_corrected_uscc_counts_the_firm_under_the_new_codes_sectors(questionna
     user, firm = new_firm(4)
     submit(questionnaire, user, firm, label="2026 T0", seed=1)
     new_code = register_uscc(4242)
-    RegisterEntry.objects.create(uscc=new_code, name="乙", district="370112", industry="C34", size_class="small",
-                                 sectors=",biomed,steel,")  # fmt: skip
+    with register_change(usccs=[new_code]):  # a row written past the import: the summaries follow it
+        RegisterEntry.objects.create(uscc=new_code, name="乙", district="370112", industry="C34", size_class="small",
+                                     sectors=",biomed,steel,")  # fmt: skip
     services.enterprise_uscc_correct(user=user, enterprise=firm, uscc_raw=new_code)
     for sector in ("biomed", "steel"):
         assert readers.selected(CITY, Filters(sector=sector)).rounds == 1
@@ -181,6 +182,39 @@ def test_a_register_import_moves_the_firms_whose_sectors_change(questionnaire, m
     assert readers.selected(CITY, Filters(sector="steel")).rounds == 0
     assert readers.selected(CITY, Filters(sector="ic")).rounds == 1
     assert_exact()
+
+
+@pytest.mark.django_db
+def test_coverage_stays_exact_after_a_uscc_correction_and_a_second_round(questionnaire, settings):
+    """The coverage cells follow a firm whose corrected USCC is another register row's, one whose new code is in
+    no register row, and a second round with a label; the check finds nothing after each."""
+    from tests.test_coverage import assert_summaries_equal_rows
+
+    settings.JINAN_DASHBOARD_CACHE_SECONDS = 0
+    (user, firm), (other_user, other) = new_firm(8), new_firm(9, district="370102")
+    free_code = register_uscc(4343)
+    register_import(
+        rows=[
+            REGISTER_HEADER,
+            [firm.uscc, "甲", "370104", "C31", "small", "IT", "steel"],
+            [other.uscc, "乙", "370112", "C34", "medium", "", ""],
+            [free_code, "丙", "370102", "C34", "large", "", "ic;biomed"],
+        ]
+    )
+    submit(questionnaire, user, firm, label="2026 T0", seed=1)
+    submit(questionnaire, other_user, other, label="2026 T0", seed=2)
+
+    def check() -> None:
+        assert_summaries_equal_rows(settings)
+        assert_exact()
+
+    check()
+    services.enterprise_uscc_correct(user=user, enterprise=firm, uscc_raw=free_code)
+    check()
+    services.enterprise_uscc_correct(user=other_user, enterprise=other, uscc_raw=register_uscc(4444))
+    check()
+    submit(questionnaire, user, Enterprise.objects.get(pk=firm.pk), label="2026 T1", seed=3)
+    check()
 
 
 @pytest.mark.django_db

@@ -145,16 +145,18 @@ class Overview:
 
 def overview(scope: AdminScope, filters: Filters, *, levels: list[LevelInfo]) -> Overview:
     """Firms, submissions, index mean and quartiles, level distribution: three reads of the summaries."""
-    return _overview(scope, filters, levels, summaries.selected(scope, filters))
+    return overview_from(scope, filters, levels, summaries.selected(scope, filters))
 
 
-def _overview(
+def overview_from(
     scope: AdminScope,
     filters: Filters,
     levels: list[LevelInfo],
     chosen: summaries.Selected,
     histograms: dict[tuple[str, str], list] | None = None,
 ) -> Overview:
+    """:func:`overview` from the selection already read (``chosen``) and, when the caller has read them with
+    its own, the index histograms (the city report reads them with the dimensions' in one query)."""
     registered = summaries.registered(scope, filters)
     total = chosen.rounds
     if histograms is None:
@@ -194,12 +196,13 @@ class DimensionStats:
 def dimension_stats(scope: AdminScope, filters: Filters, *, dimensions: list[DimensionInfo]) -> list[DimensionStats]:
     """Firms, mean, quartiles, weak share and 'insufficient data' per dimension: the usable scores' histograms
     (from which every figure follows exactly) and the dimensions' counts, two reads of the summaries."""
-    return _dimension_stats(scope, filters, dimensions, summaries.histograms(scope, filters, kinds=["score"]))
+    return dimension_stats_from(scope, filters, dimensions, summaries.histograms(scope, filters, kinds=["score"]))
 
 
-def _dimension_stats(
+def dimension_stats_from(
     scope: AdminScope, filters: Filters, dimensions: list[DimensionInfo], histograms: dict[tuple[str, str], list]
 ) -> list[DimensionStats]:
+    """:func:`dimension_stats` from the score histograms the caller has read."""
     counts = summaries.dimension_counts(scope, filters)
     stats = []
     for info in dimensions:
@@ -454,10 +457,10 @@ def cache_seconds() -> int:
 FINGERPRINT_SECONDS = 1.0
 
 
-_fingerprint_memo: tuple[float, str, tuple[int, int, int]] | None = None
+_fingerprint_memo: tuple[float, str, tuple[int, int, int, int]] | None = None
 
 
-def submissions_fingerprint() -> tuple[int, int, int]:
+def submissions_fingerprint() -> tuple[int, int, int, int]:
     """A value of the summaries that changes with every submission (summaries.fingerprint)."""
     global _fingerprint_memo
     now = time.monotonic()
@@ -524,8 +527,8 @@ def dashboard(scope: AdminScope, filters: Filters, *, use_cache: bool = True) ->
             filters=filters,
             dimensions=dimensions,
             levels=levels,
-            overview=_overview(scope, filters, levels, chosen, histograms),
-            dimension_stats=_dimension_stats(scope, filters, dimensions, histograms),
+            overview=overview_from(scope, filters, levels, chosen, histograms),
+            dimension_stats=dimension_stats_from(scope, filters, dimensions, histograms),
             trend=trend(scope, filters, dimensions=dimensions, with_dimensions=False, with_years=False),
             versions=chosen.versions,
         )

@@ -3,19 +3,43 @@ first page, the paper's five problem areas with their prevalence by district, ke
 and industry, the city-level problems with the firm data that bears on them and the levers the paper's
 countermeasures imply, the four countermeasures and the barriers question.
 
-Every figure starts from the selected rounds of surveys.selectors.administrators (one per firm in scope) and
-hides small groups by surveys.suppression. The queries, each over the selected rounds:
+Every figure starts from the selected rounds (one per firm in scope, surveys.selectors.administrators) and hides
+small groups by surveys.suppression. The figures of the selected rounds are read from the summary tables
+(surveys/analytics/summaries.py, README "Summary tables"), exactly as the per-firm rows gave them
+(tests/manage/test_city_report_summaries.py computes every figure both ways); each read below is one grouped
+query over the summaries, whatever the number of firms:
 
-- overview: the dashboard's (aggregates.py);
-- prevalence: one query for all five groupings (:func:`_prevalence_counts`: GROUPING SETS on PostgreSQL, which
-  also give the dimension statistics by the rules of aggregates.dimension_stats; elsewhere one GROUP BY over
-  the groupings' combinations, rolled up here, and the dashboard's dimension_stats);
-- the answers: one COUNT … GROUP BY (item, score, special) for both the weak items (the dashboard's
-  weaknesses, by the rules of aggregates.weak_items) and the related items of the city-level problems;
-- per selected round: one GROUP BY for the levels, the change since each firm's previous round and the rounds
-  per version (:func:`_round_figures`);
-- each context question the report uses: one aggregate with a filtered COUNT per option;
+- overview, dimension statistics: the dashboard's reads (aggregates.py: the selected rounds per level and
+  version, the index and score histograms, the registered firms, the dimensions' counts);
+- prevalence: the dimensions' counts by district, key sector, size, chain and industry, one query for the five
+  groupings (summaries.dimension_counts_by);
+- the selected rounds per questionnaire version (the weak items' denominators) and the firms at LEVEL_THRESHOLD
+  or above (from the rounds per level already read for the overview);
+- the answers per item and option, once for the weak items (by the rules of aggregates.weak_items) and the
+  related items of the city-level problems (summaries.item_counts);
+- each context question the report uses: its answers per option (summaries.context_counts);
 - coverage against the business register: surveys.analytics.coverage.
+
+Two figures the summaries cannot give exactly are still read from the rows, each in one bounded query:
+
+- the change since each firm's previous round (:func:`_change_since_previous`). It pairs every selected round
+  with the same firm's round submitted before it: a fact about two rounds of one firm, which no cell holds (the
+  cells count rounds of one selection; "change across rounds" compares the labels' means, not firms with
+  themselves), so it is one GROUP BY over the firms' submitted rounds (LAG). Giving it from the summaries would
+  need a further kind of count kept at each submission (per cell of a round: the rounds with an earlier round,
+  by that round's label and level, with both indexes' sums), maintained by surveys/services/summaries.py;
+- with a key-sector filter, the table by key sector (:func:`_sector_counts_from_rows`): it counts the firms of
+  the chosen sector in each of their other sectors too, and the cells keep one sector each, never the pairs.
+  Without that filter the table is read from the sector cells like the others.
+
+In all, about twenty queries besides coverage's (18 for the whole city on the 60,000-firm bench, 2026.1 as the
+reference), whose number does not depend on the number of firms (tests/manage/test_city_report_summaries.py);
+of them only the change since the previous round (and a sector filter's table) reads per-firm rows.
+
+A context question one of whose stored answers names an option the reference version does not have is counted
+from the rows too (:func:`_context_counts_from_rows`, one aggregate): the report counts a firm as having answered
+when it chose one of the reference's options, which the summaries' count of firms that answered at all does not
+tell apart. That happens only where a version's question offers options the reference's lacks; none does today.
 
 A firm is *weak* in a problem area when its dimension score is below WEAK_DIMENSION_SCORE (the line of the
 questionnaire's {dimension: Dx, below: 40} rules); the prevalence of a problem in a group is the share of the
@@ -28,6 +52,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Count, F, Q, QuerySet, Window
 from django.db.models.fields.json import KT
@@ -39,7 +64,7 @@ from django.utils.translation import gettext_lazy, override
 from .. import choices
 from ..choices import DISTRICTS, label_of, normalize_language
 from ..models import (
-    Answer,
+    SUMMARY_OPTION_LENGTH,
     Assessment,
     ContextQuestion,
     Countermeasure,
@@ -58,6 +83,7 @@ from ..selectors.administrators import Filters, all_assessments_queryset, assess
 from ..selectors.assessments import context_options
 from ..suppression import SMALL, min_group_size, partition_reasons, share, shown_count
 from ..text import join_list, with_colon
+from . import aggregates, summaries
 from .aggregates import (
     BREAKDOWNS,
     WEAK_DIMENSION_SCORE,
@@ -72,15 +98,11 @@ from .aggregates import (
     _unique_countermeasures,
     breakdown_title,
     dimension_infos,
-    dimension_stat,
-    dimension_stats,
     level_infos,
-    overview,
     reference_questionnaire,
     weak_items_from_counts,
 )
 from .coverage import Coverage, coverage
-from .histograms import histogram_summary
 
 # The key figure "firms at L3 or above": the level from which a firm covers its main business digitally
 # (单项覆盖级, MIIT 二级); the first page counts the firms at it or above.
@@ -272,17 +294,13 @@ def city_report_data(scope: AdminScope, filters: Filters) -> CityReportData:
     questionnaire = reference_questionnaire()
     dimensions = dimension_infos(questionnaire)
     levels = level_infos(questionnaire)
-    rounds = assessment_queryset(scope, filters)
-    answers = _answer_counts(rounds)
-    figures = _round_figures(scope, filters, rounds, levels)
-    weak_total, items = _weak_items(figures.per_version, answers)
+    chosen = summaries.selected(scope, filters)
+    histograms = summaries.histograms(scope, filters, kinds=["index", "score"])
+    stats = aggregates.dimension_stats_from(scope, filters, dimensions, histograms)
+    answers = _answer_counts(scope, filters)
+    weak_total, items = _weak_items(summaries.rounds_per_version(scope, filters), answers)
     called_for = _countermeasures_by_dimension(questionnaire)
-    codes = {d.id: d.code for d in Dimension.objects.filter(code__in=_codes(dimensions))}
-    counts, histogram = _prevalence_counts(rounds, codes)
-    if histogram is None:
-        stats = dimension_stats(scope, filters, dimensions=dimensions)
-    else:
-        stats = _dimension_stats(histogram, dimensions)
+    counts = _prevalence_counts(scope, filters, set(_codes(dimensions)))
     shares = {key: _weak_shares(counts[key], key) for key in PREVALENCE_KEYS}
     areas = [_problem_area(stat, shares, items, called_for.get(stat.info.code, [])) for stat in stats]
     return CityReportData(
@@ -290,14 +308,14 @@ def city_report_data(scope: AdminScope, filters: Filters) -> CityReportData:
         filters=filters,
         dimensions=dimensions,
         levels=levels,
-        overview=overview(scope, filters, levels=levels),
+        overview=aggregates.overview_from(scope, filters, levels, chosen, histograms),
         dimension_stats=stats,
         problem_areas=areas,
         countermeasures=_countermeasure_summaries(questionnaire, dimensions, called_for),
         questionnaire_version=questionnaire.version if questionnaire else "",
-        context=_context_summaries(rounds, questionnaire),
-        at_or_above=figures.at_or_above,
-        change=figures.change,
+        context=_context_summaries(scope, filters, questionnaire),
+        at_or_above=_at_or_above(chosen, levels),
+        change=_change_since_previous(scope, filters, levels),
         coverage=coverage(scope, filters),
         weak_rounds=weak_total,
         top_weak_items=_top_weak_items(items),
@@ -375,97 +393,59 @@ class _Counts:
 
 
 _Grouped = dict[tuple[str, str], _Counts]  # (group code, dimension code) → counts
-# The firm's attribute each partitioning grouping reads (BREAKDOWNS); sectors come from the register.
-_ATTRIBUTES = {key: BREAKDOWNS[key][0] for key in ("district", "industry", "size", "chain")}
+# The cell attribute each grouping reads (BREAKDOWNS; sectors are the register's tags, kept by the sector grains).
+_ATTRIBUTES = {key: BREAKDOWNS[key][0] for key in ("district", "industry", "size", "chain")} | {"sector": "sector"}
 
 
-_Histogram = list[tuple[str, Decimal | None, bool, int]]  # (dimension code, score, insufficient data, results)
+def _prevalence_counts(scope: AdminScope, filters: Filters, dimension_codes: set[str]) -> dict[str, _Grouped]:
+    """Per grouping of PREVALENCE_KEYS, the counts of each (group, dimension) of the reference version's
+    dimensions: one read of the summaries for the five groupings. A firm counts in each of its key sectors.
+
+    With a sector filter the table by sector counts the chosen sector's firms in each of their sectors, which
+    no cell holds: it is counted from the rows (:func:`_sector_counts_from_rows`)."""
+    keys = [key for key in PREVALENCE_KEYS if not (key == "sector" and filters.sector)]
+    found = summaries.dimension_counts_by(scope, filters, [_ATTRIBUTES[key] for key in keys])
+    grouped: dict[str, _Grouped] = {key: {} for key in PREVALENCE_KEYS}
+    for key in keys:
+        for (group, code), c in found[_ATTRIBUTES[key]].items():
+            if group and code in dimension_codes:
+                grouped[key][group, code] = _Counts(c.results, c.usable, c.weak, Decimal(c.total).scaleb(-2))
+    if filters.sector:
+        grouped["sector"] = _sector_counts_from_rows(assessment_queryset(scope, filters), dimension_codes)
+    return grouped
 
 
-def _prevalence_counts(
-    rounds: QuerySet[Assessment], dimension_codes: dict[int, str]
-) -> tuple[dict[str, _Grouped], _Histogram | None]:
-    """Per grouping of PREVALENCE_KEYS, the counts of each (group, dimension), in one query; on PostgreSQL also
-    the histogram of the dimension scores that aggregates.dimension_stats reads (None elsewhere).
-
-    The selected rounds (their SQL as the ORM writes it, scope included) are joined to their dimension results
-    and, by USCC, to the register row that carries the firm's sectors. PostgreSQL aggregates the five
-    groupings and the histogram in one pass (GROUPING SETS); other databases group by the five columns
-    together and the rows are rolled up here. A register row's sectors (",steel,biomed,") count the firm in
-    each of its sectors.
-    """
-    selected = (
-        rounds.order_by()
-        .annotate(**{f"g_{key}": F(f"enterprise__{attribute}") for key, attribute in _ATTRIBUTES.items()})
-        .annotate(g_uscc=F("enterprise__uscc"))
-        .values("id", "g_uscc", *(f"g_{key}" for key in _ATTRIBUTES))
-    )
-    inner, inner_params = selected.query.sql_with_params()
+def _sector_counts_from_rows(rounds: QuerySet[Assessment], dimension_codes: set[str]) -> _Grouped:
+    """The counts of each (sector, dimension) over the selected rounds' dimension results, a firm in each sector
+    of the register row with its USCC: one GROUP BY (register tags, dimension) over the rows. Only with a sector
+    filter, so over the firms of one sector."""
+    selected = rounds.order_by().annotate(g_uscc=F("enterprise__uscc")).values("id", "g_uscc")
+    try:
+        inner, inner_params = selected.query.sql_with_params()
+    except EmptyResultSet:  # no district in scope
+        return {}
     quote = connection.ops.quote_name
-    columns = {key: f"s.g_{key}" for key in _ATTRIBUTES} | {"sector": "r.sectors"}
-    ordered = [columns[key] for key in PREVALENCE_KEYS]
-    grouping_sets = connection.vendor == "postgresql"
-    if grouping_sets:
-        scored = ["dr.score", "dr.insufficient_data"]
-        sets = [f"({column}, dr.dimension_id)" for column in ordered] + [f"(dr.dimension_id, {', '.join(scored)})"]
-        group_by = f"GROUPING SETS ({', '.join(sets)})"
-        mask = f", GROUPING({', '.join(ordered + scored)})"
-    else:
-        scored = ["NULL", "NULL"]
-        group_by, mask = ", ".join([*ordered, "dr.dimension_id"]), ""
     usable = "NOT dr.insufficient_data AND dr.score IS NOT NULL"
     sql = (
-        f"SELECT {', '.join(ordered + scored)}, dr.dimension_id, COUNT(*), "
+        f"SELECT r.sectors, d.code, COUNT(*), "
         f"SUM(CASE WHEN {usable} THEN 1 ELSE 0 END), "
         f"SUM(CASE WHEN {usable} AND dr.score < %s THEN 1 ELSE 0 END), "
-        f"SUM(CASE WHEN {usable} THEN dr.score END){mask} "
+        f"SUM(CASE WHEN {usable} THEN dr.score END) "
         f"FROM ({inner}) s "
         f"JOIN {quote(DimensionResult._meta.db_table)} dr ON dr.assessment_id = s.id "
-        f"LEFT JOIN {quote(RegisterEntry._meta.db_table)} r ON r.uscc = s.g_uscc "
-        f"GROUP BY {group_by}"
+        f"JOIN {quote(Dimension._meta.db_table)} d ON d.id = dr.dimension_id "
+        f"JOIN {quote(RegisterEntry._meta.db_table)} r ON r.uscc = s.g_uscc "
+        f"GROUP BY r.sectors, d.code"
     )
-    grouped: dict[str, _Grouped] = {key: {} for key in PREVALENCE_KEYS}
-    histogram: dict[tuple[str, Decimal | None, bool], int] = {}
     with connection.cursor() as cursor:
         cursor.execute(sql, [WEAK_DIMENSION_SCORE, *inner_params])
         rows = cursor.fetchall()
-    width = len(PREVALENCE_KEYS)
-    for row in rows:
-        values, (score, flagged, dimension_id, firms, n, weak, total) = row[:width], row[width : width + 7]
-        code = dimension_codes.get(dimension_id)
-        if code is None:
-            continue
-        set_mask = row[-1] if grouping_sets else 0
-        if grouping_sets and not set_mask & 0b11:  # GROUPING(): 1 where a column is not grouped
-            key = (code, None if score is None else Decimal(str(score)), bool(flagged))
-            histogram[key] = histogram.get(key, 0) + int(firms)
-            continue
-        for position, key in enumerate(PREVALENCE_KEYS):
-            if set_mask & (1 << (width + 1 - position)):
-                continue
-            value = values[position]
-            for group in sectors_decode(value or "") if key in OVERLAPPING else ([value] if value else []):
-                grouped[key].setdefault((group, code), _Counts()).add(firms, n, weak, total)
-    rows_out = [(code, score, flagged, n) for (code, score, flagged), n in histogram.items()]
-    return grouped, rows_out if grouping_sets else None
-
-
-def _dimension_stats(histogram: _Histogram, dimensions: list[DimensionInfo]) -> list[DimensionStats]:
-    """aggregates.dimension_stats from the histogram of (dimension code, score, insufficient data) read with the
-    prevalence: the same figures by the same rules."""
-    usable: dict[str, list[tuple[Decimal, int]]] = {}
-    insufficient: dict[str, int] = {}
-    for code, score, flagged, n in histogram:
-        if flagged:
-            insufficient[code] = insufficient.get(code, 0) + n
-        elif score is not None:
-            usable.setdefault(code, []).append((score, n))
-    stats = []
-    for info in dimensions:
-        weak_count = sum(n for score, n in usable.get(info.code, []) if score < WEAK_DIMENSION_SCORE)
-        summary = histogram_summary(usable.get(info.code, []))
-        stats.append(dimension_stat(info, summary, weak_count, insufficient.get(info.code, 0)))
-    return stats
+    grouped: _Grouped = {}
+    for sectors, code, firms, n, weak, total in rows:
+        if code in dimension_codes:
+            for group in sectors_decode(sectors or ""):
+                grouped.setdefault((group, code), _Counts()).add(firms, n, weak, total)
+    return grouped
 
 
 def _weak_shares(counts: _Grouped, key: str) -> dict[str, list[WeakShareRow]]:
@@ -582,27 +562,21 @@ class _ItemCounts:
     high: int = 0  # score ≥ HIGH_OPTION_SCORE
 
 
-def _answer_counts(rounds: QuerySet[Assessment]) -> dict[int, _ItemCounts]:
+# The options of the summaries' answer counts (summaries.ITEM_OPTIONS) each figure counts.
+_SCORED = [str(score) for score in range(5)]
+_WEAK_OPTIONS = [*_SCORED[: WEAK_ITEM_SCORE + 1], "unknown"]
+_LOW_OPTIONS = _SCORED[: LOW_OPTION_SCORE + 1]
+_HIGH_OPTIONS = _SCORED[HIGH_OPTION_SCORE:]
+
+
+def _answer_counts(scope: AdminScope, filters: Filters) -> dict[int, _ItemCounts]:
     """Per item id, the selected rounds' answers counted as the weak items and the city-level problems need them:
-    one COUNT … GROUP BY (item, score, special) over the answers (a few hundred rows)."""
-    counts: dict[int, _ItemCounts] = {}
-    rows = (
-        Answer.objects.filter(assessment__in=rounds)
-        .values_list("item_id", "score", "special")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
-    for item_id, score, special, n in rows:
-        c = counts.setdefault(item_id, _ItemCounts())
-        unknown = special == "unknown"
-        if unknown or (score is not None and score <= WEAK_ITEM_SCORE):
-            c.weak += n
-        if unknown or score is not None:
-            c.answered += n
-        if score is not None and score <= LOW_OPTION_SCORE:
-            c.low += n
-        if score is not None and score >= HIGH_OPTION_SCORE:
-            c.high += n
+    one read of the summaries' answers per item and option."""
+    counts = {}
+    for item_id, c in summaries.item_counts(scope, filters).items():
+        counts[item_id] = _ItemCounts(
+            weak=c.at(*_WEAK_OPTIONS), answered=c.answered, low=c.at(*_LOW_OPTIONS), high=c.at(*_HIGH_OPTIONS)
+        )
     return counts
 
 
@@ -622,24 +596,29 @@ def _weak_items(per_version: dict[int, int], answers: dict[int, _ItemCounts]) ->
 CONTEXT_USED_BY_CITY_REPORT = "city_report"
 
 
-@dataclass(frozen=True)
-class _Rounds:
-    at_or_above: LevelShare | None
-    change: Change | None
-    per_version: dict[int, int]  # questionnaire id → selected rounds on it
+def _at_or_above(chosen: summaries.Selected, levels: list[LevelInfo]) -> LevelShare | None:
+    """The selected firms at LEVEL_THRESHOLD or above (None: the reference version has no such level), from the
+    selected rounds per level."""
+    codes = [lv.code for lv in levels]
+    if LEVEL_THRESHOLD not in codes:
+        return None
+    upper = codes[codes.index(LEVEL_THRESHOLD) :]
+    name = next(lv.name for lv in levels if lv.code == LEVEL_THRESHOLD)
+    above = sum(chosen.levels.get(code, 0) for code in upper)
+    return _level_share(LEVEL_THRESHOLD, name, above, chosen.rounds)
 
 
-def _round_figures(
-    scope: AdminScope, filters: Filters, rounds: QuerySet[Assessment], levels: list[LevelInfo]
-) -> _Rounds:
-    """The firms at LEVEL_THRESHOLD or above, the change since each firm's previous round and the rounds per
-    questionnaire version, in one GROUP BY over the selected rounds.
+def _change_since_previous(scope: AdminScope, filters: Filters, levels: list[LevelInfo]) -> Change | None:
+    """The change since each firm's previous round (None: the reference version has no LEVEL_THRESHOLD), in one
+    GROUP BY over the rows: the summaries count rounds, not pairs of one firm's rounds (module docstring).
 
     The previous round of a selected round is the same firm's latest round submitted before it, of any
     questionnaire version (LAG over the firm's submitted rounds in the order of submission); the selected
-    rounds are grouped by the previous round's label (none: no earlier round) and their version."""
+    rounds with one are grouped by its label."""
     codes = [lv.code for lv in levels]
-    upper = codes[codes.index(LEVEL_THRESHOLD) :] if LEVEL_THRESHOLD in codes else []
+    if LEVEL_THRESHOLD not in codes:
+        return None
+    upper = codes[codes.index(LEVEL_THRESHOLD) :]
     window = {"partition_by": [F("enterprise_id")], "order_by": [F("submitted_at").asc(), F("id").asc()]}
     history = (
         all_assessments_queryset(scope, dataclasses.replace(filters, version=""))
@@ -652,39 +631,36 @@ def _round_figures(
         .values("id", "p_index", "p_level", "p_label")
     )
     selected = (
-        rounds.order_by()
-        .annotate(c_index=F("index"), c_level=F("level"), c_version=F("questionnaire_id"))
-        .values("id", "c_index", "c_level", "c_version")
+        assessment_queryset(scope, filters)
+        .order_by()
+        .annotate(c_index=F("index"), c_level=F("level"))
+        .values("id", "c_index", "c_level")
     )
-    selected_sql, selected_params = selected.query.sql_with_params()
-    history_sql, history_params = history.query.sql_with_params()
+    try:
+        selected_sql, selected_params = selected.query.sql_with_params()
+        history_sql, history_params = history.query.sql_with_params()
+    except EmptyResultSet:  # no district in scope
+        return _change({})
     marks = ", ".join(["%s"] * len(upper))
-    above = f"SUM(CASE WHEN s.c_level IN ({marks}) THEN 1 ELSE 0 END)" if upper else "0"
-    above_then = f"SUM(CASE WHEN h.p_level IN ({marks}) THEN 1 ELSE 0 END)" if upper else "0"
     sql = (
-        f"SELECT h.p_label, s.c_version, COUNT(*), {above}, SUM(s.c_index), SUM(h.p_index), {above_then} "
-        f"FROM ({selected_sql}) s LEFT JOIN ({history_sql}) h ON h.id = s.id GROUP BY h.p_label, s.c_version"
+        f"SELECT h.p_label, COUNT(*), SUM(CASE WHEN s.c_level IN ({marks}) THEN 1 ELSE 0 END), SUM(s.c_index), "
+        f"SUM(h.p_index), SUM(CASE WHEN h.p_level IN ({marks}) THEN 1 ELSE 0 END) "
+        f"FROM ({selected_sql}) s JOIN ({history_sql}) h ON h.id = s.id "
+        f"WHERE h.p_label IS NOT NULL GROUP BY h.p_label"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [*upper, *upper, *selected_params, *history_params])
         rows = cursor.fetchall()
-    per_version: dict[int, int] = {}
     by_label: dict[str, list] = {}
-    for label, version, n, now_above, now_sum, then_sum, then_above in rows:
-        per_version[version] = per_version.get(version, 0) + int(n)
-        if label is not None:
-            totals = by_label.setdefault(label, [0, 0, Decimal(0), Decimal(0), 0])
-            totals[0] += int(n)
-            totals[1] += int(now_above or 0)
-            totals[2] += Decimal(str(now_sum or 0))
-            totals[3] += Decimal(str(then_sum or 0))
-            totals[4] += int(then_above or 0)
-    at_or_above = None
-    if upper:
-        name = next(lv.name for lv in levels if lv.code == LEVEL_THRESHOLD)
-        total = sum(per_version.values())
-        at_or_above = _level_share(LEVEL_THRESHOLD, name, sum(int(row[3] or 0) for row in rows), total)
-    return _Rounds(at_or_above=at_or_above, change=_change(by_label) if upper else None, per_version=per_version)
+    for label, n, now_above, now_sum, then_sum, then_above in rows:
+        by_label[label] = [
+            int(n),
+            int(now_above or 0),
+            Decimal(str(now_sum or 0)),
+            Decimal(str(then_sum or 0)),
+            int(then_above or 0),
+        ]
+    return _change(by_label)
 
 
 def _context_questions(questionnaire: Questionnaire | None) -> list[tuple[ContextQuestion, list]]:
@@ -731,32 +707,49 @@ def _change(by_label: dict[str, list]) -> Change:
     )
 
 
-def _context_summaries(rounds: QuerySet[Assessment], questionnaire: Questionnaire | None) -> list[ContextSummary]:
+def _context_summaries(
+    scope: AdminScope, filters: Filters, questionnaire: Questionnaire | None
+) -> list[ContextSummary]:
     """The context questions the city report uses, counted over the selected rounds (one per firm) that
     answered them, whatever their version (labels: the reference version's, by option code). A count below
     the minimum group size is hidden; for a single-choice question, whose options partition the firms, with
     secondary suppression.
 
-    One aggregate per question: the stored choices (a JSON list) as text and a filtered COUNT per option
-    ('"cost"' in '["cost", "people"]'); a round answered the question when it chose a known option."""
-    summaries = []
+    One read of the summaries per question: the rounds per option chosen and the rounds that answered at all.
+    A round answered the question when it chose one of the reference version's options: the rounds that
+    answered at all, as long as no round chose another option (else :func:`_context_counts_from_rows`)."""
+    found = []
     for question, options in _context_questions(questionnaire):
-        chosen = [Q(chosen__contains=f'"{o.code}"') for o in options]
-        answered = Q()
-        for condition in chosen:
-            answered |= condition
-        figures = (
-            rounds.order_by()
-            .annotate(chosen=KT(f"context__{question.code}__choices"))
-            .aggregate(
-                answered=Count("id", filter=answered),
-                **{f"option_{n}": Count("id", filter=condition) for n, condition in enumerate(chosen)},
-            )
+        answered, chosen = summaries.context_counts(scope, filters, question=question.code)
+        known = {o.code for o in options}
+        if set(chosen) <= known and all(len(code) <= SUMMARY_OPTION_LENGTH for code in known):
+            counts = {o.code: chosen.get(o.code, 0) for o in options}
+        else:
+            answered, counts = _context_counts_from_rows(assessment_queryset(scope, filters), question, options)
+        if answered:
+            found.append(_context_summary(question, options, counts, answered))
+    return found
+
+
+def _context_counts_from_rows(
+    rounds: QuerySet[Assessment], question: ContextQuestion, options
+) -> tuple[int, dict[str, int]]:
+    """(rounds that chose one of ``options``, rounds per option) over the rows: one aggregate with a filtered
+    COUNT per option over the stored choices (a JSON list) as text ('"cost"' in '["cost", "people"]')."""
+    chosen = [Q(chosen__contains=f'"{o.code}"') for o in options]
+    answered = Q()
+    for condition in chosen:
+        answered |= condition
+    figures = (
+        rounds.order_by()
+        .annotate(chosen=KT(f"context__{question.code}__choices"))
+        .aggregate(
+            answered=Count("id", filter=answered),
+            **{f"option_{n}": Count("id", filter=condition) for n, condition in enumerate(chosen)},
         )
-        if figures["answered"]:
-            counts = {o.code: int(figures[f"option_{n}"] or 0) for n, o in enumerate(options)}
-            summaries.append(_context_summary(question, options, counts, int(figures["answered"])))
-    return summaries
+    )
+    counts = {o.code: int(figures[f"option_{n}"] or 0) for n, o in enumerate(options)}
+    return int(figures["answered"] or 0), counts
 
 
 def _context_summary(question: ContextQuestion, options, counts: dict[str, int], answered: int) -> ContextSummary:

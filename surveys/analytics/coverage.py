@@ -17,6 +17,12 @@
 * **assessed, not registered**: firms in scope with a submitted round in the selection (the dashboard's
   firm filters, on the firm's profile) whose USCC is not in the register at all.
 
+Every figure is read from the summary tables (surveys/models.py: the coverage grains of SummaryCell, which count
+the selected rounds of the firms with a register row by that row's attributes, and SummaryRegister, the register
+rows by attribute), maintained in the transaction of every submission, firm change and register import, so that
+their cost does not grow with the firms or the register; only the "not yet assessed" list reads the register rows,
+and the sector rows when a sector filter is set (two tags of one row cannot be told apart from one-sector cells).
+
 Small groups (surveys/suppression.py). The registered counts are shown as they are: the register is public
 data, and the "not yet assessed" list names its firms anyway. What is derived from the assessments is
 suppressed as everywhere else: an assessed count from 1 to the minimum − 1 is hidden ("<N", reason SMALL),
@@ -36,14 +42,22 @@ from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 from django.core.cache import cache
-from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Sum
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from .. import choices
-from ..models import Assessment, Enterprise, RegisterEntry, sector_lookup, sectors_decode
+from ..models import (
+    SUMMARY_LATEST,
+    Enterprise,
+    RegisterEntry,
+    SummaryCell,
+    SummaryRegister,
+    sector_lookup,
+    sectors_decode,
+)
 from ..scopes import AdminScope, district_condition
-from ..selectors.administrators import Filters, assessment_queryset, selected_round_usccs
+from ..selectors.administrators import Filters, selected_round_usccs
 from ..suppression import SMALL, min_group_size, partition_reasons, share, shown_count
 from ..text import join_list
 from .aggregates import assessment_labels_cached, cache_seconds, submissions_fingerprint
@@ -152,28 +166,116 @@ def _add(counts: dict[str, list[int]], key: str, registered: int, assessed: int)
     pair[1] += assessed
 
 
-def _over_time(scope: AdminScope, filters: Filters, registered: QuerySet[RegisterEntry]) -> list[CoveragePoint]:
+# --- the summaries ------------------------------------------------------------------------------------
+
+FINE_ATTRIBUTES = ("industry", "size_class", "leading_chain")  # what the coarse rows sum over
+GROUP = ("district", "industry", "size_class")  # the partitions the coverage page shows
+
+
+def _summary_condition(scope: AdminScope, filters: Filters, *, by_sector: bool = False) -> Q:
+    """The scope's districts and the firm filters on SummaryRegister or a coverage cell (the register row's values
+    in both); the sector filter's rows, else (``by_sector``) every sector's, else the rows themselves ("")."""
+    terms: dict[str, object] = {}
+    if not scope.all_districts:
+        terms["district__in"] = sorted(scope.districts)
+    for attribute in ("district", *FINE_ATTRIBUTES):
+        value = getattr(filters, attribute)
+        if value:
+            terms[attribute] = value
+    if filters.sector or not by_sector:
+        return Q(**terms, sector=filters.sector)
+    return Q(**terms) & ~Q(sector="")
+
+
+def _fine(filters: Filters, group: Sequence[str]) -> bool:
+    """Whether the fine rows are needed: a filter or a grouping by industry, size or chain."""
+    return any(getattr(filters, a) for a in FINE_ATTRIBUTES) or any(a in FINE_ATTRIBUTES for a in group)
+
+
+def _sums(rows: QuerySet[Any], group: Sequence[str], column: str) -> dict[tuple[Any, ...], int]:
+    """The sum of ``column`` per value of ``group`` (one GROUP BY; () → the whole sum under the key ())."""
+    if not group:
+        n = rows.aggregate(n=Sum(column))["n"]
+        return {(): int(n)} if n else {}
+    found: dict[tuple[Any, ...], int] = {}
+    for *key, n in rows.values_list(*group).annotate(n=Sum(column)).values_list(*group, "n").order_by():
+        if n:
+            found[tuple(key)] = int(n)
+    return found
+
+
+def _registered(
+    scope: AdminScope, filters: Filters, group: Sequence[str] = (), *, by_sector: bool = False
+) -> dict[tuple[Any, ...], int]:
+    """Register rows in scope matching the filters, per value of ``group`` (SummaryRegister)."""
+    grain = "fine" if _fine(filters, group) else "district"
+    rows = SummaryRegister.objects.filter(_summary_condition(scope, filters, by_sector=by_sector), grain=grain)
+    return _sums(rows, group, "firms")
+
+
+def _assessed(
+    scope: AdminScope,
+    filters: Filters,
+    group: Sequence[str] = (),
+    *,
+    by_sector: bool = False,
+    labels: Sequence[str] | None = None,
+) -> dict[tuple[Any, ...], int]:
+    """Of the register rows in scope matching the filters, those whose firm has a selected round, per value of
+    ``group`` (the coverage cells: at most one round per firm and selection, so rounds are firms). ``labels``:
+    the rounds with these labels (over time; no year filter), not the filters' selection."""
+    year = filters.year if labels is None else None
+    fine = _fine(filters, group) or year is not None
+    sector = bool(filters.sector) or by_sector
+    grain = {(False, False): "cov_district", (True, False): "cov_fine", (False, True): "cov_sector"}.get(
+        (fine, sector), "cov_sec_fine"
+    )
+    condition = _summary_condition(scope, filters, by_sector=by_sector) & Q(grain=grain)
+    if labels is None:
+        condition &= Q(label=filters.round_label or SUMMARY_LATEST)
+    else:
+        condition &= Q(label__in=list(labels))
+    if filters.version:
+        condition &= Q(questionnaire__version=filters.version)
+    if year is not None:
+        condition &= Q(year=year)
+    return _sums(SummaryCell.objects.filter(condition), group, "rounds")
+
+
+def _has_register(scope: AdminScope) -> bool:
+    return SummaryRegister.objects.filter(_summary_condition(scope, Filters()), grain="district").exists()
+
+
+def _over_time(scope: AdminScope, filters: Filters, total: int) -> list[CoveragePoint]:
     labels = assessment_labels_cached(scope)
     if not labels:
         return []
-    rounds = Assessment.objects.filter(
-        status=Assessment.STATUS_SUBMITTED, label__in=labels, enterprise__uscc__in=registered.values("uscc")
-    )
-    if filters.version:
-        rounds = rounds.filter(questionnaire__version=filters.version)
     # A firm has at most one round per label (round_label_unique): counting rounds counts firms.
-    counts = dict(rounds.values("label").annotate(n=Count("id")).order_by().values_list("label", "n"))
-    total = registered.count()
+    counts = _assessed(scope, filters, ("label",), labels=labels)
     points = []
     for label in sorted(labels):
-        assessed = shown_count(counts.get(label, 0))
+        assessed = shown_count(counts.get((label,), 0))
         points.append(CoveragePoint(label, total, assessed, share(assessed, total) if assessed is not None else None))
     return points
 
 
 def _assessed_not_registered(scope: AdminScope, filters: Filters) -> int:
-    rounds = assessment_queryset(scope, _selection(filters))
-    return rounds.exclude(enterprise__uscc__in=RegisterEntry.objects.values("uscc")).count()
+    """Selected rounds (firm filters on the profile, the level aside) of firms without a register row: the
+    "cov_out" cells. A sector is a register tag: with a sector filter every selected firm is registered."""
+    if filters.sector:
+        return 0
+    condition = Q(grain="cov_out", label=filters.round_label or SUMMARY_LATEST)
+    if not scope.all_districts:
+        condition &= Q(district__in=sorted(scope.districts))
+    for attribute in ("district", *FINE_ATTRIBUTES):
+        value = getattr(filters, attribute)
+        if value:
+            condition &= Q(**{attribute: value})
+    if filters.version:
+        condition &= Q(questionnaire__version=filters.version)
+    if filters.year is not None:
+        condition &= Q(year=filters.year)
+    return _sums(SummaryCell.objects.filter(condition), (), "rounds").get((), 0)
 
 
 # --- the cache -----------------------------------------------------------------------------------------
@@ -181,10 +283,11 @@ def _assessed_not_registered(scope: AdminScope, filters: Filters) -> int:
 T = TypeVar("T")
 
 
-def register_fingerprint() -> tuple[int, str]:
-    """(rows, the latest change) of the whole register: changes with every import that changes anything."""
-    row = RegisterEntry.objects.aggregate(n=Count("id"), changed=Max("updated_at"))
-    return row["n"], str(row["changed"])
+def register_fingerprint() -> tuple[int, int]:
+    """Changes with every change of the register: (rows, the last id) of its counts, which every import or
+    deletion that changes a row recomputes (new ids; summaries_register_recount). Reads a few hundred rows."""
+    row = SummaryRegister.objects.aggregate(n=Count("id"), last=Max("id"))
+    return row["n"], int(row["last"] or 0)
 
 
 def _cached(kind: str, scope: AdminScope, filters: Filters, compute: Callable[[], T]) -> T:
@@ -216,64 +319,79 @@ def _cached(kind: str, scope: AdminScope, filters: Filters, compute: Callable[[]
 
 def coverage(scope: AdminScope, filters: Filters) -> Coverage:
     """Registered and assessed firms in total and by district, industry, size class and sector, and per round
-    label (see the module docstring): one GROUP BY over the register, one over the rounds, two counts; kept in
-    the cache like the dashboard's figures until a submission or a change of the register."""
+    label (see the module docstring): a few GROUP BYs over the summaries; kept in the cache like the dashboard's
+    figures until a submission or a change of the register."""
     return _cached("coverage", scope, filters, lambda: _coverage(scope, filters))
 
 
 def _coverage(scope: AdminScope, filters: Filters) -> Coverage:
-    if not scoped_register(scope).exists():
+    if not _has_register(scope):
         empty = CoverageRow("", _("合计"), 0, 0, None)
         return Coverage(empty, [], [], [], [], [], _assessed_not_registered(scope, filters), has_register=False)
-    registered = register_queryset(scope, filters)
-    assessed_codes = selected_round_usccs(_selection(filters))
-    groups = (
-        registered.values("district", "industry", "size_class", "sectors")
-        .annotate(n=Count("id"), assessed=Count("id", filter=Q(uscc__in=assessed_codes)))
-        .order_by()
-    )
+    selection = _selection(filters)
+    registered = _registered(scope, selection, GROUP)
+    assessed = _assessed(scope, selection, GROUP)
     districts: dict[str, list[int]] = {}
     industries: dict[str, list[int]] = {}
     sizes: dict[str, list[int]] = {}
-    sectors: dict[str, list[int]] = {}
     total = [0, 0]
-    for group in groups:
-        n, assessed = group["n"], group["assessed"]
+    for key, n in registered.items():
+        district, industry, size = key
+        got = assessed.get(key, 0)
         total[0] += n
-        total[1] += assessed
-        _add(districts, group["district"], n, assessed)
-        _add(industries, group["industry"], n, assessed)
-        _add(sizes, group["size_class"], n, assessed)
-        for code in sectors_decode(group["sectors"]):
-            _add(sectors, code, n, assessed)
+        total[1] += got
+        _add(districts, district, n, got)
+        _add(industries, industry, n, got)
+        _add(sizes, size, n, got)
     total_reason = SMALL if shown_count(total[1]) is None else None
     return Coverage(
         total=_row("", _("合计"), total[0], total[1], total_reason),
         by_district=_rows(choices.DISTRICTS, districts, partition=True),
         by_industry=_rows(choices.INDUSTRIES, industries, partition=True),
         by_size=_rows(choices.SIZE_CLASSES, sizes, partition=True),
-        by_sector=_rows(choices.SECTORS, sectors, partition=False),
-        over_time=_over_time(scope, filters, registered),
+        by_sector=_rows(choices.SECTORS, _sector_counts(scope, selection), partition=False),
+        over_time=_over_time(scope, selection, total[0]),
         assessed_not_registered=_assessed_not_registered(scope, filters),
         has_register=True,
     )
 
 
+def _sector_counts(scope: AdminScope, filters: Filters) -> dict[str, list[int]]:
+    """Registered and assessed per sector tag. With a sector filter, the other tags of the rows carrying it are
+    counted too: a pair of tags is in no summary, so those come from the register rows (one GROUP BY)."""
+    sectors: dict[str, list[int]] = {}
+    if not filters.sector:
+        assessed = _assessed(scope, filters, ("sector",), by_sector=True)
+        for (code,), n in _registered(scope, filters, ("sector",), by_sector=True).items():
+            _add(sectors, code, n, assessed.get((code,), 0))
+        return sectors
+    groups = (
+        register_queryset(scope, filters)
+        .values("sectors")
+        .annotate(n=Count("id"), assessed=Count("id", filter=Q(uscc__in=selected_round_usccs(filters))))
+        .order_by()
+    )
+    for group in groups:
+        for code in sectors_decode(group["sectors"]):
+            _add(sectors, code, group["n"], group["assessed"])
+    return sectors
+
+
 def coverage_total(scope: AdminScope, filters: Filters) -> CoverageRow | None:
-    """Only the total row of :func:`coverage` (one query; the dashboard's block), or None without a register;
-    cached like :func:`coverage`."""
+    """Only the total row of :func:`coverage` (the dashboard's block), or None without a register; cached like
+    :func:`coverage`."""
     return _cached("total", scope, filters, lambda: _coverage_total(scope, filters))
 
 
 def _coverage_total(scope: AdminScope, filters: Filters) -> CoverageRow | None:
-    registered = register_queryset(scope, filters)
-    counts = registered.aggregate(
-        n=Count("id"), assessed=Count("id", filter=Q(uscc__in=selected_round_usccs(_selection(filters))))
-    )
-    if not counts["n"] and not scoped_register(scope).exists():
+    """Two small queries of the summaries (a third when nothing matches: is there a register in scope at all?)."""
+    selection = _selection(filters)
+    registered = _registered(scope, selection).get((), 0)
+    if not registered and not _has_register(scope):
         return None
-    reason = SMALL if shown_count(counts["assessed"]) is None else None
-    return _row("", _("合计"), counts["n"], counts["assessed"], reason)
+    assessed = _assessed(scope, selection).get((), 0)
+    reason = SMALL if shown_count(assessed) is None else None
+    return _row("", _("合计"), registered, assessed, reason)
 
 
 # --- the "not yet assessed" export ----------------------------------------------------------------------

@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, F, Q, Sum
 
 from ..models import SummaryCell, SummaryCount, SummaryFirm
 from ..scopes import AdminScope
@@ -147,6 +147,37 @@ def dimension_counts(scope: AdminScope, filters: Filters, *, by: str | None = No
     return counts if by else {(None, code): figures for (code,), figures in counts.items()}
 
 
+def dimension_counts_by(
+    scope: AdminScope, filters: Filters, bys: Iterable[str]
+) -> dict[str, dict[tuple, DimensionCounts]]:
+    """For each of ``bys`` (cell attributes, "sector" among them), what :func:`dimension_counts` gives by it: one
+    query, each grouping read from its own grain (a UNION ALL of their grouped reads)."""
+    parts, params = [], []
+    keys = list(bys)
+    for n, by in enumerate(keys):
+        where = cells(scope, filters, by=_attribute(by)).condition("cell__")
+        rows = (
+            SummaryCount.objects.filter(where, kind="dim")
+            .values_list(f"cell__{_attribute(by)}", "code", "option")
+            .annotate(n=Sum("rounds"), t=Sum("total"))
+            .order_by()
+        )
+        try:
+            sql, found = rows.query.sql_with_params()
+        except EmptyResultSet:  # no district in scope: nothing to read
+            continue
+        # n is the position of a grouping in ``keys``: a constant of this function, never input.
+        parts.append(f"SELECT {int(n)} AS g, x.* FROM ({sql}) x")
+        params.extend(found)
+    grouped: dict[int, list] = {}
+    if parts:
+        with connection.cursor() as cursor:
+            cursor.execute(" UNION ALL ".join(parts), params)
+            for position, *row in cursor.fetchall():
+                grouped.setdefault(position, []).append(row)
+    return {by: _dimension_counts(grouped.get(n, [])) for n, by in enumerate(keys)}
+
+
 def _attribute(by: str | None) -> str | None:
     return None if by is None else GROUP_ATTRIBUTES.get(by, by)
 
@@ -277,9 +308,10 @@ def submitted_versions(scope: AdminScope) -> list[str]:
     return [version for _created, version in sorted(found)]
 
 
-def fingerprint() -> tuple[int, int, int]:
-    """Changes with every submission: (cells of the coarsest grain, rounds in them, sum of their indexes)."""
+def fingerprint() -> tuple[int, int, int, int]:
+    """Changes with every submission and every re-scoring: (cells of the coarsest grain, rounds in them, sum of
+    their indexes, and the rounds weighted by their cell's id, which moves when a round changes level alone)."""
     row = SummaryCell.objects.filter(grain="all").aggregate(
-        n=Count("id"), rounds=Sum("rounds"), total=Sum("index_total")
+        n=Count("id"), counted=Sum("rounds"), total=Sum("index_total"), placed=Sum(F("rounds") * F("id"))
     )
-    return (row["n"], int(row["rounds"] or 0), int(row["total"] or 0))
+    return (row["n"], int(row["counted"] or 0), int(row["total"] or 0), int(row["placed"] or 0))

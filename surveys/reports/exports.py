@@ -131,6 +131,25 @@ def write_xlsx(tables: list[Table], stream: IO[bytes]) -> None:
     workbook.save(stream)
 
 
+def write_xlsx_split(tables: list[Table], stream: IO[bytes], *, max_rows: int = XLSX_MAX_ROWS) -> None:
+    """Like write_xlsx, but a table longer than a sheet goes on over further sheets ("答案", "答案-2", …),
+    each with the header (background jobs: the full answers export of the whole city)."""
+    workbook = Workbook(write_only=True)
+    used: set[str] = set()
+    for table in tables:
+        header = [_xlsx_value(h) for h in table.headers]
+        sheet, rows_in_sheet = None, max_rows
+        for row in table.rows:
+            if rows_in_sheet >= max_rows:
+                sheet, rows_in_sheet = workbook.create_sheet(title=_sheet_title(table.title, used)), 0
+                sheet.append(header)
+            sheet.append([_xlsx_value(v) for v in _displayed(table, row)])
+            rows_in_sheet += 1
+        if sheet is None:
+            workbook.create_sheet(title=_sheet_title(table.title, used)).append(header)
+    workbook.save(stream)
+
+
 def _xlsx_value(value: Any) -> Any:
     value = _cell(value)
     if isinstance(value, str):

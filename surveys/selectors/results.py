@@ -27,8 +27,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.utils import formats, timezone
+from django.utils.translation import get_language, override
 from django.utils.translation import gettext as _
-from django.utils.translation import override
 
 from .. import scoring
 from ..choices import (
@@ -58,6 +58,7 @@ from ..scopes import AdminScope
 from ..suppression import min_group_size
 from ..text import join_list, option_letter, option_text, sentence_gap, without_final_stop
 from .assessments import answer_label, answer_short
+from .revisions import SupersededResult, superseded_result
 from .structure import QuestionnaireStructure, questionnaire_structure
 from .summaries import database_mean, peer_dimension_totals, peer_figures
 
@@ -419,6 +420,8 @@ class AssessmentReport:
     ladder: list[LadderRung] = field(default_factory=list)
     next_level: NextLevelBlock | None = None
     progress: Progress | None = None
+    # A re-scored round: its previous result, now superseded (selectors/revisions.py); None otherwise.
+    superseded: SupersededResult | None = None
 
     @property
     def insufficient_dimensions(self) -> list[DimensionSection]:
@@ -575,6 +578,7 @@ def _build(assessment: Assessment, language: str, scope: AdminScope | None) -> A
         ladder=_ladder(levels, level.code),
         next_level=_next_level(stored, levels, level.code, index, gates, answered),
         progress=_progress(rounds, previous, index, [lv.code for lv in levels], answered, previous_answers),
+        superseded=superseded_result(assessment=assessment),
     )
 
 
@@ -1038,8 +1042,16 @@ _NUMBER = "\x00"  # where a why-sentence's number goes (TextPart)
 
 
 def _horizon_labels() -> dict[str, str]:
-    """The plan's three periods; an action's horizon label is the title of its period."""
-    return {"short": _("未来90天"), "medium": _("一年内"), "long": _("一年以上")}
+    """The plan's three periods; an action's horizon label is the title of its period. Kept per language: a
+    plan asks for them for each of its forty actions, and each translation lookup reads the active language."""
+    language = get_language() or ""
+    labels = _HORIZONS.get(language)
+    if labels is None:
+        labels = _HORIZONS[language] = {"short": _("未来90天"), "medium": _("一年内"), "long": _("一年以上")}
+    return labels
+
+
+_HORIZONS: dict[str, dict[str, str]] = {}
 
 
 @dataclass(frozen=True)
@@ -1198,7 +1210,14 @@ def _action_row(
 
 def _department_label(code: str) -> str:
     """A department (choices.DEPARTMENTS) in the active language; "相关部门" when the version names none."""
-    return str(label_of(DEPARTMENTS, code)) if code else str(_("相关部门"))
+    language = get_language() or ""
+    labels = _DEPARTMENTS.get(language)
+    if labels is None:
+        labels = _DEPARTMENTS[language] = {code: str(label) for code, label in DEPARTMENTS} | {"": str(_("相关部门"))}
+    return labels.get(code, code)
+
+
+_DEPARTMENTS: dict[str, dict[str, str]] = {}  # per language, as _HORIZONS
 
 
 def _first_sentence(text: str) -> str:

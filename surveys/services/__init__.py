@@ -49,6 +49,7 @@ from .questionnaires import (
     questionnaire_touch,
     questionnaire_upsert,
 )
+from .revisions import assessment_rescore
 from .summaries import (
     SummaryCheck,
     SummaryDifference,
@@ -85,6 +86,7 @@ __all__ = [
     "administrator_revoke",
     "administrator_roles_ensure",
     "answers_save",
+    "assessment_rescore",
     "assessment_start",
     "assessment_submit",
     "context_answer_clean",

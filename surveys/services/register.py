@@ -55,6 +55,7 @@ import re
 import unicodedata
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import IO
@@ -76,6 +77,7 @@ from .summaries import (
     summaries_enterprise_add,
     summaries_enterprise_remove,
     summaries_rebuild,
+    summaries_register_recount,
 )
 
 NAME_MAX_LENGTH = RegisterEntry._meta.get_field("name").max_length or 100
@@ -562,6 +564,45 @@ def _batches(items: list[_Values], size: int) -> Iterator[list[_Values]]:
         yield items[start : start + size]
 
 
+@dataclass(frozen=True)
+class _Moves:
+    firms: list[int]  # the firms whose register cells move
+    rebuild: bool  # too many: rebuild the summaries instead
+
+
+def _summaries_leave(usccs: list[str]) -> _Moves:
+    """Before the register rows with these USCCs appear, change or go: their firms leave the cells that read the
+    register row (sectors, coverage: surveys/services/summaries.py)."""
+    firms = register_sector_firms(usccs)
+    moves = _Moves(firms, rebuild=len(firms) > MOVE_LIMIT)  # one grouped rebuild beats moving thousands one by one
+    if firms and not moves.rebuild:
+        summaries_enterprise_remove(enterprise_ids=firms, sectors_only=True)
+    return moves
+
+
+def _summaries_return(moves: _Moves, *, changed: bool) -> None:
+    """After the change: the firms return to the cells as the register now says, and (``changed``) the register's
+    counts are recomputed, in the transaction of the change."""
+    if moves.rebuild:
+        summaries_rebuild()  # the register's counts included
+        return
+    if moves.firms:
+        summaries_enterprise_add(enterprise_ids=moves.firms, sectors_only=True)
+    if changed:
+        summaries_register_recount()
+
+
+@contextmanager
+def register_change(*, usccs: Sequence[str]) -> Iterator[None]:
+    """Around a write of the register rows with these USCCs that bypasses :func:`register_import` and
+    :func:`register_delete` (a test's factory, a bulk load): in one transaction, their firms leave the register's
+    cells before it, return after it, and the register's counts are recomputed."""
+    with transaction.atomic():
+        moves = _summaries_leave(list(usccs))
+        yield
+        _summaries_return(moves, changed=True)
+
+
 @transaction.atomic
 def register_import(
     *,
@@ -586,15 +627,13 @@ def register_import(
             new.append(values)
         elif stored[1] != values[1:]:
             changed.append((stored[0], values))
-    # The firms whose key sectors change leave their sector cells before the register changes and return after.
-    sectors = 1 + FIELDS.index("sectors")
-    moved = register_sector_firms(
-        [values[0] for values in new if values[sectors]]
-        + [values[0] for _pk, values in changed if existing[values[0]][1][sectors - 1] != values[sectors]]
+    # The firms whose register row appears or changes anything but its name leave the cells that read the row
+    # (sectors, coverage) before the register changes and return after.
+    # A row's values are (USCC, *FIELDS), the stored ones FIELDS; the name (FIELDS[0]) is counted nowhere.
+    moves = _summaries_leave(
+        [values[0] for values in new]
+        + [values[0] for _pk, values in changed if existing[values[0]][1][1:] != values[2:]]
     )
-    rebuild = len(moved) > MOVE_LIMIT  # one grouped rebuild beats moving thousands of firms one by one
-    if moved and not rebuild:
-        summaries_enterprise_remove(enterprise_ids=moved, sectors_only=True)
     for batch in _batches(new, batch_size):
         RegisterEntry.objects.bulk_create(
             [RegisterEntry(uscc=values[0], **dict(zip(FIELDS, values[1:], strict=True))) for values in batch]
@@ -608,10 +647,7 @@ def register_import(
             ],
             fields=[*FIELDS, "updated_at"],
         )
-    if rebuild:
-        summaries_rebuild()
-    elif moved:
-        summaries_enterprise_add(enterprise_ids=moved, sectors_only=True)
+    _summaries_return(moves, changed=bool(new or changed))
     return RegisterImportResult(
         rows=read,
         created=len(new),
@@ -619,6 +655,20 @@ def register_import(
         unchanged=len(valid) - len(new) - len(changed),
         errors=errors,
     )
+
+
+@transaction.atomic
+def register_delete(*, usccs: Sequence[str]) -> int:
+    """Delete the register rows with these USCCs (firms that left the register); returns how many. The firms with
+    these codes leave the cells that read their register row first and return as firms without one."""
+    codes = sorted(set(usccs))
+    moves = _summaries_leave(codes)
+    deleted = 0
+    size = min(LOOKUP_CHUNK, connection.features.max_query_params or LOOKUP_CHUNK)
+    for start in range(0, len(codes), size):
+        deleted += RegisterEntry.objects.filter(uscc__in=codes[start : start + size]).delete()[0]
+    _summaries_return(moves, changed=bool(deleted))
+    return deleted
 
 
 def register_error_rows(result: RegisterImportResult) -> list[list[object]]:

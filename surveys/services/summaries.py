@@ -8,7 +8,10 @@ Every change to what the summaries count is applied in the transaction of the wr
   hence the sectors, the firm is counted under), takes all the firm's rounds out of its cells before the
   change and puts them back after it (:func:`summaries_enterprise_remove`, :func:`summaries_enterprise_add`);
   so does an import of the business register for the firms whose sectors it changes (sector cells only);
-- a new firm counts in the registered firms (:func:`summaries_enterprise_add` with ``rounds=False``).
+- a new firm counts in the registered firms (:func:`summaries_enterprise_add` with ``rounds=False``);
+- coverage's grains (SUMMARY_COVERAGE_GRAINS) take the attributes of the firm's register row: a register import
+  or deletion moves the firms whose row appears, goes or changes (surveys/services/register.py), with the sector
+  grains, and recomputes the register's own counts (SummaryRegister, :func:`summaries_register_recount`).
 
 All of them go through one piece of SQL (:func:`_apply`): the rounds as rows (their selection, sign and the
 firm's attributes at that moment), expanded to every grain's cell, grouped, and added to the stored cells with
@@ -28,6 +31,7 @@ deleting a round, :func:`summaries_round_insert` after writing one, or ``rebuild
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -42,11 +46,12 @@ from .. import choices
 from ..models import (
     SUMMARY_ANY,
     SUMMARY_ANY_YEAR,
+    SUMMARY_COVERAGE_GRAINS,
     SUMMARY_FINE_GRAINS,
     SUMMARY_GRAINS,
     SUMMARY_LATEST,
     SUMMARY_OPTION_LENGTH,
-    SUMMARY_SECTOR_GRAINS,
+    SUMMARY_REGISTER_GRAINS,
     SUMMARY_WEAK_SCORE,
     Answer,
     Assessment,
@@ -57,6 +62,7 @@ from ..models import (
     SummaryCell,
     SummaryCount,
     SummaryFirm,
+    SummaryRegister,
 )
 
 # The attributes a grain may keep apart, in the order of the cell's key.
@@ -64,13 +70,35 @@ ATTRIBUTES = ("year", "district", "industry", "size_class", "leading_chain", "se
 CELL_KEY = ("grain", "label", "questionnaire_id", "level", *ATTRIBUTES)
 COUNT_KEY = ("kind", "code", "option", "value")
 FIRM_KEY = ("district", "industry", "size_class", "leading_chain", "sector")
+REGISTER_KEY = ("grain", *FIRM_KEY)
 ALL_GRAINS = tuple(SUMMARY_GRAINS)
+# The grains with SummaryCount rows (the coverage grains only count rounds).
+COUNTED_GRAINS = tuple(grain for grain in SUMMARY_GRAINS if grain not in SUMMARY_COVERAGE_GRAINS)
+
+
+def _rollup_source(grain: str) -> str:
+    sector = "sector" in SUMMARY_GRAINS[grain]
+    if grain in SUMMARY_COVERAGE_GRAINS:
+        return "cov_sec_fine" if sector else "cov_fine"
+    return "sector_fine" if sector else "fine"
+
+
 # The grains the rebuild sums from a fine one: each from the fine grain of its kind.
-ROLLUPS = {
-    grain: "sector_fine" if "sector" in attributes else "fine"
-    for grain, attributes in SUMMARY_GRAINS.items()
-    if grain not in SUMMARY_FINE_GRAINS
-}
+ROLLUPS = {grain: _rollup_source(grain) for grain in SUMMARY_GRAINS if grain not in SUMMARY_FINE_GRAINS}
+
+
+def _grain_kind(grain: str) -> str:
+    """Where a grain's rows come from (a branch of _rounds_ctes): the firm's profile ("firm"), with the sectors
+    of its register row ("sector"), the register row ("register", "register_sector"), or the firm's profile for
+    the firms with no register row ("unregistered")."""
+    sector = "sector" in SUMMARY_GRAINS[grain]
+    if grain == "cov_out":
+        return "unregistered"
+    if grain in SUMMARY_COVERAGE_GRAINS:
+        return "register_sector" if sector else "register"
+    return "sector" if sector else "firm"
+
+
 # How many firms a register import may move one by one; beyond it the summaries are rebuilt.
 MOVE_LIMIT = 2000
 
@@ -79,11 +107,20 @@ def _table(model: type[Model]) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
 
+# The SQL below is built anew for each submission from a few hundred quoted names; they are kept (both
+# databases the project runs on quote a name the same way, in double quotes), and so is each piece of SQL
+# that depends on its arguments alone.
+@functools.cache
 def _q(name: str) -> str:
     return connection.ops.quote_name(name)
 
 
 def _columns(names: Iterable[str], alias: str = "") -> str:
+    return _columns_of(tuple(names), alias)
+
+
+@functools.cache
+def _columns_of(names: tuple[str, ...], alias: str) -> str:
     prefix = f"{alias}." if alias else ""
     return ", ".join(prefix + _q(name) for name in names)
 
@@ -175,11 +212,12 @@ def _sectors_sql() -> _Sql:
 
 
 def _grains_sql(grains: Sequence[str]) -> str:
-    """The grains as rows: their name and a 0/1 flag per attribute they keep apart (constants, no input)."""
+    """The grains as rows: their name, kind (_grain_kind) and a 0/1 flag per attribute they keep apart
+    (constants, no input)."""
     rows = []
     for grain in grains:
         flags = ", ".join(f"{int(a in SUMMARY_GRAINS[grain])} AS {_q('g_' + a)}" for a in ATTRIBUTES)
-        rows.append(f"SELECT '{grain}' AS {_q('grain')}, {flags}")
+        rows.append(f"SELECT '{grain}' AS {_q('grain')}, '{_grain_kind(grain)}' AS {_q('kind')}, {flags}")
     return " UNION ALL ".join(rows)
 
 
@@ -187,31 +225,39 @@ def _rounds_ctes(parts: Sequence[_Part], grains: Sequence[str]) -> _Sql:
     """WITH parts, grains, sectors, expanded: one row per round and cell (CELL_KEY, rid, sign, idx).
 
     A grain that sums over an attribute has SUMMARY_ANY (year: SUMMARY_ANY_YEAR) in its place; the sector
-    grains take the round once per sector of the register row with the firm's USCC, the other grains once."""
+    grains take the round once per sector of the register row with the firm's USCC, the other grains once. The
+    coverage grains take the attributes from that register row (or count the rounds of firms without one), with
+    no level and no index."""
     unions = _join([_Sql("SELECT * FROM (") + _part_sql(p) + ") p" for p in parts], " UNION ALL ")
-    grain_columns = []
-    for attribute in ATTRIBUTES[:-1]:
-        whole = str(SUMMARY_ANY_YEAR) if attribute == "year" else f"'{SUMMARY_ANY}'"
-        grain_columns.append(
-            f"CASE WHEN g.{_q('g_' + attribute)} = 1 THEN p.{_q(attribute)} ELSE {whole} END AS {_q(attribute)}"
-        )
-    head = (
-        f"SELECT g.{_q('grain')}, p.{_q('label')}, p.{_q('qid')} AS {_q('questionnaire_id')}, p.{_q('level')}, "
-        + ", ".join(grain_columns)
-    )
-    tail = f", p.{_q('rid')}, p.{_q('sign')}, p.{_q('idx')}"
+    register, sectors, grain = _table(RegisterEntry), _q("sectors"), _q("grain")
+    # A register row's sectors: ",a,b," holds ",a,".
+    tagged = f"JOIN {sectors} s ON r.{sectors} LIKE '%%,' || s.{_q('code')} || ',%%'"
+    on_uscc = f"r.{_q('uscc')} = p.{_q('uscc')}"
+    joins = {
+        "firm": ("p", f"'' AS {_q('sector')}", ""),
+        "sector": ("p", f"s.{_q('code')} AS {_q('sector')}", f"JOIN {register} r ON {on_uscc} {tagged}"),
+        "register": ("r", f"'' AS {_q('sector')}", f"JOIN {register} r ON {on_uscc}"),
+        "register_sector": ("r", f"s.{_q('code')} AS {_q('sector')}", f"JOIN {register} r ON {on_uscc} {tagged}"),
+        "unregistered": ("p", f"'' AS {_q('sector')}", ""),
+    }
     branches = []
-    if any("sector" not in SUMMARY_GRAINS[g] for g in grains):
+    for kind in sorted({_grain_kind(g) for g in grains}, key=list(joins).index):
+        source, sector, join = joins[kind]
+        coverage = kind not in ("firm", "sector")
+        columns = [f"g.{grain}", f"p.{_q('label')}", f"p.{_q('qid')} AS {_q('questionnaire_id')}"]
+        columns.append(f"'{SUMMARY_ANY}' AS {_q('level')}" if coverage else f"p.{_q('level')}")
+        for attribute in ATTRIBUTES[:-1]:
+            whole = str(SUMMARY_ANY_YEAR) if attribute == "year" else f"'{SUMMARY_ANY}'"
+            value = f"{'p' if attribute == 'year' else source}.{_q(attribute)}"
+            columns.append(f"CASE WHEN g.{_q('g_' + attribute)} = 1 THEN {value} ELSE {whole} END AS {_q(attribute)}")
+        columns += [sector, f"p.{_q('rid')}", f"p.{_q('sign')}"]
+        # CAST: a union of coverage branches alone still has an integer index column.
+        columns.append(f"CAST(NULL AS INTEGER) AS {_q('idx')}" if coverage else f"p.{_q('idx')}")
+        where = f"g.{_q('kind')} = '{kind}'"
+        if kind == "unregistered":
+            where += f" AND NOT EXISTS (SELECT 1 FROM {register} r WHERE {on_uscc})"
         branches.append(
-            f"{head}, '' AS {_q('sector')}{tail} FROM {_q('parts')} p CROSS JOIN {_q('grains')} g "
-            f"WHERE g.{_q('g_sector')} = 0"
-        )
-    if any("sector" in SUMMARY_GRAINS[g] for g in grains):
-        branches.append(
-            f"{head}, s.{_q('code')} AS {_q('sector')}{tail} FROM {_q('parts')} p "
-            f"JOIN {_table(RegisterEntry)} r ON r.{_q('uscc')} = p.{_q('uscc')} "
-            f"JOIN {_q('sectors')} s ON r.{_q('sectors')} LIKE '%%,' || s.{_q('code')} || ',%%' "
-            f"CROSS JOIN {_q('grains')} g WHERE g.{_q('g_sector')} = 1"
+            f"SELECT {', '.join(columns)} FROM {_q('parts')} p {join} CROSS JOIN {_q('grains')} g WHERE {where}"
         )
     return (
         _Sql(f"WITH {_q('parts')}({_columns(PART_COLUMNS)}) AS (")
@@ -222,6 +268,7 @@ def _rounds_ctes(parts: Sequence[_Part], grains: Sequence[str]) -> _Sql:
     )
 
 
+@functools.cache
 def _cell_rows_sql(source: str) -> str:
     """The cells' figures from the expanded rows of ``source`` (a CTE name), grouped by CELL_KEY."""
     key = _columns(CELL_KEY)
@@ -236,6 +283,7 @@ def _cell_rows_sql(source: str) -> str:
     )
 
 
+@functools.cache
 def _hundredths(column: str) -> str:
     return f"CAST(ROUND({column} * 100) AS INTEGER)"
 
@@ -313,6 +361,7 @@ def _count_rows_sql(source: str, key: Sequence[str]) -> str:
     )
 
 
+@functools.cache
 def _cell_match(left: str, right: str) -> str:
     return " AND ".join(f"{left}.{_q(c)} = {right}.{_q(c)}" for c in CELL_KEY)
 
@@ -349,8 +398,10 @@ def _apply(parts: Sequence[_Part], grains: Sequence[str] = ALL_GRAINS, *, empty:
         tail = ""
     rows = _count_rows_sql("located", ["cell_id"])
     counts = ctes + located + f" {head}SELECT * FROM ({rows}) k WHERE 1 = 1{count_order}{tail}"
+    # The coverage grains have no SummaryCount rows: a move of only those needs no second statement.
+    statements = [cells, counts] if set(grains) & set(COUNTED_GRAINS) else [cells]
     with connection.cursor() as cursor:
-        for statement in (cells, counts):
+        for statement in statements:
             cursor.execute(statement.text, statement.params)
 
 
@@ -383,6 +434,47 @@ def _apply_firms(firms: QuerySet[Enterprise], *, sign: int, sectors_only: bool =
     statement = _Sql(head + "SELECT * FROM (") + rows + f") f WHERE 1 = 1 ORDER BY {_columns(FIRM_KEY)}{tail}"
     with connection.cursor() as cursor:
         cursor.execute(statement.text, statement.params)
+
+
+# --- the business register's counts (coverage's registered firms) ----------------------------------------
+
+
+def _register_rows_sql() -> _Sql:
+    """The rows of SummaryRegister (REGISTER_KEY, firms) the register gives: "fine" by every attribute of the row
+    (and per sector tag), "district" summed from those."""
+    register, attributes = _table(RegisterEntry), _columns(FIRM_KEY[:-1], "r")
+    kept = _columns(FIRM_KEY[:-1])
+    own = (
+        f"SELECT {attributes}, '' AS {_q('sector')}, COUNT(*) AS {_q('firms')} FROM {register} r GROUP BY {attributes}"
+    )
+    tagged = (
+        f"SELECT {attributes}, s.{_q('code')}, COUNT(*) FROM {register} r JOIN {_q('sectors')} s "
+        f"ON r.{_q('sectors')} LIKE '%%,' || s.{_q('code')} || ',%%' GROUP BY {attributes}, s.{_q('code')}"
+    )
+    whole = f"'{SUMMARY_ANY}'"
+    return (
+        _Sql(f"WITH {_q('sectors')} AS (") + _sectors_sql() + f"), {_q('fine')} AS ({own} UNION ALL {tagged}) "
+        f"SELECT 'fine' AS {_q('grain')}, {kept}, {_q('sector')}, {_q('firms')} FROM {_q('fine')} "
+        f"UNION ALL SELECT 'district', {_q('district')}, {whole}, {whole}, {whole}, {_q('sector')}, "
+        f"SUM({_q('firms')}) FROM {_q('fine')} GROUP BY {_q('district')}, {_q('sector')}"
+    )
+
+
+def _register_counts_insert() -> None:
+    statement = _register_rows_sql()
+    insert = f"INSERT INTO {_table(SummaryRegister)} ({_columns([*REGISTER_KEY, 'firms'])}) SELECT * FROM ("
+    with connection.cursor() as cursor:
+        cursor.execute(insert + statement.text + f") x WHERE 1 = 1 ORDER BY {_columns(REGISTER_KEY)}", statement.params)
+
+
+@transaction.atomic
+def summaries_register_recount() -> None:
+    """Recompute the register's counts (SummaryRegister) from the register rows: one grouped statement, in the
+    transaction of the import or deletion that changed the register. The new rows' ids are coverage's cache
+    marker (surveys/analytics/coverage.py, register_fingerprint), so it changes with every recount."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {_table(SummaryRegister)}")
+    _register_counts_insert()
 
 
 # --- the services -----------------------------------------------------------------------------------
@@ -444,7 +536,8 @@ def summaries_enterprise_remove(
 ) -> None:
     """Take the firms (and with ``rounds`` all their submitted rounds) out of the summaries, as their district,
     industry, size, chain, USCC and register row say now: call it before changing any of these (and add them
-    back after), or before deleting the firms. ``sectors_only``: only the sector cells (a register change)."""
+    back after), or before deleting the firms. ``sectors_only``: only the cells that read the firm's register
+    row (the sector and the coverage grains, SUMMARY_REGISTER_GRAINS): a change of the register or the USCC."""
     _move(enterprise_ids, -1, rounds=rounds, sectors_only=sectors_only)
 
 
@@ -456,7 +549,7 @@ def summaries_enterprise_add(*, enterprise_ids: Sequence[int], rounds: bool = Tr
 
 
 def _move(enterprise_ids: Sequence[int], sign: int, *, rounds: bool, sectors_only: bool) -> None:
-    grains = SUMMARY_SECTOR_GRAINS if sectors_only else ALL_GRAINS
+    grains = SUMMARY_REGISTER_GRAINS if sectors_only else ALL_GRAINS
     for chunk in _chunks(sorted(set(enterprise_ids))):
         firms = Enterprise.objects.filter(id__in=chunk)
         _apply_firms(firms, sign=sign, sectors_only=sectors_only)
@@ -474,7 +567,7 @@ def summaries_enterprise_lock(*, enterprise_id: int) -> Enterprise:
 
 
 def register_sector_firms(usccs: Iterable[str]) -> list[int]:
-    """The firms with these USCCs (those whose sectors a register change moves)."""
+    """The firms with these USCCs (those whose register cells a register change moves)."""
     codes = sorted(set(usccs))
     ids: list[int] = []
     for start in range(0, len(codes), 1000):
@@ -517,7 +610,7 @@ def summaries_rebuild() -> None:
     """Recompute every summary from the stored rounds, answers, results and register: the fine grains in two
     grouped statements over the stored rows, the others summed from them, the registered firms in one."""
     _bulk_settings()
-    tables = [_table(model) for model in (SummaryCount, SummaryCell, SummaryFirm)]
+    tables = [_table(model) for model in (SummaryCount, SummaryCell, SummaryFirm, SummaryRegister)]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # No dead rows left behind (autovacuum may be off); the pages wait for the rebuild's commit. The foreign
@@ -546,6 +639,7 @@ def summaries_rebuild() -> None:
         cursor.execute(f"INSERT INTO {_table(SummaryCell)} ({_columns(cell_columns)}) {cells}")
         cursor.execute(counts)
     _apply_firms(Enterprise.objects.all(), sign=1)
+    _register_counts_insert()
     _drop_zero_rows()
 
 
@@ -577,7 +671,7 @@ def _bulk_settings() -> None:
 
 @dataclass(frozen=True)
 class SummaryDifference:
-    table: str  # cells | counts | firms
+    table: str  # cells | counts | firms | register
     key: tuple[Any, ...]  # the row's key (a cell's key, then a count's)
     expected: tuple[Any, ...]  # what the stored results give (zeros: no row)
     stored: tuple[Any, ...]  # what is stored (zeros: no row)
@@ -639,20 +733,26 @@ def _compare_here(
     return len(found), found[:examples]
 
 
+@functools.cache
 def _located_sql() -> str:
-    """The expanded rows with the id of their stored cell (rows of a cell not stored are left out: the cells'
-    comparison finds that cell)."""
+    """The expanded rows of the grains with counts, with the id of their stored cell (rows of a cell not stored
+    are left out: the cells' comparison finds that cell)."""
+    counted = ", ".join(f"'{grain}'" for grain in COUNTED_GRAINS)
     return (
         f", {_q('located')} AS (SELECT c.{_q('id')} AS {_q('cell_id')}, e.{_q('rid')}, e.{_q('sign')}, "
-        f"e.{_q('idx')} FROM {_q('expanded')} e JOIN {_table(SummaryCell)} c ON {_cell_match('c', 'e')})"
+        f"e.{_q('idx')} FROM {_q('expanded')} e JOIN {_table(SummaryCell)} c ON {_cell_match('c', 'e')} "
+        f"WHERE e.{_q('grain')} IN ({counted}))"
     )
 
 
+@functools.cache
 def _rollup_map_sql() -> str:
     """(fine cell id, id of each coarser stored cell it is summed into), by the cells' keys."""
     cell = _table(SummaryCell)
     mappings = []
     for grain, source in ROLLUPS.items():
+        if grain not in COUNTED_GRAINS:
+            continue
         kept = SUMMARY_GRAINS[grain]
         match = [f"r.{_q(c)} = f.{_q(c)}" for c in ("label", "questionnaire_id", "level")]
         for attribute in ATTRIBUTES:
@@ -696,11 +796,13 @@ def summaries_differences(*, examples: int = 20) -> SummaryCheck:
     stored_counts = f"SELECT {_columns(['cell_id', *COUNT_KEY, *count_sums])} FROM {_table(SummaryCount)}"
     firms = _firm_rows_sql(Enterprise.objects.all(), sign=1)
     stored_firms = f"SELECT {_columns([*FIRM_KEY, 'firms'])} FROM {_table(SummaryFirm)}"
+    stored_register = f"SELECT {_columns([*REGISTER_KEY, 'firms'])} FROM {_table(SummaryRegister)}"
     total, found = 0, list[SummaryDifference]()
     for table, expected, stored, key, values in (
         ("cells", cells, stored_cells, CELL_KEY, cell_sums),
         ("counts", counts, stored_counts, ["cell_id", *COUNT_KEY], count_sums),
         ("firms", firms, stored_firms, FIRM_KEY, ["firms"]),
+        ("register", _register_rows_sql(), stored_register, REGISTER_KEY, ["firms"]),
     ):
         n, rows = _compare(table, expected, stored, key, values, examples)
         total += n
@@ -728,6 +830,7 @@ __all__ = [
     "summaries_enterprise_lock",
     "summaries_enterprise_remove",
     "summaries_rebuild",
+    "summaries_register_recount",
     "summaries_round_delete",
     "summaries_round_insert",
     "summaries_vacuum_analyze",

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.translation import override
 from pypdf import PdfReader
 
-from surveys import analytics, demo, scopes
+from surveys import analytics, demo, scopes, services
 from surveys.models import (
     Answer,
     Assessment,
@@ -158,6 +158,8 @@ def seed_briefing_city(questionnaire, questionnaire_2026_2, *, firms: int = DEMO
     ]  # fmt: skip
     taken = set(RegisterEntry.objects.values_list("uscc", flat=True))  # should the demo write a register too
     RegisterEntry.objects.bulk_create([row for row in rows if row.uscc not in taken])
+    # Rows written in bulk bypass the services that keep the summaries (their sector cells): rebuild them.
+    services.summaries_rebuild()
 
 
 @pytest.fixture
@@ -370,6 +372,8 @@ def sector_firms(questionnaire):
         if tags is not None:
             RegisterEntryFactory(uscc=enterprise.uscc, sectors=tags)
         firms.append((enterprise, tags))
+    # The register rows are written past the import service, which moves the firms into their sector cells.
+    services.summaries_rebuild()
     return firms
 
 

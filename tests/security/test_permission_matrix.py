@@ -177,6 +177,37 @@ def register_report_args(world, role, obj):
     return [[_report_save(RegisterImportResult(rows=1, created=0, updated=0, unchanged=0, errors=errors))]]
 
 
+def job_args(world, role, obj):
+    """A finished background job (surveys/jobs) over the district of the role's own or the other firm, with
+    its result file; or an id that names none."""
+    if obj == "missing":
+        return [[MISSING]]
+    from django.utils import timezone
+
+    from surveys.jobs.models import Job
+    from surveys.jobs.services import job_dir
+
+    district = firm_of(world, role, obj).enterprise.district
+    job = Job.objects.create(
+        username="job-starter",
+        kind=Job.KIND_REPORTS_ZIP,
+        scope_districts=[district],
+        state=Job.DONE,
+        done=1,
+        total=1,
+        result_name="reports.zip",
+        expires_at=timezone.now() + timezone.timedelta(hours=1),
+    )
+    job_dir(job.pk).mkdir(parents=True, exist_ok=True)
+    (job_dir(job.pk) / "reports.zip").write_bytes(b"PK\x05\x06" + bytes(18))
+    Job.objects.filter(pk=job.pk).update(result_path=f"jobs/{job.pk}/reports.zip")
+    return [[job.pk]]
+
+
+def job_kind_args(world, role, obj):
+    return [["no-such-job-kind"]] if obj == "missing" else [["reports_zip"], ["answers_csv"], ["answers_xlsx"]]
+
+
 @pytest.fixture(autouse=True)
 def _register_reports_in_tmp(settings, tmp_path):
     """Register error reports (manage:register_errors) are written under MEDIA_ROOT: a fresh directory."""
@@ -233,6 +264,9 @@ ADMIN_FOREIGN = ("login", 403, 403, 403, 404, 200)
 # the audit log is not filtered by district: city administrators only
 CITY_ONLY = ("login", 403, 403, 403, 403, 200)
 CITY_ONLY_404 = ("login", 403, 403, 403, 403, 404)
+# a POST that ends in a redirect for administrators (a job started, cancelled or retried)
+ADMIN_POST = ("login", 403, 403, 403, "302", "302")
+ADMIN_POST_FOREIGN = ("login", 403, 403, 403, 404, "302")
 
 OBJECT_PAGE = {"own": FIRM_ONLY, "foreign": FIRM_404, "missing": FIRM_404}
 
@@ -340,6 +374,31 @@ MATRIX: dict[str, list[Probe]] = {
         for method in ("GET", "POST")
     ],
     "manage:register_errors": [Probe("GET", register_report_args, {"own": CITY_ONLY, "missing": CITY_ONLY_404})],
+    # background jobs (surveys/jobs): seen, followed and downloaded within the administrator's scope only; a job
+    # of another district answers like a missing one. Started by POST from the export area (the queue is
+    # kombu's in-memory transport in tests) or, for the register, by city administrators (an empty form: back
+    # to the register page).
+    "jobs:list": [Probe("GET", no_args, {"-": ADMIN_OK})],
+    "jobs:start": [Probe("POST", job_kind_args, {"own": ADMIN_POST, "missing": ADMIN_404}, lambda *a: {"query": ""})],
+    "jobs:register": [Probe("POST", no_args, {"-": ("login", 403, 403, 403, 403, "302")}, lambda *a: {})],
+    # re-scoring a version's rounds changes every firm's result: city administrators only (an empty form: back
+    # to the job list)
+    "jobs:rescore": [Probe("POST", no_args, {"-": ("login", 403, 403, 403, 403, "302")}, lambda *a: {})],
+    **{
+        name: [Probe("GET", job_args, {"own": ADMIN_OK, "foreign": ADMIN_FOREIGN, "missing": ADMIN_404})]
+        for name in ("jobs:detail", "jobs:progress", "jobs:download")
+    },
+    **{
+        name: [
+            Probe(
+                "POST",
+                job_args,
+                {"own": ADMIN_POST, "foreign": ADMIN_POST_FOREIGN, "missing": ADMIN_404},
+                lambda *a: {},
+            )
+        ]
+        for name in ("jobs:cancel", "jobs:retry")
+    },
 }
 
 

@@ -34,12 +34,17 @@ _TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU time of the processes (from /proc/<pid>/stat)."""
-    total = 0
+    """CPU time the processes have run: from /proc/<pid>/schedstat (nanoseconds; gunicorn's sync workers are
+    single-threaded), else user + system time from /proc/<pid>/stat (in clock ticks of 10 ms, too coarse to
+    time one request)."""
+    total = 0.0
     for pid in pids:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
-    return total / _TICKS
+        try:
+            total += int(Path(f"/proc/{pid}/schedstat").read_text().split()[0]) / 1e9
+        except (OSError, ValueError, IndexError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / _TICKS  # utime, stime (fields 14 and 15 of stat)
+    return total
 
 
 def worker_pids(master: int) -> list[int]:
@@ -94,6 +99,26 @@ class Browser:
             "Referer": f"http://127.0.0.1:{self.port}/",
         }
         return self._send("POST", path, payload, headers)
+
+
+_ROUND_ID = re.compile(r"/\d+/")
+
+
+class MeasuredBrowser(Browser):
+    """A Browser that adds each request's server CPU time (the workers', ``pids``) to ``costs`` by request type
+    (method and path, round ids left out)."""
+
+    def __init__(self, port: int, session_cookie: str, pids: list[int], costs: dict[str, list[float]]):
+        super().__init__(port, session_cookie)
+        self.pids = pids
+        self.costs = costs
+
+    def _send(self, method: str, path: str, body: str | None = None, headers: dict[str, str] | None = None):
+        before = cpu_seconds(self.pids)
+        result = super()._send(method, path, body, headers)
+        kind = f"{'POST (JSON)' if 'json' in (headers or {}).get('Content-Type', '') else method} "
+        self.costs.setdefault(kind + _ROUND_ID.sub("/N/", path), []).append(cpu_seconds(self.pids) - before)
+        return result
 
 
 def complete_response(browser: Browser, items_by_page: list[list[str]], *, autosave: bool) -> int:

@@ -58,7 +58,7 @@ def _session_cookie(user) -> str:
 
     session = SessionStore()
     session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[BACKEND_SESSION_KEY] = "surveys.auth_backends.MemberModelBackend"
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
     remember_administrator(_SessionHolder(session), user)  # as a log in notes it
     session.save()
@@ -94,16 +94,17 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--only", choices=["scoring", "web", "dashboard", "pdf", "register", "city"], action="append"
+            "--only", choices=["scoring", "web", "dashboard", "pdf", "register", "city", "jobs"], action="append"
         )
+        parser.add_argument("--zip-firms", type=int, default=10_000, help="firm PDFs in the jobs section's ZIP")
         parser.add_argument("--seconds", type=float, default=4.0, help="duration of each load run")
         parser.add_argument("--firms", type=int, default=60_000)
         parser.add_argument("--repeat", type=int, default=7)
         parser.add_argument("--pdf-firms", type=int, default=200, help="firms whose report is timed")
         parser.add_argument("--pdf-reports", type=int, default=1000, help="reports rendered for the memory check")
 
-    def handle(self, *args, only, firms, repeat, seconds, pdf_firms, pdf_reports, **options):
-        sections = only or ["scoring", "web", "dashboard", "pdf", "register", "city"]
+    def handle(self, *args, only, firms, repeat, seconds, pdf_firms, pdf_reports, zip_firms, **options):
+        sections = only or ["scoring", "web", "dashboard", "pdf", "register", "city", "jobs"]
         if "scoring" in sections:
             self.bench_scoring(firms, repeat)
         if "web" in sections:
@@ -116,6 +117,10 @@ class Command(BaseCommand):
             bench_register(self, 100_000)
         if "city" in sections:
             bench_city_report(self, repeat)
+        if "jobs" in sections:  # background jobs: surveys/management/commands/_bench_jobs.py
+            from ._bench_jobs import bench_jobs
+
+            bench_jobs(self, zip_firms)
 
     def line(self, name: str, value: str, goal: str, ok: bool) -> None:
         self.stdout.write(f"  {name:<52} {value:>14}   goal {goal:<12} {'OK' if ok else 'MISSED'}")
@@ -161,11 +166,12 @@ class Command(BaseCommand):
                     f">= 1/{web.GOAL_PAGE_RATIO}",
                     page <= web.GOAL_PAGE_RATIO * trivial,
                 )
+                by_type: dict[str, list[float]] = {}
                 for autosave, goal in ((False, web.GOAL_NO_JS_MS), (True, web.GOAL_BROWSER_MS)):
                     costs, requests = [], 0
                     for n in range(1, 11):
                         firm_user, _firm = _bench_firm(n + (100 if autosave else 0), stamp)
-                        firm_browser = web.Browser(server.port, _session_cookie(firm_user))
+                        firm_browser = web.MeasuredBrowser(server.port, _session_cookie(firm_user), pids, by_type)
                         before = web.cpu_seconds(pids)
                         requests = web.complete_response(firm_browser, items_by_page, autosave=autosave)
                         costs.append(web.cpu_seconds(pids) - before)
@@ -183,6 +189,10 @@ class Command(BaseCommand):
                         f">= {web.LIMESURVEY_RESPONSE_CPU_S * 1000 / goal:.0f}×",
                         cost <= goal,
                     )
+                self.stdout.write("  server CPU by request type over the 20 responses (median; n requests)")
+                for kind, samples in sorted(by_type.items(), key=lambda pair: -statistics.median(pair[1])):
+                    name = f"    {kind[:38]} (n={len(samples)})"
+                    self.line(name, f"{statistics.median(samples) * 1000:.1f} ms", "-", True)
             self.stdout.write("SQL statements per request (transaction control left out)")
             counting_user, counting_firm = _bench_firm(999, stamp)
             counting_draft = services.assessment_start(enterprise=counting_firm, user=counting_user)
@@ -352,6 +362,21 @@ print(response.status_code, elapsed, baseline, peak_kb(), size, lines)
 """
 
 
+def client_page(client, path: str, *, cold: bool):
+    """A GET of ``path`` through the test Client that fails unless it answers 200; ``cold``: the cache is cleared
+    first, so that the page's figures are computed afresh (also used by bench_scale.py)."""
+    from django.core.cache import cache
+
+    def run():
+        if cold:
+            cache.clear()
+        response = client.get(path, secure=True)
+        if response.status_code != 200:
+            raise RuntimeError(f"{path} answered {response.status_code}")
+
+    return run
+
+
 def bench_dashboard(command, repeat: int) -> None:
     """Median server time of the dashboard (test Client, logged-in city administrator) next to the raw SQL."""
     import os
@@ -382,14 +407,7 @@ def bench_dashboard(command, repeat: int) -> None:
             client.force_login(user)
 
             def page(path: str, *, cold: bool):
-                def run():
-                    if cold:
-                        cache.clear()
-                    response = client.get(path, secure=True)
-                    if response.status_code != 200:
-                        raise RuntimeError(f"{path} answered {response.status_code}")
-
-                return run
+                return client_page(client, path, cold=cold)
 
             def raw():
                 with connection.cursor() as cursor:
@@ -410,11 +428,11 @@ def bench_dashboard(command, repeat: int) -> None:
             command.line(
                 f"dashboard page, figures cached (median of {repeat})", f"{warm * 1000:.0f} ms", "< 150 ms", warm < 0.15
             )
-            command.line(
+            command.line(  # issue "Figures that cost the same at 60 thousand and 5 million firms": 50 ms
                 f"dashboard page, computed afresh (median of {repeat})",
                 f"{cold * 1000:.0f} ms",
-                "< 150 ms",
-                cold < 0.15,
+                "< 50 ms",
+                cold < 0.05,
             )
             command.line(
                 "  ratio: dashboard computed afresh ÷ raw SQL", f"{cold / raw_time:.1f}×", "<= 5×", cold <= 5 * raw_time
@@ -594,14 +612,18 @@ def bench_register(command, rows: int) -> None:
     from surveys.models import RegisterEntry
     from surveys.scopes import AdminScope
     from surveys.selectors.administrators import Filters
-    from surveys.services.register import register_import
+    from surveys.services.register import register_delete, register_import
     from surveys.uscc import with_check_characters
 
     rnd = random.Random(14)
     districts, industries = [c for c, _l in DISTRICTS], [c for c, _l in INDUSTRIES]
     sizes, chains, sectors = [c for c, _l in SIZE_CLASSES], [c for c, _l in LEADING_CHAINS], [c for c, _l in SECTORS]
     bench_rows = RegisterEntry.objects.filter(name__startswith=REGISTER_BENCH_NAME)
-    bench_rows.delete()
+
+    def remove_bench_rows() -> None:  # through the service: the register's summaries follow
+        register_delete(usccs=list(bench_rows.values_list("uscc", flat=True)))
+
+    remove_bench_rows()
     handle, path = tempfile.mkstemp(suffix=".csv")
     try:
         with os.fdopen(handle, "w", encoding="utf-8-sig", newline="") as stream:
@@ -653,7 +675,7 @@ def bench_register(command, rows: int) -> None:
         )
     finally:
         os.unlink(path)
-        bench_rows.delete()
+        remove_bench_rows()
 
 
 # --- the city report: the PDF of every firm, for the whole city (issue 14 item 5) --------------------------
