@@ -1,6 +1,6 @@
 """Generated punctuation in templates, from surveys/text.py: ``{{ codes|join_list }}`` (``join_list:True``
-for items that contain commas), ``{{ codes|join_list|in_brackets }}``, ``{{ label|with_colon }}``, and an
-option with its letter: ``{{ option|option_text }}`` ("B. …", for anything with ``score`` and ``label``)."""
+for items that contain commas), ``{{ codes|join_list|in_brackets }}`` and ``{{ label|with_colon }}``. (An option with
+its letter is written by surveys/templatetags/questionnaire_form.py, with surveys.text.option_text.)"""
 
 from __future__ import annotations
 
@@ -24,8 +24,3 @@ def in_brackets(value) -> str:
 @register.filter
 def with_colon(value) -> str:
     return text.with_colon(value)
-
-
-@register.filter
-def option_text(option) -> str:
-    return text.option_text(option.score, option.label)
