@@ -8,15 +8,12 @@ afresh for each request.
 
 from __future__ import annotations
 
-from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
+
+from .selectors.rows import user_with_membership
 
 
 class MemberModelBackend(ModelBackend):
     def get_user(self, user_id):
-        user_model = get_user_model()
-        try:
-            user = user_model._default_manager.select_related("membership__enterprise").get(pk=user_id)
-        except user_model.DoesNotExist:
-            return None
-        return user if self.user_can_authenticate(user) else None
+        user = user_with_membership(user_id)  # the SQL is written once (selectors/rows.py)
+        return user if user is not None and self.user_can_authenticate(user) else None

@@ -58,6 +58,8 @@ from .histograms import HistogramSummary
 # {dimension: Dx, below: 40} recommendation rules use the same line; the summaries count by it).
 WEAK_DIMENSION_SCORE = SUMMARY_WEAK_SCORE
 
+NO_DISTRIBUTION = summaries.Distribution(HistogramSummary(0, None, None))
+
 
 # An item is a weakness when answered at one of the two lowest options (score ≤ 1) or 不清楚.
 WEAK_ITEM_SCORE = 1
@@ -153,15 +155,15 @@ def overview_from(
     filters: Filters,
     levels: list[LevelInfo],
     chosen: summaries.Selected,
-    histograms: dict[tuple[str, str], list] | None = None,
+    distributions: dict[tuple[str, str], summaries.Distribution] | None = None,
 ) -> Overview:
-    """:func:`overview` from the selection already read (``chosen``) and, when the caller has read them with
-    its own, the index histograms (the city report reads them with the dimensions' in one query)."""
+    """:func:`overview` from the selection already read (``chosen``) and, when the caller has read it with its
+    own, the index distribution (the dashboard and the city report read it with the dimensions' in one query)."""
     registered = summaries.registered(scope, filters)
     total = chosen.rounds
-    if histograms is None:
-        histograms = summaries.histograms(scope, filters, kinds=["index"])
-    summary = summaries.histogram_summary(histograms.get(("index", ""), []))
+    if distributions is None:
+        distributions = summaries.distributions(scope, filters, kinds=["index"])
+    summary = distributions.get(("index", ""), NO_DISTRIBUTION).summary
     counts = {lv.code: chosen.levels.get(lv.code, 0) for lv in levels}
     hidden = partition_reasons(counts) if shown_count(total) is not None else dict.fromkeys(counts, SMALL)
     cells = []
@@ -194,22 +196,32 @@ class DimensionStats:
 
 
 def dimension_stats(scope: AdminScope, filters: Filters, *, dimensions: list[DimensionInfo]) -> list[DimensionStats]:
-    """Firms, mean, quartiles, weak share and 'insufficient data' per dimension: the usable scores' histograms
+    """Firms, mean, quartiles, weak share and 'insufficient data' per dimension: the usable scores' distributions
     (from which every figure follows exactly) and the dimensions' counts, two reads of the summaries."""
-    return dimension_stats_from(scope, filters, dimensions, summaries.histograms(scope, filters, kinds=["score"]))
+    return dimension_stats_from(scope, filters, dimensions, score_distributions(scope, filters))
+
+
+def score_distributions(
+    scope: AdminScope, filters: Filters, *, kinds: Iterable[str] = ("score",)
+) -> dict[tuple[str, str], summaries.Distribution]:
+    """The distributions of ``kinds`` (the usable scores', and the index's when asked) with the rounds below the
+    weak line: what :func:`dimension_stats_from` and :func:`overview_from` take."""
+    return summaries.distributions(scope, filters, kinds=kinds, below=WEAK_DIMENSION_SCORE * 100)
 
 
 def dimension_stats_from(
-    scope: AdminScope, filters: Filters, dimensions: list[DimensionInfo], histograms: dict[tuple[str, str], list]
+    scope: AdminScope,
+    filters: Filters,
+    dimensions: list[DimensionInfo],
+    distributions: dict[tuple[str, str], summaries.Distribution],
 ) -> list[DimensionStats]:
-    """:func:`dimension_stats` from the score histograms the caller has read."""
+    """:func:`dimension_stats` from the score distributions the caller has read (:func:`score_distributions`)."""
     counts = summaries.dimension_counts(scope, filters)
     stats = []
     for info in dimensions:
-        usable = histograms.get(("score", info.code), [])
-        weak_count = sum(n for score, n in usable if score < WEAK_DIMENSION_SCORE * 100)
+        usable = distributions.get(("score", info.code), NO_DISTRIBUTION)
         insufficient = counts.get((None, info.code), summaries.DimensionCounts()).insufficient
-        stats.append(dimension_stat(info, summaries.histogram_summary(usable), weak_count, insufficient))
+        stats.append(dimension_stat(info, usable.summary, usable.below, insufficient))
     return stats
 
 
@@ -521,14 +533,14 @@ def dashboard(scope: AdminScope, filters: Filters, *, use_cache: bool = True) ->
         dimensions = dimension_infos(questionnaire)
         levels = level_infos(questionnaire)
         chosen = summaries.selected(scope, filters)
-        histograms = summaries.histograms(scope, filters, kinds=["index", "score"])
+        distributions = score_distributions(scope, filters, kinds=("index", "score"))
         return Dashboard(
             scope=scope,
             filters=filters,
             dimensions=dimensions,
             levels=levels,
-            overview=overview_from(scope, filters, levels, chosen, histograms),
-            dimension_stats=dimension_stats_from(scope, filters, dimensions, histograms),
+            overview=overview_from(scope, filters, levels, chosen, distributions),
+            dimension_stats=dimension_stats_from(scope, filters, dimensions, distributions),
             trend=trend(scope, filters, dimensions=dimensions, with_dimensions=False, with_years=False),
             versions=chosen.versions,
         )

@@ -295,8 +295,8 @@ def city_report_data(scope: AdminScope, filters: Filters) -> CityReportData:
     dimensions = dimension_infos(questionnaire)
     levels = level_infos(questionnaire)
     chosen = summaries.selected(scope, filters)
-    histograms = summaries.histograms(scope, filters, kinds=["index", "score"])
-    stats = aggregates.dimension_stats_from(scope, filters, dimensions, histograms)
+    distributions = aggregates.score_distributions(scope, filters, kinds=("index", "score"))
+    stats = aggregates.dimension_stats_from(scope, filters, dimensions, distributions)
     answers = _answer_counts(scope, filters)
     weak_total, items = _weak_items(summaries.rounds_per_version(scope, filters), answers)
     called_for = _countermeasures_by_dimension(questionnaire)
@@ -308,7 +308,7 @@ def city_report_data(scope: AdminScope, filters: Filters) -> CityReportData:
         filters=filters,
         dimensions=dimensions,
         levels=levels,
-        overview=aggregates.overview_from(scope, filters, levels, chosen, histograms),
+        overview=aggregates.overview_from(scope, filters, levels, chosen, distributions),
         dimension_stats=stats,
         problem_areas=areas,
         countermeasures=_countermeasure_summaries(questionnaire, dimensions, called_for),

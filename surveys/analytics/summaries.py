@@ -8,6 +8,7 @@ never the per-firm rows. Scores and indexes come back in hundredths, as the summ
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -21,7 +22,7 @@ from ..scopes import AdminScope
 from ..selectors.administrators import Filters
 from ..selectors.summaries import FIRM_ATTRIBUTES, cells
 from ..suppression import min_group_size
-from .histograms import HistogramSummary, quantiles_from_histogram
+from .histograms import QUARTILES, HistogramSummary
 
 # The breakdowns' groupings (aggregates.BREAKDOWNS) as cell attributes.
 GROUP_ATTRIBUTES = {
@@ -77,40 +78,85 @@ def selected(scope: AdminScope, filters: Filters) -> Selected:
     return Selected(rounds=total, levels=levels, versions=ordered)
 
 
-def histograms(scope: AdminScope, filters: Filters, *, kinds: Iterable[str]) -> dict[tuple[str, str], list]:
-    """(kind, code) → [(value in hundredths, rounds)]: the index histogram (kind "index", code "") and the usable
-    scores' histograms (kind "score", code the dimension) of the selected rounds. Read with the cursor: up to
-    ten thousand values per histogram, which the ORM's row handling would take longer over than the query."""
+@dataclass(frozen=True)
+class Distribution:
+    """One histogram of the selected rounds, summarised: its HistogramSummary and the rounds below a line."""
+
+    summary: HistogramSummary
+    below: int = 0  # rounds whose value is under the ``below`` line asked for
+
+
+def distributions(
+    scope: AdminScope, filters: Filters, *, kinds: Iterable[str], below: int = 0
+) -> dict[tuple[str, str], Distribution]:
+    """(kind, code) → Distribution: of the index histogram (kind "index", code "") and of the usable scores'
+    histograms (kind "score", code the dimension) of the selected rounds, ``below`` a line in hundredths.
+
+    The cells' histogram rows are read as they are stored, with the cursor, and summed here: a grouped read
+    would have the database sort them (or sum them as numeric, which arrives as Decimals), and both cost more
+    than the sum in Python (make bench, dashboard). The figures are histograms.histogram_summary's over the
+    summed histogram to the last bit: the same exact sum, divided by the count in Decimal arithmetic, and the
+    same interpolation between the same two values (a value in hundredths divided by 100 is the float its
+    Decimal gives)."""
     where = cells(scope, filters).condition("cell__")
-    rows = (
-        SummaryCount.objects.filter(where, kind__in=list(kinds))
-        .values_list("kind", "code", "value")
-        .annotate(n=Sum("rounds"))
-        .order_by()
-    )
+    stored = SummaryCount.objects.filter(where, kind__in=list(kinds)).order_by()
     try:
-        sql, params = rows.query.sql_with_params()
+        sql, params = stored.values_list("kind", "code", "value", "rounds").query.sql_with_params()
     except EmptyResultSet:  # no district in scope: nothing to read
         return {}
-    found: dict[tuple[str, str], list] = {}
+    summed: dict[tuple[str, str], dict[int, int]] = {}
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        for kind, code, value, n in cursor.fetchall():
-            if n:
-                found.setdefault((kind, code), []).append((value, int(n)))
+        rows = cursor.fetchall()
+    histogram: dict[int, int] = {}
+    last = None
+    for kind, code, value, n in rows:
+        if (kind, code) != last:  # the rows come cell by cell, a histogram's values together within a cell
+            last = (kind, code)
+            histogram = summed.setdefault(last, {})
+        histogram[value] = histogram.get(value, 0) + n
+    found = {}
+    for key, counts in summed.items():
+        distribution = _distribution(counts, below)
+        if distribution is not None:
+            found[key] = distribution
     return found
 
 
-def histogram_summary(histogram: list[tuple[int, int]]) -> HistogramSummary:
-    """histograms.histogram_summary over values given in hundredths, to the last bit: the same exact sum (as a
-    Decimal, divided by the count in Decimal arithmetic) and the same quartiles (a value in hundredths divided
-    by 100 is the float its Decimal gives)."""
-    pairs = [(value, n) for value, n in histogram if n]
-    total = sum(n for _value, n in pairs)
+def _distribution(histogram: dict[int, int], below: int) -> Distribution | None:
+    """A histogram of values in hundredths summarised (None when it counts nothing): percentile_cont's
+    quartiles as histograms.quantiles_from_histogram computes them, found in one pass over the sorted values."""
+    pairs = sorted(histogram.items())
+    total = weighted = under = 0
+    for value, n in pairs:
+        total += n
+        weighted += value * n
+        if value < below:
+            under += n
     if not total:
-        return HistogramSummary(0, None, None)
-    mean = float(Decimal(sum(value * n for value, n in pairs)).scaleb(-2) / total)
-    return HistogramSummary(total, mean, quantiles_from_histogram((value / 100, n) for value, n in pairs))
+        return None
+    # The ranks whose values the interpolation needs: floor(h) and the next one (capped at the last rank).
+    positions = [(total - 1) * probability for probability in QUARTILES]
+    wanted = sorted({rank for h in positions for rank in (math.floor(h), min(math.floor(h) + 1, total - 1))})
+    at: dict[int, int] = {}
+    running, next_wanted = 0, 0
+    for value, n in pairs:
+        running += n  # ranks up to running - 1 hold values up to this one
+        while wanted[next_wanted] < running:
+            at[wanted[next_wanted]] = value
+            next_wanted += 1
+            if next_wanted == len(wanted):
+                break
+        else:
+            continue
+        break
+    quartiles = []
+    for h in positions:
+        low = math.floor(h)
+        lower, upper = at[low] / 100, at[min(low + 1, total - 1)] / 100
+        quartiles.append(lower + (h - low) * (upper - lower))
+    mean = float(Decimal(weighted).scaleb(-2) / total)
+    return Distribution(HistogramSummary(total, mean, quartiles), under)
 
 
 @dataclass(frozen=True)

@@ -75,6 +75,7 @@ class FilterForm(forms.Form):
             del self.fields["version"]
         for field in self.fields.values():
             field.widget.attrs["class"] = "form-select form-select-sm"
+            field.widget.template_name = "surveys/manage/widgets/select.html"
 
     def filters(self) -> analytics.Filters:
         """The filters from the valid fields only: a value outside the scope or the lists is ignored."""

@@ -9,11 +9,13 @@ where a firm counts once per sector; every other question reads the others, wher
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Context, Decimal
+from typing import Any
 
 from django.db import connection
-from django.db.models import Q, Sum
+from django.db.models import Q, QuerySet, Sum
 
 from ..models import (
     SUMMARY_GRAINS,
@@ -23,6 +25,7 @@ from ..models import (
 )
 from ..scopes import AdminScope
 from .administrators import Filters
+from .compiled import Compiled, Slots, compile_once
 
 # Coarsest first: the first grain that keeps apart what a question needs answers it.
 GRAIN_ORDER = ("all", "district", "industry", "size", "chain", "year", "sector", "fine", "sector_fine")
@@ -172,36 +175,63 @@ def _group_condition(groups: dict[str, tuple[str, dict[str, str]]], questionnair
     )
 
 
+# The comparison groups' shape: per group, its key, grain and the attributes its cells are chosen by.
+GroupShape = tuple[tuple[str, str, tuple[str, ...]], ...]
+
+
+def _shape(groups: dict[str, tuple[str, dict[str, str]]]) -> GroupShape:
+    return tuple((key, grain, tuple(values)) for key, (grain, values) in groups.items())
+
+
+def _slotted_groups(shape: GroupShape, slots: Slots) -> dict[str, tuple[str, dict[str, str]]]:
+    return {key: (grain, {a: slots.text(f"{key}.{a}") for a in attributes}) for key, grain, attributes in shape}
+
+
+def _group_values(groups: dict[str, tuple[str, dict[str, str]]]) -> dict[str, str]:
+    return {f"{key}.{a}": value for key, (_grain, values) in groups.items() for a, value in values.items()}
+
+
+@functools.cache
+def _peer_figures_sql(shape: GroupShape) -> Compiled:
+    def build(slots: Slots) -> tuple[str, list[Any]]:
+        groups, questionnaire_id = _slotted_groups(shape, slots), slots.integer("questionnaire")
+        cell_rows = (
+            SummaryCell.objects.filter(_group_condition(groups, questionnaire_id))
+            .values("grain")
+            .annotate(a=Sum("rounds"), b=Sum("indexed"), c=Sum("index_total"))
+            .values_list("grain", "a", "b", "c")
+            .order_by()
+        )
+        below_rows = (
+            SummaryCount.objects.filter(
+                _group_condition(groups, questionnaire_id, "cell__"), kind="index", value__lte=slots.integer("index")
+            )
+            .values("cell__grain")
+            .annotate(n=Sum("rounds"))
+            .values_list("cell__grain", "n")
+            .order_by()
+        )
+        cells_sql, cells_params = cell_rows.query.sql_with_params()
+        below_sql, below_params = below_rows.query.sql_with_params()
+        return (
+            f"SELECT c.*, 0 FROM ({cells_sql}) c UNION ALL SELECT b.*, 0, 0, 1 FROM ({below_sql}) b",
+            [*cells_params, *below_params],
+        )
+
+    return compile_once(build)
+
+
 def peer_figures(
     *, questionnaire_id: int, groups: dict[str, tuple[str, dict[str, str]]], index: Decimal
 ) -> dict[str, PeerFigures]:
     """Per group (key → (grain, the firm's values of the grain's attributes)), the firms' latest rounds on the
     version: how many, their index sum, and how many are at or below ``index``. One query: the groups' cells
-    and, from their index histograms, the rounds at or below."""
-    cell_rows = (
-        SummaryCell.objects.filter(_group_condition(groups, questionnaire_id))
-        .values("grain")
-        .annotate(a=Sum("rounds"), b=Sum("indexed"), c=Sum("index_total"))
-        .values_list("grain", "a", "b", "c")
-        .order_by()
-    )
-    below_rows = (
-        SummaryCount.objects.filter(
-            _group_condition(groups, questionnaire_id, "cell__"), kind="index", value__lte=hundredths(index)
-        )
-        .values("cell__grain")
-        .annotate(n=Sum("rounds"))
-        .values_list("cell__grain", "n")
-        .order_by()
-    )
-    cells_sql, cells_params = cell_rows.query.sql_with_params()
-    below_sql, below_params = below_rows.query.sql_with_params()
+    and, from their index histograms, the rounds at or below (compiled once per shape of the groups)."""
+    query = _peer_figures_sql(_shape(groups))
+    values = {**_group_values(groups), "questionnaire": questionnaire_id, "index": hundredths(index)}
     found: dict[str, list[int]] = {}
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT c.*, 0 FROM ({cells_sql}) c UNION ALL SELECT b.*, 0, 0, 1 FROM ({below_sql}) b",
-            (*cells_params, *below_params),
-        )
+        cursor.execute(query.sql, query.params_for(values))
         for grain, a, b, c, is_below in cursor.fetchall():
             figures = found.setdefault(grain, [0, 0, 0, 0])
             if is_below:
@@ -211,18 +241,30 @@ def peer_figures(
     return {key: PeerFigures(*found.get(grain, [0, 0, 0, 0])) for key, (grain, _values) in groups.items()}
 
 
+@functools.cache
+def _peer_dimension_totals_sql(shape: GroupShape) -> Compiled:
+    def build(slots: Slots) -> QuerySet[Any]:
+        condition = _group_condition(_slotted_groups(shape, slots), slots.integer("questionnaire"), "cell__")
+        return (
+            SummaryCount.objects.filter(condition, kind="dim", option="usable")
+            .values("cell__grain", "code")
+            .annotate(n=Sum("rounds"), total=Sum("total"))
+            .values_list("cell__grain", "code", "n", "total")
+            .order_by()
+        )
+
+    return compile_once(build)
+
+
 def peer_dimension_totals(
     *, questionnaire_id: int, groups: dict[str, tuple[str, dict[str, str]]]
 ) -> dict[str, dict[str, tuple[int, int]]]:
     """Per group, per dimension code: (usable scores, their sum in hundredths) of the latest rounds on the
-    version. One query."""
-    rows = (
-        SummaryCount.objects.filter(_group_condition(groups, questionnaire_id, "cell__"), kind="dim", option="usable")
-        .values("cell__grain", "code")
-        .annotate(n=Sum("rounds"), total=Sum("total"))
-        .values_list("cell__grain", "code", "n", "total")
-        .order_by()
-    )
+    version. One query (compiled once per shape of the groups)."""
+    query = _peer_dimension_totals_sql(_shape(groups))
+    with connection.cursor() as cursor:
+        cursor.execute(query.sql, query.params_for({**_group_values(groups), "questionnaire": questionnaire_id}))
+        rows = cursor.fetchall()
     by_grain: dict[str, dict[str, tuple[int, int]]] = {}
     for grain, code, n, total in rows:
         by_grain.setdefault(grain, {})[code] = (int(n or 0), int(total or 0))

@@ -1,4 +1,5 @@
-"""The plan's action cards on the results page: ``{% action_card action number %}``.
+"""The plan's action cards on the results page: ``{% action_card action number %}`` (and, for a round scored by
+rules version 1, ``{% recommendation_card rec %}``).
 
 A round's plan has up to forty actions (the top ones and the others, grouped by countermeasure), each a card
 with its reason, lead, done criterion, horizon, programmes and the answers behind it. As an included template
@@ -73,6 +74,32 @@ def action_card(action, number: int | None = None, level: int = 4) -> str:
             f'<ul class="small mb-0">{answers}</ul></details>'
         )
     parts.append("</div></article>")
+    return mark_safe("".join(parts))  # every value above went through _e
+
+
+_PRIORITY_BADGES = {1: "text-bg-danger", 2: "text-bg-warning"}
+
+
+@register.simple_tag
+def recommendation_card(rec) -> str:
+    """One recommendation of a round scored by rules version 1 (grouped by countermeasure): its priority,
+    horizon, text and the answers that triggered it."""
+    parts = [
+        '<div class="card mb-2"><div class="card-body"><p class="mb-1">'
+        f'<span class="badge {_PRIORITY_BADGES.get(rec.priority, "text-bg-secondary")}">'
+        f"{_e(rec.priority_label)}{_e(_('优先级'))}</span> "
+        f'<span class="badge text-bg-light">{_e(rec.horizon_label)}</span></p>'
+        f'<p class="mb-1">{_e(rec.text)}</p>'
+    ]
+    if rec.triggers:
+        answers = "".join(
+            f"<li><strong>{_e(a.item_code)}</strong> {_e(a.question)} — {_e(a.answer)}</li>" for a in rec.triggers
+        )
+        parts.append(
+            f'<details><summary class="small">{_e(_("触发该建议的答案"))}</summary>'
+            f'<ul class="small mb-0">{answers}</ul></details>'
+        )
+    parts.append("</div></div>")
     return mark_safe("".join(parts))  # every value above went through _e
 
 

@@ -89,9 +89,9 @@ GREP_GATE = [
 ]
 # path -> why the hit is harmless
 GREP_ALLOWED: dict[str, str] = {
-    # The results page's action cards and the questionnaire page's inputs, written as text for speed: every
-    # value goes through html.escape before it is joined, and only the joined HTML is marked safe
-    # (test_written_html_escapes_every_value below).
+    # The results page's action and recommendation cards and the questionnaire page's inputs, written as text
+    # for speed: every value goes through html.escape before it is joined, and only the joined HTML is marked
+    # safe (test_written_html_escapes_every_value below).
     "surveys/templatetags/plan_tags.py": "escapes every value with html.escape",
     "surveys/templatetags/questionnaire_form.py": "escapes every value with html.escape",
 }
@@ -500,7 +500,7 @@ def test_written_html_escapes_every_value():
     as text, never as markup."""
     from types import SimpleNamespace
 
-    from surveys.templatetags.plan_tags import action_card
+    from surveys.templatetags.plan_tags import action_card, recommendation_card
     from surveys.templatetags.questionnaire_form import answer_inputs
 
     hostile = '"><script>alert(1)</script><img src=x onerror=alert(2)>'
@@ -516,6 +516,7 @@ def test_written_html_escapes_every_value():
     option = SimpleNamespace(score=2, label=hostile)
     row = {"view": SimpleNamespace(item=item), "options": [(option, True)], "selected": "", "revision": hostile}
     row |= {"note": hostile, "error": hostile}
-    for html in (action_card(action, 1), answer_inputs(row)):
+    rec = SimpleNamespace(priority=1, priority_label=hostile, horizon_label=hostile, text=hostile, triggers=[answer])
+    for html in (action_card(action, 1), recommendation_card(rec), answer_inputs(row)):
         assert "<script" not in html and "<img" not in html and 'onerror="' not in html
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
