@@ -800,7 +800,11 @@ class SummaryCount(models.Model):
       "insufficient";
     - ``item``: the answers to item id ``value`` at ``option`` = "0"…"4", "unknown" or "na";
     - ``context``: the rounds that chose ``option`` of context question ``code``, or that answered it at all
-      (``option`` "").
+      (``option`` "");
+    - ``prev``: the rounds whose previous round (the firm's round submitted before, of any version) has the
+      label ``code`` and the level ``option``; ``total``: that round's index sum × 100;
+    - ``prevnow``: the rounds whose previous round has the label ``code``; ``total``: their own index sum × 100
+      (their own level is the cell's).
     """
 
     # No index of its own: the key's unique index starts with the cell.

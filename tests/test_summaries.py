@@ -232,6 +232,54 @@ def test_deletions_through_the_services_keep_the_summaries_exact(questionnaire):
 
 
 @pytest.mark.django_db
+def test_the_change_since_the_previous_round_stays_exact_as_rounds_are_rescored_deleted_and_inserted(questionnaire):
+    user, firm = new_firm(8)
+    first = submit(questionnaire, user, firm, label="2026 T0", seed=1)
+    middle = submit(questionnaire, user, firm, label="2026 T1", seed=2)
+    last = submit(questionnaire, user, firm, label="2026 T2", seed=3)
+    assert_exact()
+
+    def previous() -> dict:
+        return readers.previous_round_counts(CITY, Filters(), levels=["L3", "L4", "L5"])
+
+    def hundredths(round_: Assessment) -> int:
+        return int(Assessment.objects.get(pk=round_.pk).index * 100)
+
+    # The latest round's previous round is the middle one: its label, and its index then.
+    assert set(previous()) == {"2026 T1"}
+    assert previous()["2026 T1"].then_total == hundredths(middle)
+    assert previous()["2026 T1"].now_total == hundredths(last)
+
+    # A correction of the middle round's result (as the re-scoring job makes it) reaches the round after it.
+    services.summaries_round_delete(assessment=middle)
+    Assessment.objects.filter(pk=middle.pk).update(index=12.34, level="L1")
+    services.summaries_round_insert(assessment=Assessment.objects.get(pk=middle.pk))
+    assert_exact()
+    assert previous()["2026 T1"].then_total == 1234 and previous()["2026 T1"].then_above == 0
+
+    # Deleted, the round before it becomes the latest round's previous one.
+    services.summaries_round_delete(assessment=middle)
+    Assessment.objects.filter(pk=middle.pk).delete()
+    assert_exact()
+    assert set(previous()) == {"2026 T0"} and previous()["2026 T0"].then_total == hundredths(first)
+
+    # A round written between the two (submitted in between) becomes the previous one again.
+    between = Assessment.objects.create(
+        enterprise=firm,
+        questionnaire=first.questionnaire,
+        label="2026 T1b",
+        status=Assessment.STATUS_SUBMITTED,
+        submitted_at=first.submitted_at + (last.submitted_at - first.submitted_at) / 2,
+        index=55.5,
+        level="L3",
+    )
+    services.summaries_round_insert(assessment=between)
+    assert_exact()
+    assert set(previous()) == {"2026 T1b"}
+    assert previous()["2026 T1b"].then_total == 5550 and previous()["2026 T1b"].then_above == 1
+
+
+@pytest.mark.django_db
 def test_the_check_finds_a_tampered_cell_and_the_rebuild_repairs_it(questionnaire, versions_for_city):
     summary_data.random_city(versions_for_city, seed=11, firms=40)
     call_command("rebuild_summaries", stdout=_null())

@@ -18,23 +18,20 @@ query over the summaries, whatever the number of firms:
 - the answers per item and option, once for the weak items (by the rules of aggregates.weak_items) and the
   related items of the city-level problems (summaries.item_counts);
 - each context question the report uses: its answers per option (summaries.context_counts);
-- coverage against the business register: surveys.analytics.coverage.
+- coverage against the business register: surveys.analytics.coverage;
+- the change since each firm's previous round (:func:`_change_since_previous`): each submission counts, in the
+  cells of its round, the round's previous round (the firm's round submitted before it) by that round's label
+  and level with both indexes' sums (kinds "prev" and "prevnow", surveys/services/summaries.py), so the pairs
+  of one firm's rounds are read like every other figure (summaries.previous_round_counts).
 
-Two figures the summaries cannot give exactly are still read from the rows, each in one bounded query:
-
-- the change since each firm's previous round (:func:`_change_since_previous`). It pairs every selected round
-  with the same firm's round submitted before it: a fact about two rounds of one firm, which no cell holds (the
-  cells count rounds of one selection; "change across rounds" compares the labels' means, not firms with
-  themselves), so it is one GROUP BY over the firms' submitted rounds (LAG). Giving it from the summaries would
-  need a further kind of count kept at each submission (per cell of a round: the rounds with an earlier round,
-  by that round's label and level, with both indexes' sums), maintained by surveys/services/summaries.py;
-- with a key-sector filter, the table by key sector (:func:`_sector_counts_from_rows`): it counts the firms of
-  the chosen sector in each of their other sectors too, and the cells keep one sector each, never the pairs.
-  Without that filter the table is read from the sector cells like the others.
+One figure the summaries cannot give exactly is still read from the rows, in one bounded query: with a
+key-sector filter, the table by key sector (:func:`_sector_counts_from_rows`). It counts the firms of the chosen
+sector in each of their other sectors too, and the cells keep one sector each, never the pairs. Without that
+filter the table is read from the sector cells like the others.
 
 In all, about twenty queries besides coverage's (18 for the whole city on the 60,000-firm bench, 2026.1 as the
 reference), whose number does not depend on the number of firms (tests/manage/test_city_report_summaries.py);
-of them only the change since the previous round (and a sector filter's table) reads per-firm rows.
+of them only a sector filter's table reads per-firm rows.
 
 A context question one of whose stored answers names an option the reference version does not have is counted
 from the rows too (:func:`_context_counts_from_rows`, one aggregate): the report counts a firm as having answered
@@ -48,15 +45,13 @@ group's firms with a usable score that are weak.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import Count, F, Q, QuerySet, Window
+from django.db.models import Count, F, Q, QuerySet
 from django.db.models.fields.json import KT
-from django.db.models.functions import Lag
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, override
@@ -79,7 +74,7 @@ from ..models import (
     sectors_decode,
 )
 from ..scopes import AdminScope
-from ..selectors.administrators import Filters, all_assessments_queryset, assessment_queryset
+from ..selectors.administrators import Filters, assessment_queryset
 from ..selectors.assessments import context_options
 from ..suppression import SMALL, min_group_size, partition_reasons, share, shown_count
 from ..text import join_list, with_colon
@@ -609,57 +604,27 @@ def _at_or_above(chosen: summaries.Selected, levels: list[LevelInfo]) -> LevelSh
 
 
 def _change_since_previous(scope: AdminScope, filters: Filters, levels: list[LevelInfo]) -> Change | None:
-    """The change since each firm's previous round (None: the reference version has no LEVEL_THRESHOLD), in one
-    GROUP BY over the rows: the summaries count rounds, not pairs of one firm's rounds (module docstring).
+    """The change since each firm's previous round (None: the reference version has no LEVEL_THRESHOLD), read
+    from the summaries (summaries.previous_round_counts).
 
     The previous round of a selected round is the same firm's latest round submitted before it, of any
-    questionnaire version (LAG over the firm's submitted rounds in the order of submission); the selected
-    rounds with one are grouped by its label."""
+    questionnaire version (as LAG over the firm's submitted rounds in the order of submission would find it);
+    the selected rounds with one are grouped by its label."""
     codes = [lv.code for lv in levels]
     if LEVEL_THRESHOLD not in codes:
         return None
     upper = codes[codes.index(LEVEL_THRESHOLD) :]
-    window = {"partition_by": [F("enterprise_id")], "order_by": [F("submitted_at").asc(), F("id").asc()]}
-    history = (
-        all_assessments_queryset(scope, dataclasses.replace(filters, version=""))
-        .order_by()
-        .annotate(
-            p_index=Window(Lag("index"), **window),
-            p_level=Window(Lag("level"), **window),
-            p_label=Window(Lag("label"), **window),
-        )
-        .values("id", "p_index", "p_level", "p_label")
-    )
-    selected = (
-        assessment_queryset(scope, filters)
-        .order_by()
-        .annotate(c_index=F("index"), c_level=F("level"))
-        .values("id", "c_index", "c_level")
-    )
-    try:
-        selected_sql, selected_params = selected.query.sql_with_params()
-        history_sql, history_params = history.query.sql_with_params()
-    except EmptyResultSet:  # no district in scope
-        return _change({})
-    marks = ", ".join(["%s"] * len(upper))
-    sql = (
-        f"SELECT h.p_label, COUNT(*), SUM(CASE WHEN s.c_level IN ({marks}) THEN 1 ELSE 0 END), SUM(s.c_index), "
-        f"SUM(h.p_index), SUM(CASE WHEN h.p_level IN ({marks}) THEN 1 ELSE 0 END) "
-        f"FROM ({selected_sql}) s JOIN ({history_sql}) h ON h.id = s.id "
-        f"WHERE h.p_label IS NOT NULL GROUP BY h.p_label"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*upper, *upper, *selected_params, *history_params])
-        rows = cursor.fetchall()
-    by_label: dict[str, list] = {}
-    for label, n, now_above, now_sum, then_sum, then_above in rows:
-        by_label[label] = [
-            int(n),
-            int(now_above or 0),
-            Decimal(str(now_sum or 0)),
-            Decimal(str(then_sum or 0)),
-            int(then_above or 0),
+    counts = summaries.previous_round_counts(scope, filters, levels=upper)
+    by_label = {
+        label: [
+            c.rounds,
+            c.now_above,
+            Decimal(c.now_total).scaleb(-2),
+            Decimal(c.then_total).scaleb(-2),
+            c.then_above,
         ]
+        for label, c in counts.items()
+    }
     return _change(by_label)
 
 

@@ -264,6 +264,44 @@ def label_dimension_counts(scope: AdminScope, filters: Filters, labels: list[str
     return _dimension_counts(rows)
 
 
+@dataclass(frozen=True)
+class PreviousRoundCounts:
+    """The selected rounds that have a previous round (the firm's round submitted before, of any version), for
+    one label of that previous round."""
+
+    rounds: int
+    now_above: int  # of them, at one of the levels asked for now
+    now_total: int  # their indexes' sum now, in hundredths
+    then_total: int  # their previous rounds' indexes' sum, in hundredths
+    then_above: int  # of them, at one of the levels asked for then
+
+
+def previous_round_counts(
+    scope: AdminScope, filters: Filters, *, levels: Iterable[str]
+) -> dict[str, PreviousRoundCounts]:
+    """Previous round's label → PreviousRoundCounts of the selected rounds, at or above ``levels`` (one query)."""
+    where = cells(scope, filters).condition("cell__")
+    rows = (
+        SummaryCount.objects.filter(where, kind__in=["prev", "prevnow"])
+        .values_list("kind", "code", "option", "cell__level")
+        .annotate(n=Sum("rounds"), t=Sum("total"))
+        .order_by()
+    )
+    wanted = set(levels)
+    found: dict[str, list[int]] = {}
+    for kind, label, option, level, n, total in rows:
+        figures = found.setdefault(label, [0, 0, 0, 0, 0])
+        n, total = int(n or 0), int(total or 0)
+        if kind == "prevnow":
+            figures[0] += n
+            figures[1] += n if level in wanted else 0
+            figures[2] += total
+        else:
+            figures[3] += total
+            figures[4] += n if option in wanted else 0
+    return {label: PreviousRoundCounts(*figures) for label, figures in found.items() if figures[0]}
+
+
 def rounds_per_version(scope: AdminScope, filters: Filters) -> dict[int, int]:
     """Questionnaire id → selected rounds on it."""
     rows = (

@@ -9,6 +9,10 @@ Every change to what the summaries count is applied in the transaction of the wr
   change and puts them back after it (:func:`summaries_enterprise_remove`, :func:`summaries_enterprise_add`);
   so does an import of the business register for the firms whose sectors it changes (sector cells only);
 - a new firm counts in the registered firms (:func:`summaries_enterprise_add` with ``rounds=False``);
+- each round also counts its previous round (the firm's round submitted before it: label, level, index) for the
+  change since the previous round; a round corrected (re-scored: :func:`summaries_round_delete`, then
+  :func:`summaries_round_insert`), deleted or written between two others moves the round submitted after it too,
+  whose previous round it is or was;
 - coverage's grains (SUMMARY_COVERAGE_GRAINS) take the attributes of the firm's register row: a register import
   or deletion moves the firms whose row appears, goes or changes (surveys/services/register.py), with the sector
   grains, and recomputes the register's own counts (SummaryRegister, :func:`summaries_register_recount`).
@@ -39,7 +43,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, IntegerField, Model, QuerySet, Value
+from django.db.models import F, IntegerField, Model, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast, Coalesce, ExtractYear, Round
 
@@ -152,6 +156,9 @@ class _Part:
     rounds: QuerySet[Assessment]
     latest: bool
     sign: int
+    # A round left out when each round's previous round is looked up: the one being deleted (as its successor is
+    # counted once it is gone), or being inserted (as its successor was counted before it came).
+    excluded: int | None = None
 
 
 PART_COLUMNS = (
@@ -167,6 +174,10 @@ PART_COLUMNS = (
     "leading_chain",
     "uscc",
     "idx",
+    # The firm's previous submitted round (by time of submission, of any version): label, level, index.
+    "p_label",
+    "p_level",
+    "p_idx",
 )
 
 
@@ -181,10 +192,18 @@ def _part_sql(part: _Part) -> _Sql:
     ids_sql, ids_params = rounds.query.sql_with_params()
     template, template_params = _part_template(part.latest, part.sign)
     before, after = template.split(_ROUNDS_PLACEHOLDER)
-    return _Sql(before + ids_sql + after, (*template_params, *ids_params))
+    excluded = NO_ROUND if part.excluded is None else part.excluded
+    params = tuple(excluded if p == _EXCLUDED else p for p in template_params)
+    return _Sql(before + ids_sql + after, (*params, *ids_params))
 
 
 _ROUNDS_PLACEHOLDER = "__jinan_rounds__"
+NO_ROUND = -1  # no round has this id
+
+
+# The excluded round's place among a part template's parameters: an id no round has, and no other parameter of
+# the template takes (its constants are signs, years, scales and labels).
+_EXCLUDED = -987_654_321
 
 
 @functools.cache
@@ -192,6 +211,16 @@ def _part_template(latest: bool, sign: int) -> tuple[str, tuple[Any, ...]]:
     """The SQL of a part's rows with ``_ROUNDS_PLACEHOLDER`` where the rounds' ids go, and its parameters, which
     all come before the placeholder (they are the SELECT's; the WHERE has no other condition)."""
     year = ExtractYear("submitted_at", tzinfo=ZoneInfo(settings.TIME_ZONE))
+    # The previous round as LAG over the firm's submitted rounds ordered by (submitted_at, id) finds it.
+    earlier = Q(submitted_at__lt=OuterRef("submitted_at")) | Q(
+        submitted_at=OuterRef("submitted_at"), id__lt=OuterRef("id")
+    )
+    previous = (
+        Assessment.objects.filter(earlier, enterprise_id=OuterRef("enterprise_id"), status=Assessment.STATUS_SUBMITTED)
+        .exclude(id=_EXCLUDED)
+        .order_by("-submitted_at", "-id")
+    )
+    previous_index = previous.annotate(h=Cast(Round(F("index") * Value(100)), IntegerField()))
     rows = (
         Assessment.objects.filter(id__in=RawSQL(_ROUNDS_PLACEHOLDER, ()))
         .order_by()
@@ -205,6 +234,9 @@ def _part_template(latest: bool, sign: int) -> tuple[str, tuple[Any, ...]]:
             s_chain=F("enterprise__leading_chain"),
             s_uscc=F("enterprise__uscc"),
             s_index=Cast(Round(F("index") * Value(100)), IntegerField()),
+            s_p_label=Subquery(previous.values("label")[:1]),
+            s_p_level=Subquery(previous.values("level")[:1]),
+            s_p_index=Subquery(previous_index.values("h")[:1]),
         )
         .values_list(
             "id",
@@ -219,11 +251,16 @@ def _part_template(latest: bool, sign: int) -> tuple[str, tuple[Any, ...]]:
             "s_chain",
             "s_uscc",
             "s_index",
+            "s_p_label",
+            "s_p_level",
+            "s_p_index",
         )
     )
     sql, params = rows.query.sql_with_params()
     if sql.count(_ROUNDS_PLACEHOLDER) != 1:
         raise AssertionError("the rounds' placeholder must appear once in the part's SQL")
+    if sum(1 for p in params if p == _EXCLUDED) != 3:
+        raise AssertionError("the excluded round's placeholder must reach the three previous-round lookups")
     return sql, tuple(params)
 
 
@@ -274,6 +311,14 @@ def _rounds_ctes(parts: Sequence[_Part], grains: Sequence[str]) -> _Sql:
         columns += [sector, f"p.{_q('rid')}", f"p.{_q('sign')}"]
         # CAST: a union of coverage branches alone still has an integer index column.
         columns.append(f"CAST(NULL AS INTEGER) AS {_q('idx')}" if coverage else f"p.{_q('idx')}")
+        if coverage:  # no counts: the previous round is not needed
+            columns += [
+                f"CAST(NULL AS VARCHAR(32)) AS {_q('p_label')}",
+                f"CAST(NULL AS VARCHAR(8)) AS {_q('p_level')}",
+                f"CAST(NULL AS INTEGER) AS {_q('p_idx')}",
+            ]
+        else:
+            columns += [f"p.{_q(c)}" for c in ("p_label", "p_level", "p_idx")]
         where = f"g.{_q('kind')} = '{kind}'"
         if kind == "unregistered":
             where += f" AND NOT EXISTS (SELECT 1 FROM {register} r WHERE {on_uscc})"
@@ -373,6 +418,13 @@ def _count_rows_sql(source: str, key: Sequence[str]) -> str:
         f"JOIN {_table(Answer)} a ON a.{_q('assessment_id')} = x.{_q('rid')} "
         f"WHERE {special} IN ('unknown', 'na') OR ({special} = '' AND {answer_score} IS NOT NULL)",
         _context_sql(source, key),
+        # The change since each round's previous round: per label of the previous round, the rounds (``rounds``)
+        # with the previous round's level (``option``) and index sum (``total``, "prev"), and with their own
+        # index sum ("prevnow"; their own level is the cell's).
+        f"SELECT {x}, 'prev', x.{_q('p_label')}, COALESCE(x.{_q('p_level')}, ''), 0, {sign}, "
+        f"{sign} * COALESCE(x.{_q('p_idx')}, 0) FROM {_q(source)} x WHERE x.{_q('p_label')} IS NOT NULL",
+        f"SELECT {x}, 'prevnow', x.{_q('p_label')}, '', 0, {sign}, {sign} * COALESCE(x.{_q('idx')}, 0) "
+        f"FROM {_q(source)} x WHERE x.{_q('p_label')} IS NOT NULL",
     ]
     grouped = f"{named}, {_columns(COUNT_KEY)}"
     return (
@@ -522,23 +574,56 @@ def summaries_add_round(*, assessment: Assessment) -> None:
     )
 
 
-def _round_parts(assessment: Assessment, sign: int) -> list[_Part]:
-    this = Assessment.objects.filter(id=assessment.id)
-    return [_Part(this, latest=False, sign=sign), _Part(this.filter(is_latest=True), latest=True, sign=sign)]
+def _round_parts(rounds: QuerySet[Assessment], sign: int, excluded: int | None = None) -> list[_Part]:
+    return [
+        _Part(rounds, latest=False, sign=sign, excluded=excluded),
+        _Part(rounds.filter(is_latest=True), latest=True, sign=sign, excluded=excluded),
+    ]
+
+
+def _next_round(assessment: Assessment) -> QuerySet[Assessment]:
+    """The firm's round submitted next after ``assessment`` (none or one): the round whose previous round it is."""
+    later = Q(submitted_at__gt=assessment.submitted_at) | Q(submitted_at=assessment.submitted_at, id__gt=assessment.id)
+    following = (
+        Assessment.objects.filter(later, enterprise_id=assessment.enterprise_id, status=Assessment.STATUS_SUBMITTED)
+        .exclude(id=assessment.id)
+        .order_by("submitted_at", "id")
+        .values("id")[:1]
+    )
+    return Assessment.objects.filter(id__in=following)
 
 
 @transaction.atomic
 def summaries_round_insert(*, assessment: Assessment) -> None:
     """Count a submitted round as it is stored (its label's cells, and the "latest" cells if it is flagged so),
-    for rounds written without assessment_submit; call it after its answers and results are stored."""
-    _apply(_round_parts(assessment, 1))
+    for rounds written without assessment_submit; call it after its answers and results are stored. The round
+    the firm submitted next, if any, now has this one as its previous round: it is counted again with it."""
+    this = Assessment.objects.filter(id=assessment.id)
+    following = _next_round(assessment)
+    _apply(
+        [
+            *_round_parts(following, -1, excluded=assessment.id),
+            *_round_parts(this, 1),
+            *_round_parts(following, 1),
+        ]
+    )
 
 
 @transaction.atomic
 def summaries_round_delete(*, assessment: Assessment) -> None:
     """Take a submitted round out of the summaries as it is stored: call it before deleting the round (its
-    firm then has no latest round until the next submission, as Assessment.is_latest says)."""
-    _apply(_round_parts(assessment, -1))
+    firm then has no latest round until the next submission, as Assessment.is_latest says), or before changing
+    its result, label or level (then :func:`summaries_round_insert` after). The round the firm submitted next,
+    if any, is counted again with the round before this one as its previous round."""
+    this = Assessment.objects.filter(id=assessment.id)
+    following = _next_round(assessment)
+    _apply(
+        [
+            *_round_parts(this, -1),
+            *_round_parts(following, -1),
+            *_round_parts(following, 1, excluded=assessment.id),
+        ]
+    )
 
 
 def _firm_parts(firms: QuerySet[Enterprise], sign: int) -> list[_Part]:
@@ -761,7 +846,8 @@ def _located_sql() -> str:
     counted = ", ".join(f"'{grain}'" for grain in COUNTED_GRAINS)
     return (
         f", {_q('located')} AS (SELECT c.{_q('id')} AS {_q('cell_id')}, e.{_q('rid')}, e.{_q('sign')}, "
-        f"e.{_q('idx')} FROM {_q('expanded')} e JOIN {_table(SummaryCell)} c ON {_cell_match('c', 'e')} "
+        f"e.{_q('idx')}, e.{_q('p_label')}, e.{_q('p_level')}, e.{_q('p_idx')} "
+        f"FROM {_q('expanded')} e JOIN {_table(SummaryCell)} c ON {_cell_match('c', 'e')} "
         f"WHERE e.{_q('grain')} IN ({counted}))"
     )
 
