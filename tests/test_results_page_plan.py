@@ -410,3 +410,23 @@ def test_a_firm_with_two_rounds_sees_its_progress_in_the_pdf(two_rounds):
     assert {c.item_code for c in progress.improved + progress.regressed} == set(
         changed["improved"] + changed["regressed"]
     )
+
+
+@pytest.mark.parametrize(
+    ("language", "level", "expected"), [("zh-hans", "高", "高优先级"), ("en", "High", "High priority")]
+)
+def test_a_recommendation_card_names_its_priority_in_the_users_language(language, level, expected):
+    """Rules version 1's recommendation cards: the priority's level and the word, as one phrase (English once read
+    "HighPriority")."""
+    from types import SimpleNamespace
+
+    from django.utils import translation
+
+    from surveys.templatetags.plan_tags import recommendation_card
+
+    answer = SimpleNamespace(item_code="P5.4", question="网络安全", answer="不清楚")
+    rec = SimpleNamespace(priority=1, priority_label=level, horizon_label="90", text="分区", triggers=[answer])
+    with translation.override(language):
+        card = recommendation_card(rec)
+    assert f'<span class="badge text-bg-danger">{expected}</span>' in card
+    assert "<strong>P5.4</strong> 网络安全 — 不清楚" in card

@@ -87,7 +87,7 @@ def recommendation_card(rec) -> str:
     parts = [
         '<div class="card mb-2"><div class="card-body"><p class="mb-1">'
         f'<span class="badge {_PRIORITY_BADGES.get(rec.priority, "text-bg-secondary")}">'
-        f"{_e(rec.priority_label)}{_e(_('优先级'))}</span> "
+        f"{_e(_('%(level)s优先级') % {'level': rec.priority_label})}</span> "
         f'<span class="badge text-bg-light">{_e(rec.horizon_label)}</span></p>'
         f'<p class="mb-1">{_e(rec.text)}</p>'
     ]
