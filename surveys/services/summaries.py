@@ -581,8 +581,12 @@ def _round_parts(rounds: QuerySet[Assessment], sign: int, excluded: int | None =
     ]
 
 
-def _next_round(assessment: Assessment) -> QuerySet[Assessment]:
-    """The firm's round submitted next after ``assessment`` (none or one): the round whose previous round it is."""
+def _next_round(assessment: Assessment) -> QuerySet[Assessment] | None:
+    """The firm's round submitted next after ``assessment`` (none or one): the round whose previous round it is.
+    A round without a time of submission (written in bulk) is no round's previous one, as the lookup in
+    :func:`_part_template` compares times."""
+    if assessment.submitted_at is None:
+        return None
     later = Q(submitted_at__gt=assessment.submitted_at) | Q(submitted_at=assessment.submitted_at, id__gt=assessment.id)
     following = (
         Assessment.objects.filter(later, enterprise_id=assessment.enterprise_id, status=Assessment.STATUS_SUBMITTED)
@@ -600,6 +604,9 @@ def summaries_round_insert(*, assessment: Assessment) -> None:
     the firm submitted next, if any, now has this one as its previous round: it is counted again with it."""
     this = Assessment.objects.filter(id=assessment.id)
     following = _next_round(assessment)
+    if following is None:
+        _apply(_round_parts(this, 1))
+        return
     _apply(
         [
             *_round_parts(following, -1, excluded=assessment.id),
@@ -617,6 +624,9 @@ def summaries_round_delete(*, assessment: Assessment) -> None:
     if any, is counted again with the round before this one as its previous round."""
     this = Assessment.objects.filter(id=assessment.id)
     following = _next_round(assessment)
+    if following is None:
+        _apply(_round_parts(this, -1))
+        return
     _apply(
         [
             *_round_parts(this, -1),
