@@ -57,7 +57,7 @@ from ..models import (
     sectors_decode,
 )
 from ..scopes import AdminScope, district_condition
-from ..selectors.administrators import Filters, selected_round_usccs
+from ..selectors.administrators import Filters, selected_round_exists
 from ..suppression import SMALL, min_group_size, partition_reasons, share, shown_count
 from ..text import join_list
 from .aggregates import assessment_labels_cached, cache_seconds, submissions_fingerprint
@@ -122,10 +122,9 @@ def _selection(filters: Filters) -> Filters:
 def unassessed_firms(scope: AdminScope, filters: Filters) -> QuerySet[RegisterEntry]:
     """The register rows in scope matching the filters with no submitted round in the selection ("not yet
     assessed"), each with ``signed_up`` (a firm with the USCC has an account), by district, then name."""
-    assessed = selected_round_usccs(_selection(filters))
     return (
         register_queryset(scope, filters)
-        .exclude(uscc__in=assessed)
+        .exclude(selected_round_exists(_selection(filters)))
         .annotate(signed_up=Exists(Enterprise.objects.filter(uscc=OuterRef("uscc"))))
         .order_by("district", "name", "uscc")
     )
@@ -368,7 +367,7 @@ def _sector_counts(scope: AdminScope, filters: Filters) -> dict[str, list[int]]:
     groups = (
         register_queryset(scope, filters)
         .values("sectors")
-        .annotate(n=Count("id"), assessed=Count("id", filter=Q(uscc__in=selected_round_usccs(filters))))
+        .annotate(n=Count("id"), assessed=Count("id", filter=Q(selected_round_exists(filters))))
         .order_by()
     )
     for group in groups:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from django.db.models import Count, F, FilteredRelation, Q, QuerySet
+from django.db.models import Count, Exists, F, FilteredRelation, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from .. import choices
@@ -208,6 +208,21 @@ def selected_round_usccs(filters: Filters) -> QuerySet[Enterprise, Any]:
         status=Assessment.STATUS_SUBMITTED,
     )
     return Enterprise.objects.filter(id__in=rounds.values("enterprise_id")).values("uscc")
+
+
+def selected_round_exists(filters: Filters) -> Exists:
+    """True for a business register row (the outer query's ``uscc``) whose firm, of any district, has a submitted
+    round in the selection (as :func:`selected_round_usccs`). Correlated, so that the database looks up each
+    row's firm by its USCC: an ``IN`` over every assessed firm's USCC is hashed only while it fits in memory,
+    and beyond that (a million firms) is rescanned for every register row."""
+    return Exists(
+        Assessment.objects.filter(
+            _selected_round_condition(filters, ""),
+            _round_filters_condition(filters, ""),
+            status=Assessment.STATUS_SUBMITTED,
+            enterprise__uscc=OuterRef("uscc"),
+        )
+    )
 
 
 def enterprises_with_selected_assessment(scope: AdminScope, filters: Filters) -> QuerySet[Enterprise]:
