@@ -66,13 +66,7 @@ def action_card(action, number: int | None = None, level: int = 4) -> str:
     )
     parts.append(f'</dl><p class="small text-body-secondary mb-1 action-why">{why}</p>')
     if action.answers:
-        answers = "".join(
-            f"<li><strong>{_e(a.item_code)}</strong> {_e(a.question)} — {_e(a.answer)}</li>" for a in action.answers
-        )
-        parts.append(
-            f'<details><summary class="small">{_e(_("依据的答案"))}</summary>'
-            f'<ul class="small mb-0">{answers}</ul></details>'
-        )
+        parts.append(_answers_details(_("依据的答案"), action.answers))
     parts.append("</div></article>")
     return mark_safe("".join(parts))  # every value above went through _e
 
@@ -92,15 +86,15 @@ def recommendation_card(rec) -> str:
         f'<p class="mb-1">{_e(rec.text)}</p>'
     ]
     if rec.triggers:
-        answers = "".join(
-            f"<li><strong>{_e(a.item_code)}</strong> {_e(a.question)} — {_e(a.answer)}</li>" for a in rec.triggers
-        )
-        parts.append(
-            f'<details><summary class="small">{_e(_("触发该建议的答案"))}</summary>'
-            f'<ul class="small mb-0">{answers}</ul></details>'
-        )
+        parts.append(_answers_details(_("触发该建议的答案"), rec.triggers))
     parts.append("</div></div>")
     return mark_safe("".join(parts))  # every value above went through _e
+
+
+def _answers_details(summary: str, answers) -> str:
+    """The answers behind a card, collapsed under ``summary``: code, question and the answer given."""
+    items = "".join(f"<li><strong>{_e(a.item_code)}</strong> {_e(a.question)} — {_e(a.answer)}</li>" for a in answers)
+    return f'<details><summary class="small">{_e(summary)}</summary><ul class="small mb-0">{items}</ul></details>'
 
 
 def _programme(programme) -> str:
