@@ -58,3 +58,5 @@ def test_a_round_is_read_with_its_questionnaire_only_for_its_own_firm():
     assert found.created_at.tzinfo is not None  # converted as the ORM converts (SQLite stores text)
     with pytest.raises(Assessment.DoesNotExist):
         assessment_of_enterprise(assessment_id=assessment.pk, enterprise=other)
+    with pytest.raises(Assessment.DoesNotExist):  # an id from the URL beyond any round's: none, not an error
+        assessment_of_enterprise(assessment_id=10**20, enterprise=mine)

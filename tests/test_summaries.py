@@ -365,3 +365,37 @@ def test_concurrent_submissions_of_different_firms_stay_exact():
     assert readers.selected(CITY, Filters()).rounds == FIRMS_AT_ONCE
     assert readers.round_counts(CITY, Filters(), by="label", every_label=True)["2026 T2"].rounds == FIRMS_AT_ONCE
     assert_exact()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL (SQLite serialises writers)")
+@pytest.mark.django_db(transaction=True)
+def test_moving_a_round_locks_the_round_submitted_after_it():
+    """A re-scored round changes the counts of the firm's next round: that round stays locked until the change
+    commits, so a submission of the firm (which takes its latest round out) waits instead of counting from the
+    figures being replaced."""
+    from django.db import DatabaseError, transaction
+
+    from tests.conftest import load_seed
+
+    questionnaire = load_seed()
+    user, firm = new_firm(9)
+    first = submit(questionnaire, user, firm, label="2026 T0", seed=1)
+    second = submit(questionnaire, user, firm, label="2026 T1", seed=2)
+
+    def try_lock(round_id: int) -> bool:
+        try:
+            with transaction.atomic():
+                list(Assessment.objects.select_for_update(nowait=True).filter(pk=round_id).values_list("id"))
+            return True
+        except DatabaseError:
+            return False
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(1) as pool:
+        with transaction.atomic():
+            services.summaries_round_delete(assessment=first)
+            assert pool.submit(try_lock, second.pk).result() is False
+        assert pool.submit(try_lock, second.pk).result() is True
+        services.summaries_round_insert(assessment=first)
+    assert_exact()

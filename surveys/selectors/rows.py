@@ -113,6 +113,8 @@ def _assessment_sql() -> str:
 def assessment_of_enterprise(*, assessment_id: int, enterprise: Enterprise) -> Assessment:
     """The round ``assessment_id`` of ``enterprise`` with its questionnaire (and the firm given) cached on it;
     Assessment.DoesNotExist when the firm has no such round."""
+    if not -(2**63) <= assessment_id < 2**63:  # beyond a bigint: no round (SQLite's driver would overflow)
+        raise Assessment.DoesNotExist
     with connection.cursor() as cursor:
         cursor.execute(_assessment_sql(), [assessment_id, enterprise.pk])
         row = cursor.fetchone()

@@ -582,19 +582,23 @@ def _round_parts(rounds: QuerySet[Assessment], sign: int, excluded: int | None =
 
 
 def _next_round(assessment: Assessment) -> QuerySet[Assessment] | None:
-    """The firm's round submitted next after ``assessment`` (none or one): the round whose previous round it is.
-    A round without a time of submission (written in bulk) is no round's previous one, as the lookup in
-    :func:`_part_template` compares times."""
+    """The firm's round submitted next after ``assessment`` (None when there is none), locked until the
+    caller's transaction ends: the round whose previous round it is, so its counts change with it. Locked after
+    the round itself (the caller holds it), always in the order of submission, so that a submission of the firm
+    (which takes out its latest round) or the re-scoring of a neighbouring round waits rather than counting from
+    what this change is replacing. A round without a time of submission (written in bulk) is no round's previous
+    one, as the lookup in :func:`_part_template` compares times."""
     if assessment.submitted_at is None:
         return None
     later = Q(submitted_at__gt=assessment.submitted_at) | Q(submitted_at=assessment.submitted_at, id__gt=assessment.id)
-    following = (
+    following = list(
         Assessment.objects.filter(later, enterprise_id=assessment.enterprise_id, status=Assessment.STATUS_SUBMITTED)
         .exclude(id=assessment.id)
         .order_by("submitted_at", "id")
-        .values("id")[:1]
+        .select_for_update()
+        .values_list("id", flat=True)[:1]
     )
-    return Assessment.objects.filter(id__in=following)
+    return Assessment.objects.filter(id__in=following) if following else None
 
 
 @transaction.atomic
@@ -621,7 +625,8 @@ def summaries_round_delete(*, assessment: Assessment) -> None:
     """Take a submitted round out of the summaries as it is stored: call it before deleting the round (its
     firm then has no latest round until the next submission, as Assessment.is_latest says), or before changing
     its result, label or level (then :func:`summaries_round_insert` after). The round the firm submitted next,
-    if any, is counted again with the round before this one as its previous round."""
+    if any, is counted again with the round before this one as its previous round. Deleting several rounds of
+    one firm: delete each round before the next call (the next call must not find it)."""
     this = Assessment.objects.filter(id=assessment.id)
     following = _next_round(assessment)
     if following is None:
