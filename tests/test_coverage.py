@@ -313,12 +313,12 @@ def row_figures(scope: AdminScope, filters: Filters) -> dict:
     from django.db.models import Count, Q
 
     from surveys.analytics.coverage import register_queryset
-    from surveys.models import RegisterEntry, sector_lookup
-    from surveys.selectors.administrators import selected_round_usccs
+    from surveys.models import Enterprise, RegisterEntry, sector_lookup
+    from surveys.selectors.administrators import selected_round_exists
 
     selection = replace(filters, level="")
     registered = register_queryset(scope, filters)
-    usccs = selected_round_usccs(selection)
+    usccs = Enterprise.objects.filter(selected_round_exists(selection)).values("uscc")
 
     def pairs(rows, group):
         counted = rows.values(group).annotate(n=Count("id"), a=Count("id", filter=Q(uscc__in=usccs))).order_by()

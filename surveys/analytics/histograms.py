@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import bisect
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -37,20 +36,28 @@ def quantiles_from_histogram(histogram: Iterable[tuple[float, int]], probabiliti
     total = sum(n for _value, n in pairs)
     if total == 0:
         return None
-    cumulative = []
-    running = 0
-    for _value, n in pairs:
-        running += n
-        cumulative.append(running)  # ranks 0 … running-1 hold values up to this one
+    return [interpolate(h, lower, upper) for h, lower, upper in quantile_bounds(pairs, total, probabilities)]
 
-    def value_at(rank: int) -> float:
-        return pairs[bisect.bisect_right(cumulative, rank)][0]
 
-    result = []
-    for p in probabilities:
-        h = (total - 1) * p
-        low = math.floor(h)
-        lower = value_at(low)
-        upper = value_at(min(low + 1, total - 1))
-        result.append(lower + (h - low) * (upper - lower))
-    return result
+def quantile_bounds(pairs: list[tuple[Any, int]], total: int, probabilities=QUARTILES) -> list[tuple[float, Any, Any]]:
+    """For each probability p, (h, the value at rank floor(h), the value at the next rank) with h = (total - 1) × p:
+    what percentile_cont interpolates between, found in one pass over ``pairs`` ((value, count), sorted by
+    value, counts summing to ``total`` > 0)."""
+    positions = [(total - 1) * p for p in probabilities]
+    # The next rank is capped at the last one (a single value: both are it).
+    wanted = sorted({rank for h in positions for rank in (math.floor(h), min(math.floor(h) + 1, total - 1))})
+    at: dict[int, Any] = {}
+    running, next_wanted = 0, 0
+    for value, n in pairs:
+        running += n  # ranks up to running - 1 hold values up to this one
+        while next_wanted < len(wanted) and wanted[next_wanted] < running:
+            at[wanted[next_wanted]] = value
+            next_wanted += 1
+        if next_wanted == len(wanted):
+            break
+    return [(h, at[math.floor(h)], at[min(math.floor(h) + 1, total - 1)]) for h in positions]
+
+
+def interpolate(h: float, lower: float, upper: float) -> float:
+    """percentile_cont's linear interpolation between the values at ranks floor(h) and floor(h) + 1."""
+    return lower + (h - math.floor(h)) * (upper - lower)

@@ -8,7 +8,6 @@ never the per-firm rows. Scores and indexes come back in hundredths, as the summ
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -22,7 +21,7 @@ from ..scopes import AdminScope
 from ..selectors.administrators import Filters
 from ..selectors.summaries import FIRM_ATTRIBUTES, cells
 from ..suppression import min_group_size
-from .histograms import QUARTILES, HistogramSummary
+from .histograms import HistogramSummary, interpolate, quantile_bounds
 
 # The breakdowns' groupings (aggregates.BREAKDOWNS) as cell attributes.
 GROUP_ATTRIBUTES = {
@@ -124,8 +123,9 @@ def distributions(
 
 
 def _distribution(histogram: dict[int, int], below: int) -> Distribution | None:
-    """A histogram of values in hundredths summarised (None when it counts nothing): percentile_cont's
-    quartiles as histograms.quantiles_from_histogram computes them, found in one pass over the sorted values."""
+    """A histogram of values in hundredths summarised (None when it counts nothing), by the rule of
+    histograms.quantiles_from_histogram: the values at the ranks from histograms.quantile_bounds, divided by 100
+    before the interpolation as that function's floats are."""
     pairs = sorted(histogram.items())
     total = weighted = under = 0
     for value, n in pairs:
@@ -135,26 +135,7 @@ def _distribution(histogram: dict[int, int], below: int) -> Distribution | None:
             under += n
     if not total:
         return None
-    # The ranks whose values the interpolation needs: floor(h) and the next one (capped at the last rank).
-    positions = [(total - 1) * probability for probability in QUARTILES]
-    wanted = sorted({rank for h in positions for rank in (math.floor(h), min(math.floor(h) + 1, total - 1))})
-    at: dict[int, int] = {}
-    running, next_wanted = 0, 0
-    for value, n in pairs:
-        running += n  # ranks up to running - 1 hold values up to this one
-        while wanted[next_wanted] < running:
-            at[wanted[next_wanted]] = value
-            next_wanted += 1
-            if next_wanted == len(wanted):
-                break
-        else:
-            continue
-        break
-    quartiles = []
-    for h in positions:
-        low = math.floor(h)
-        lower, upper = at[low] / 100, at[min(low + 1, total - 1)] / 100
-        quartiles.append(lower + (h - low) * (upper - lower))
+    quartiles = [interpolate(h, lower / 100, upper / 100) for h, lower, upper in quantile_bounds(pairs, total)]
     mean = float(Decimal(weighted).scaleb(-2) / total)
     return Distribution(HistogramSummary(total, mean, quartiles), under)
 

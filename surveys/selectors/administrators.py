@@ -6,7 +6,6 @@ A firm outside the administrator's scope answers DoesNotExist, exactly like a mi
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urlencode
 
 from django.db.models import Count, Exists, F, FilteredRelation, OuterRef, Q, QuerySet
@@ -196,25 +195,12 @@ def assessment_queryset(scope: AdminScope, filters: Filters) -> QuerySet[Assessm
     )
 
 
-def selected_round_usccs(filters: Filters) -> QuerySet[Enterprise, Any]:
-    """The USCCs (``values("uscc")``, for a subquery) of the firms of any district whose selected round matches
-    the filters on the round (label or latest, year, level, version), whatever the firm's own profile says.
-
-    Only for matching rows of the business register, which are scoped and filtered themselves (coverage): the
-    register, not the firm's profile, says where a firm belongs there, and nothing of the rounds is read."""
-    rounds = Assessment.objects.filter(
-        _selected_round_condition(filters, ""),
-        _round_filters_condition(filters, ""),
-        status=Assessment.STATUS_SUBMITTED,
-    )
-    return Enterprise.objects.filter(id__in=rounds.values("enterprise_id")).values("uscc")
-
-
 def selected_round_exists(filters: Filters) -> Exists:
     """True for a business register row (the outer query's ``uscc``) whose firm, of any district, has a submitted
-    round in the selection (as :func:`selected_round_usccs`). Correlated, so that the database looks up each
-    row's firm by its USCC: an ``IN`` over every assessed firm's USCC is hashed only while it fits in memory,
-    and beyond that (a million firms) is rescanned for every register row."""
+    round in the selection: the label or each firm's latest, year and version, whatever the firm's own profile
+    says (the register, not the profile, says where a firm belongs there). Correlated, so that the database looks
+    up each row's firm by its USCC: an ``IN`` over every assessed firm's USCC is hashed only while it fits in
+    memory, and beyond that (a million firms) is rescanned for every register row."""
     return Exists(
         Assessment.objects.filter(
             _selected_round_condition(filters, ""),

@@ -69,6 +69,7 @@ from ..models import (
     SummaryFirm,
     SummaryRegister,
 )
+from ..selectors.compiled import Compiled, Slots, compile_once
 
 # The attributes a grain may keep apart, in the order of the cell's key.
 ATTRIBUTES = ("year", "district", "industry", "size_class", "leading_chain", "sector")
@@ -190,10 +191,9 @@ def _part_sql(part: _Part) -> _Sql:
     annotations anew for each cost more than the statement's run."""
     rounds = part.rounds.filter(status=Assessment.STATUS_SUBMITTED).order_by().values("id")
     ids_sql, ids_params = rounds.query.sql_with_params()
-    template, template_params = _part_template(part.latest, part.sign)
-    before, after = template.split(_ROUNDS_PLACEHOLDER)
-    excluded = NO_ROUND if part.excluded is None else part.excluded
-    params = tuple(excluded if p == _EXCLUDED else p for p in template_params)
+    template = _part_template(part.latest, part.sign)
+    before, after = template.sql.split(_ROUNDS_PLACEHOLDER)
+    params = template.params_for({"excluded": NO_ROUND if part.excluded is None else part.excluded})
     return _Sql(before + ids_sql + after, (*params, *ids_params))
 
 
@@ -201,15 +201,18 @@ _ROUNDS_PLACEHOLDER = "__jinan_rounds__"
 NO_ROUND = -1  # no round has this id
 
 
-# The excluded round's place among a part template's parameters: an id no round has, and no other parameter of
-# the template takes (its constants are signs, years, scales and labels).
-_EXCLUDED = -987_654_321
-
-
 @functools.cache
-def _part_template(latest: bool, sign: int) -> tuple[str, tuple[Any, ...]]:
+def _part_template(latest: bool, sign: int) -> Compiled:
     """The SQL of a part's rows with ``_ROUNDS_PLACEHOLDER`` where the rounds' ids go, and its parameters, which
-    all come before the placeholder (they are the SELECT's; the WHERE has no other condition)."""
+    all come before the placeholder (they are the SELECT's; the WHERE has no other condition); the round left
+    out of the previous-round lookups is the slot "excluded" (selectors/compiled.py)."""
+    template = compile_once(functools.partial(_part_rows, latest, sign))
+    if template.sql.count(_ROUNDS_PLACEHOLDER) != 1:
+        raise AssertionError("the rounds' placeholder must appear once in the part's SQL")
+    return template
+
+
+def _part_rows(latest: bool, sign: int, slots: Slots) -> QuerySet[Assessment, Any]:
     year = ExtractYear("submitted_at", tzinfo=ZoneInfo(settings.TIME_ZONE))
     # The previous round as LAG over the firm's submitted rounds ordered by (submitted_at, id) finds it.
     earlier = Q(submitted_at__lt=OuterRef("submitted_at")) | Q(
@@ -217,7 +220,7 @@ def _part_template(latest: bool, sign: int) -> tuple[str, tuple[Any, ...]]:
     )
     previous = (
         Assessment.objects.filter(earlier, enterprise_id=OuterRef("enterprise_id"), status=Assessment.STATUS_SUBMITTED)
-        .exclude(id=_EXCLUDED)
+        .exclude(id=slots.integer("excluded"))
         .order_by("-submitted_at", "-id")
     )
     previous_index = previous.annotate(h=Cast(Round(F("index") * Value(100)), IntegerField()))
@@ -256,12 +259,7 @@ def _part_template(latest: bool, sign: int) -> tuple[str, tuple[Any, ...]]:
             "s_p_index",
         )
     )
-    sql, params = rows.query.sql_with_params()
-    if sql.count(_ROUNDS_PLACEHOLDER) != 1:
-        raise AssertionError("the rounds' placeholder must appear once in the part's SQL")
-    if sum(1 for p in params if p == _EXCLUDED) != 3:
-        raise AssertionError("the excluded round's placeholder must reach the three previous-round lookups")
-    return sql, tuple(params)
+    return rows
 
 
 def _sectors_sql() -> _Sql:
