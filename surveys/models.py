@@ -456,6 +456,37 @@ def sector_lookup(code: str) -> Q:
     return Q(sectors__contains=f",{code},")
 
 
+# The summaries' sector column holds a key sector, or a pair of them (the firms tagged with both): "steel|nev",
+# in the order of choices.SECTORS. With a sector filter, the figures by sector count the chosen sector's firms
+# in each of their other sectors; the pairs' cells hold exactly those.
+SECTOR_PAIR_SEPARATOR = "|"
+
+
+def sector_pair(first: str, second: str) -> str:
+    """The summaries' code of the firms tagged with both sectors (in either order of the arguments)."""
+    order = [code for code, _label in choices.SECTORS]
+    a, b = sorted((first, second), key=order.index)
+    return f"{a}{SECTOR_PAIR_SEPARATOR}{b}"
+
+
+def sector_pairs_with(code: str) -> list[str]:
+    """The summaries' codes of the pairs of ``code`` with each other sector."""
+    return [sector_pair(code, other) for other, _label in choices.SECTORS if other != code]
+
+
+def sector_is_pair(stored: str) -> bool:
+    return SECTOR_PAIR_SEPARATOR in stored
+
+
+def sector_partner(stored: str, chosen: str) -> str:
+    """The sector a summaries' code stands for in a table by sector filtered by ``chosen``: the other sector of a
+    pair with it, or the code itself."""
+    if not sector_is_pair(stored):
+        return stored
+    first, second = stored.split(SECTOR_PAIR_SEPARATOR)
+    return second if first == chosen else first
+
+
 class Membership(models.Model):
     ROLE_OWNER = "owner"
     ROLE_MEMBER = "member"
@@ -744,6 +775,8 @@ SUMMARY_REGISTER_GRAINS = SUMMARY_SECTOR_GRAINS + SUMMARY_COVERAGE_GRAINS
 SUMMARY_WEAK_SCORE = 40
 # A context option's code is counted by its first characters (the seeds set no length; theirs are short).
 SUMMARY_OPTION_LENGTH = 64
+# The sector column's width: a sector_pair of the two longest codes fits (tests/test_models.py).
+SUMMARY_SECTOR_LENGTH = 32
 SUMMARY_FINE_GRAINS = ("fine", "sector_fine", "cov_fine", "cov_sec_fine", "cov_out")
 
 
@@ -761,7 +794,7 @@ class SummaryCell(models.Model):
     industry = models.CharField(max_length=8)
     size_class = models.CharField(max_length=8)
     leading_chain = models.CharField(max_length=16)
-    sector = models.CharField(max_length=16)  # "" outside the sector grains
+    sector = models.CharField(max_length=SUMMARY_SECTOR_LENGTH)  # "" outside the sector grains; or a sector_pair
     rounds = models.IntegerField(default=0)
     indexed = models.IntegerField(default=0)  # rounds with an index
     index_total = models.BigIntegerField(default=0)  # sum of the indexes × 100
@@ -833,7 +866,7 @@ class SummaryFirm(models.Model):
     industry = models.CharField(max_length=8)
     size_class = models.CharField(max_length=8)
     leading_chain = models.CharField(max_length=16)
-    sector = models.CharField(max_length=16)
+    sector = models.CharField(max_length=SUMMARY_SECTOR_LENGTH)
     firms = models.IntegerField(default=0)
 
     class Meta:
@@ -860,7 +893,7 @@ class SummaryRegister(models.Model):
     industry = models.CharField(max_length=8)
     size_class = models.CharField(max_length=8)
     leading_chain = models.CharField(max_length=16)
-    sector = models.CharField(max_length=16)
+    sector = models.CharField(max_length=SUMMARY_SECTOR_LENGTH)
     firms = models.IntegerField(default=0)
 
     class Meta:

@@ -453,7 +453,9 @@ def test_the_registers_counts_follow_imports_and_deletions():
             [codes[2], "丙", "370102", "C34", "large", "IT", ""],
         ]
     )
-    assert counts() == {("370112", ""): 2, ("370112", "steel"): 2, ("370112", "ic"): 1, ("370102", ""): 1}
+    # A row with two tags counts in each and in their pair (the firms of one tag in the other).
+    steel_ic = {("370112", "steel|ic"): 1}
+    assert counts() == {("370112", ""): 2, ("370112", "steel"): 2, ("370112", "ic"): 1, ("370102", ""): 1} | steel_ic
     assert summaries_differences().ok
     marker = register_fingerprint()
     register_import(rows=[header, [codes[1], "乙二", "370102", "C34", "small", "", "ic"]])

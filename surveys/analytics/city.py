@@ -24,14 +24,12 @@ query over the summaries, whatever the number of firms:
   and level with both indexes' sums (kinds "prev" and "prevnow", surveys/services/summaries.py), so the pairs
   of one firm's rounds are read like every other figure (summaries.previous_round_counts).
 
-One figure the summaries cannot give exactly is still read from the rows, in one bounded query: with a
-key-sector filter, the table by key sector (:func:`_sector_counts_from_rows`). It counts the firms of the chosen
-sector in each of their other sectors too, and the cells keep one sector each, never the pairs. Without that
-filter the table is read from the sector cells like the others.
+With a key-sector filter, the table by key sector counts the firms of the chosen sector in each of their other
+sectors too: the sector cells keep each pair of sectors as well (models.sector_pair), and those are read.
 
 In all, about twenty queries besides coverage's (18 for the whole city on the 60,000-firm bench, 2026.1 as the
 reference), whose number does not depend on the number of firms (tests/manage/test_city_report_summaries.py);
-of them only a sector filter's table reads per-firm rows.
+none of them reads per-firm rows.
 
 A context question one of whose stored answers names an option the reference version does not have is counted
 from the rows too (:func:`_context_counts_from_rows`, one aggregate): the report counts a firm as having answered
@@ -48,9 +46,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.core.exceptions import EmptyResultSet
-from django.db import connection
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.db.models.fields.json import KT
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
@@ -63,15 +59,11 @@ from ..models import (
     Assessment,
     ContextQuestion,
     Countermeasure,
-    Dimension,
-    DimensionResult,
     Item,
     Problem,
     Programme,
     Questionnaire,
     RecommendationRule,
-    RegisterEntry,
-    sectors_decode,
 )
 from ..scopes import AdminScope
 from ..selectors.administrators import Filters, assessment_queryset
@@ -81,7 +73,6 @@ from ..text import join_list, with_colon
 from . import aggregates, summaries
 from .aggregates import (
     BREAKDOWNS,
-    WEAK_DIMENSION_SCORE,
     WEAK_ITEM_SCORE,
     CountermeasureRef,
     DimensionInfo,
@@ -394,52 +385,14 @@ _ATTRIBUTES = {key: BREAKDOWNS[key][0] for key in ("district", "industry", "size
 
 def _prevalence_counts(scope: AdminScope, filters: Filters, dimension_codes: set[str]) -> dict[str, _Grouped]:
     """Per grouping of PREVALENCE_KEYS, the counts of each (group, dimension) of the reference version's
-    dimensions: one read of the summaries for the five groupings. A firm counts in each of its key sectors.
-
-    With a sector filter the table by sector counts the chosen sector's firms in each of their sectors, which
-    no cell holds: it is counted from the rows (:func:`_sector_counts_from_rows`)."""
-    keys = [key for key in PREVALENCE_KEYS if not (key == "sector" and filters.sector)]
-    found = summaries.dimension_counts_by(scope, filters, [_ATTRIBUTES[key] for key in keys])
+    dimensions: one read of the summaries for the five groupings. A firm counts in each of its key sectors (with
+    a sector filter, the chosen sector's firms in each of their sectors: the cells of the sector's pairs)."""
+    found = summaries.dimension_counts_by(scope, filters, [_ATTRIBUTES[key] for key in PREVALENCE_KEYS])
     grouped: dict[str, _Grouped] = {key: {} for key in PREVALENCE_KEYS}
-    for key in keys:
+    for key in PREVALENCE_KEYS:
         for (group, code), c in found[_ATTRIBUTES[key]].items():
             if group and code in dimension_codes:
                 grouped[key][group, code] = _Counts(c.results, c.usable, c.weak, Decimal(c.total).scaleb(-2))
-    if filters.sector:
-        grouped["sector"] = _sector_counts_from_rows(assessment_queryset(scope, filters), dimension_codes)
-    return grouped
-
-
-def _sector_counts_from_rows(rounds: QuerySet[Assessment], dimension_codes: set[str]) -> _Grouped:
-    """The counts of each (sector, dimension) over the selected rounds' dimension results, a firm in each sector
-    of the register row with its USCC: one GROUP BY (register tags, dimension) over the rows. Only with a sector
-    filter, so over the firms of one sector."""
-    selected = rounds.order_by().annotate(g_uscc=F("enterprise__uscc")).values("id", "g_uscc")
-    try:
-        inner, inner_params = selected.query.sql_with_params()
-    except EmptyResultSet:  # no district in scope
-        return {}
-    quote = connection.ops.quote_name
-    usable = "NOT dr.insufficient_data AND dr.score IS NOT NULL"
-    sql = (
-        f"SELECT r.sectors, d.code, COUNT(*), "
-        f"SUM(CASE WHEN {usable} THEN 1 ELSE 0 END), "
-        f"SUM(CASE WHEN {usable} AND dr.score < %s THEN 1 ELSE 0 END), "
-        f"SUM(CASE WHEN {usable} THEN dr.score END) "
-        f"FROM ({inner}) s "
-        f"JOIN {quote(DimensionResult._meta.db_table)} dr ON dr.assessment_id = s.id "
-        f"JOIN {quote(Dimension._meta.db_table)} d ON d.id = dr.dimension_id "
-        f"JOIN {quote(RegisterEntry._meta.db_table)} r ON r.uscc = s.g_uscc "
-        f"GROUP BY r.sectors, d.code"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [WEAK_DIMENSION_SCORE, *inner_params])
-        rows = cursor.fetchall()
-    grouped: _Grouped = {}
-    for sectors, code, firms, n, weak, total in rows:
-        if code in dimension_codes:
-            for group in sectors_decode(sectors or ""):
-                grouped.setdefault((group, code), _Counts()).add(firms, n, weak, total)
     return grouped
 
 

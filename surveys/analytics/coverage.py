@@ -20,8 +20,9 @@
 Every figure is read from the summary tables (surveys/models.py: the coverage grains of SummaryCell, which count
 the selected rounds of the firms with a register row by that row's attributes, and SummaryRegister, the register
 rows by attribute), maintained in the transaction of every submission, firm change and register import, so that
-their cost does not grow with the firms or the register; only the "not yet assessed" list reads the register rows,
-and the sector rows when a sector filter is set (two tags of one row cannot be told apart from one-sector cells).
+their cost does not grow with the firms or the register; only the "not yet assessed" list reads the register rows.
+With a sector filter the sector rows count the chosen sector's register rows in each of their tags: the summaries
+keep each pair of tags too (models.sector_pair).
 
 Small groups (surveys/suppression.py). The registered counts are shown as they are: the register is public
 data, and the "not yet assessed" list names its firms anyway. What is derived from the assessments is
@@ -54,10 +55,12 @@ from ..models import (
     SummaryCell,
     SummaryRegister,
     sector_lookup,
+    sector_partner,
     sectors_decode,
 )
 from ..scopes import AdminScope, district_condition
 from ..selectors.administrators import Filters, selected_round_exists
+from ..selectors.summaries import sector_codes_with, sector_groups_condition
 from ..suppression import SMALL, min_group_size, partition_reasons, share, shown_count
 from ..text import join_list
 from .aggregates import assessment_labels_cached, cache_seconds, submissions_fingerprint
@@ -181,9 +184,11 @@ def _summary_condition(scope: AdminScope, filters: Filters, *, by_sector: bool =
         value = getattr(filters, attribute)
         if value:
             terms[attribute] = value
+    if filters.sector and by_sector:
+        return Q(**terms, sector__in=sector_codes_with(filters.sector))
     if filters.sector or not by_sector:
         return Q(**terms, sector=filters.sector)
-    return Q(**terms) & ~Q(sector="")
+    return Q(**terms) & sector_groups_condition()
 
 
 def _fine(filters: Filters, group: Sequence[str]) -> bool:
@@ -356,23 +361,12 @@ def _coverage(scope: AdminScope, filters: Filters) -> Coverage:
 
 
 def _sector_counts(scope: AdminScope, filters: Filters) -> dict[str, list[int]]:
-    """Registered and assessed per sector tag. With a sector filter, the other tags of the rows carrying it are
-    counted too: a pair of tags is in no summary, so those come from the register rows (one GROUP BY)."""
+    """Registered and assessed per sector tag. With a sector filter, the rows carrying it in each of their tags:
+    the summaries' pairs of the chosen sector with each other one (models.sector_pair)."""
     sectors: dict[str, list[int]] = {}
-    if not filters.sector:
-        assessed = _assessed(scope, filters, ("sector",), by_sector=True)
-        for (code,), n in _registered(scope, filters, ("sector",), by_sector=True).items():
-            _add(sectors, code, n, assessed.get((code,), 0))
-        return sectors
-    groups = (
-        register_queryset(scope, filters)
-        .values("sectors")
-        .annotate(n=Count("id"), assessed=Count("id", filter=Q(selected_round_exists(filters))))
-        .order_by()
-    )
-    for group in groups:
-        for code in sectors_decode(group["sectors"]):
-            _add(sectors, code, group["n"], group["assessed"])
+    assessed = _assessed(scope, filters, ("sector",), by_sector=True)
+    for (code,), n in _registered(scope, filters, ("sector",), by_sector=True).items():
+        _add(sectors, sector_partner(code, filters.sector), n, assessed.get((code,), 0))
     return sectors
 
 

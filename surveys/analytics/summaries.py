@@ -8,9 +8,10 @@ never the per-firm rows. Scores and indexes come back in hundredths, as the summ
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
@@ -19,7 +20,7 @@ from django.db.models import Count, F, Q, Sum
 from ..models import SummaryCell, SummaryCount, SummaryFirm
 from ..scopes import AdminScope
 from ..selectors.administrators import Filters
-from ..selectors.summaries import FIRM_ATTRIBUTES, cells
+from ..selectors.summaries import FIRM_ATTRIBUTES, Cells, cells
 from ..suppression import min_group_size
 from .histograms import HistogramSummary, interpolate, quantile_bounds
 
@@ -162,16 +163,23 @@ def _dimension_counts(rows) -> dict[tuple, DimensionCounts]:
 def dimension_counts(scope: AdminScope, filters: Filters, *, by: str | None = None) -> dict[tuple, DimensionCounts]:
     """(group, dimension code) → DimensionCounts of the selected rounds (group None without ``by``, a cell
     attribute or "questionnaire__version")."""
-    where = cells(scope, filters, by=_attribute(by)).condition("cell__")
+    chosen = cells(scope, filters, by=_attribute(by))
     group = [f"cell__{by}"] if by else []
     rows = (
-        SummaryCount.objects.filter(where, kind="dim")
+        SummaryCount.objects.filter(chosen.condition("cell__"), kind="dim")
         .values_list(*group, "code", "option")
         .annotate(n=Sum("rounds"), t=Sum("total"))
         .order_by()
     )
-    counts = _dimension_counts(rows)
+    counts = _dimension_counts(_shown_groups(chosen, rows))
     return counts if by else {(None, code): figures for (code,), figures in counts.items()}
+
+
+def _shown_groups(chosen: Cells, rows: Iterable[Sequence[Any]]) -> Iterable[Sequence[Any]]:
+    """Rows whose first column is the grouping's value, with a sector pair read as the sector it stands for."""
+    if not chosen.by_sector:
+        return rows
+    return [(chosen.sector_shown(group), *rest) for group, *rest in rows]
 
 
 def dimension_counts_by(
@@ -181,10 +189,10 @@ def dimension_counts_by(
     query, each grouping read from its own grain (a UNION ALL of their grouped reads)."""
     parts, params = [], []
     keys = list(bys)
+    chosen = [cells(scope, filters, by=_attribute(by)) for by in keys]
     for n, by in enumerate(keys):
-        where = cells(scope, filters, by=_attribute(by)).condition("cell__")
         rows = (
-            SummaryCount.objects.filter(where, kind="dim")
+            SummaryCount.objects.filter(chosen[n].condition("cell__"), kind="dim")
             .values_list(f"cell__{_attribute(by)}", "code", "option")
             .annotate(n=Sum("rounds"), t=Sum("total"))
             .order_by()
@@ -202,7 +210,7 @@ def dimension_counts_by(
             cursor.execute(" UNION ALL ".join(parts), params)
             for position, *row in cursor.fetchall():
                 grouped.setdefault(position, []).append(row)
-    return {by: _dimension_counts(grouped.get(n, [])) for n, by in enumerate(keys)}
+    return {by: _dimension_counts(_shown_groups(chosen[n], grouped.get(n, []))) for n, by in enumerate(keys)}
 
 
 def _attribute(by: str | None) -> str | None:
@@ -230,7 +238,11 @@ def round_counts(
         .annotate(n=Sum("rounds"), indexed=Sum("indexed"), total=Sum("index_total"))
         .order_by(*([by] if ordered else []))
     )
-    return {key: RoundCounts(int(n), int(indexed or 0), int(total or 0)) for key, n, indexed, total in rows if n}
+    return {
+        key: RoundCounts(int(n), int(indexed or 0), int(total or 0))
+        for key, n, indexed, total in _shown_groups(where, rows)
+        if n
+    }
 
 
 def label_dimension_counts(scope: AdminScope, filters: Filters, labels: list[str]) -> dict[tuple, DimensionCounts]:

@@ -4,7 +4,8 @@ counts, the mean exactly as the database's AVG computes it, and the results page
 Which cells: the coarsest grain that keeps apart every attribute the question fixes (the administrator's
 districts, the filters, the attribute a breakdown groups by); the selection (a round label, or each firm's
 latest round), the version and the level are in every cell's key. A sector filter reads the sector grains,
-where a firm counts once per sector; every other question reads the others, where it counts once.
+where a firm counts once per sector (and once per pair of its sectors, which a grouping by sector with a sector
+filter reads); every other question reads the others, where it counts once.
 """
 
 from __future__ import annotations
@@ -18,10 +19,13 @@ from django.db import connection
 from django.db.models import Q, QuerySet, Sum
 
 from ..models import (
+    SECTOR_PAIR_SEPARATOR,
     SUMMARY_GRAINS,
     SUMMARY_LATEST,
     SummaryCell,
     SummaryCount,
+    sector_pairs_with,
+    sector_partner,
 )
 from ..scopes import AdminScope
 from .administrators import Filters
@@ -51,6 +55,7 @@ class Cells:
     filters: Filters
     every_label: bool  # every submitted round of every label, not the filters' selection
     round_filters: bool  # the filters on the round (year, level) apply
+    by_sector: bool = False  # grouped by sector
 
     def condition(self, prefix: str = "") -> Q:
         terms: dict[str, object] = {"grain": self.grain, **self._firm_terms(), **self._round_terms()}
@@ -58,11 +63,17 @@ class Cells:
         if self.every_label:
             condition &= ~Q(**{f"{prefix}label": SUMMARY_LATEST})
         if not self.filters.sector and "sector" in SUMMARY_GRAINS[self.grain]:
-            condition &= ~Q(**{f"{prefix}sector": ""})  # grouped by sector: every sector's cells
+            condition &= sector_groups_condition(prefix)
         return condition
 
+    def sector_shown(self, stored: str) -> str:
+        """The sector a cell's sector stands for in a grouping by sector (models.sector_partner)."""
+        return sector_partner(stored, self.filters.sector)
+
     def _firm_terms(self) -> dict[str, object]:
-        """The scope's districts, the filters on the firm, and the sector (none outside the sector grains)."""
+        """The scope's districts, the filters on the firm, and the sector (none outside the sector grains): the
+        chosen one, or grouped by sector with a sector chosen, the chosen one and its pairs (its firms in each of
+        their other sectors)."""
         terms: dict[str, object] = {}
         if not self.scope.all_districts:
             terms["district__in"] = sorted(self.scope.districts)
@@ -70,7 +81,9 @@ class Cells:
             value = getattr(self.filters, attribute)
             if value:
                 terms[attribute] = value
-        if self.filters.sector or "sector" not in SUMMARY_GRAINS[self.grain]:
+        if self.filters.sector and self.by_sector:
+            terms["sector__in"] = sector_codes_with(self.filters.sector)
+        elif self.filters.sector or "sector" not in SUMMARY_GRAINS[self.grain]:
             terms["sector"] = self.filters.sector
         return terms
 
@@ -105,7 +118,19 @@ def cells(
         needed.add("year")
     if by is not None and by not in ("level", "questionnaire", "label"):
         needed.add(by)
-    return Cells(grain_for(needed), scope, filters, every_label, round_filters)
+    return Cells(grain_for(needed), scope, filters, every_label, round_filters, by_sector=by == "sector")
+
+
+def sector_codes_with(chosen: str) -> list[str]:
+    """The sector column's codes of the firms of ``chosen`` grouped by sector: the sector and its pairs."""
+    return [chosen, *sector_pairs_with(chosen)]
+
+
+def sector_groups_condition(prefix: str = "") -> Q:
+    """Grouped by sector with no sector chosen: every sector's rows (not the rows of all firms, "", nor the
+    pairs) of the summaries' sector column."""
+    column = f"{prefix}sector"
+    return ~Q(**{column: ""}) & ~Q(**{f"{column}__contains": SECTOR_PAIR_SEPARATOR})
 
 
 # --- means as the database computes them --------------------------------------------------------------

@@ -68,6 +68,7 @@ from ..models import (
     SummaryCount,
     SummaryFirm,
     SummaryRegister,
+    sector_pair,
 )
 from ..selectors.compiled import Compiled, Slots, compile_once
 
@@ -262,9 +263,22 @@ def _part_rows(latest: bool, sign: int, slots: Slots) -> QuerySet[Assessment, An
     return rows
 
 
+@functools.cache
 def _sectors_sql() -> _Sql:
+    """The codes of the summaries' sector column as rows (code, tag_a, tag_b): each key sector (both tags the
+    sector) and each pair of them (models.sector_pair; a register row carries a code when it holds both tags)."""
     codes = [code for code, _label in choices.SECTORS]
-    return _Sql(" UNION ALL ".join(f"SELECT %s AS {_q('code')}" for _code in codes), tuple(codes))
+    rows = [(code, code, code) for code in codes]
+    rows += [(sector_pair(a, b), a, b) for n, a in enumerate(codes) for b in codes[n + 1 :]]
+    select = f"SELECT %s AS {_q('code')}, %s AS {_q('tag_a')}, %s AS {_q('tag_b')}"
+    return _Sql(" UNION ALL ".join(select for _row in rows), tuple(value for row in rows for value in row))
+
+
+def _tagged(register: str, sectors: str) -> str:
+    """The condition that the register row ``register`` carries the code of the row ``sectors`` of
+    _sectors_sql: its stored tags (",a,b,") hold ",tag_a," and ",tag_b,"."""
+    column = f"{register}.{_q('sectors')}"
+    return " AND ".join(f"{column} LIKE '%%,' || {sectors}.{_q(tag)} || ',%%'" for tag in ("tag_a", "tag_b"))
 
 
 def _grains_sql(grains: Sequence[str]) -> str:
@@ -287,7 +301,7 @@ def _rounds_ctes(parts: Sequence[_Part], grains: Sequence[str]) -> _Sql:
     unions = _join([_Sql("SELECT * FROM (") + _part_sql(p) + ") p" for p in parts], " UNION ALL ")
     register, sectors, grain = _table(RegisterEntry), _q("sectors"), _q("grain")
     # A register row's sectors: ",a,b," holds ",a,".
-    tagged = f"JOIN {sectors} s ON r.{sectors} LIKE '%%,' || s.{_q('code')} || ',%%'"
+    tagged = f"JOIN {sectors} s ON {_tagged('r', 's')}"
     on_uscc = f"r.{_q('uscc')} = p.{_q('uscc')}"
     joins = {
         "firm": ("p", f"'' AS {_q('sector')}", ""),
@@ -492,7 +506,7 @@ def _firm_rows_sql(firms: QuerySet[Enterprise], *, sign: int, sectors_only: bool
         f"SELECT {attributes}, s.{_q('code')} AS {_q('sector')}, {int(sign)} AS {_q('firms')} "
         f"FROM {_table(Enterprise)} e JOIN {_table(RegisterEntry)} r ON r.{_q('uscc')} = e.{_q('uscc')} JOIN ("
     )
-    like = f") s ON r.{_q('sectors')} LIKE '%%,' || s.{_q('code')} || ',%%'"
+    like = f") s ON {_tagged('r', 's')}"
     branches.append(_Sql(tagged) + _sectors_sql() + like + ids)
     key = _columns(FIRM_KEY)
     head = _Sql(f"SELECT {key}, SUM({_q('firms')}) AS {_q('firms')} FROM (")
@@ -520,7 +534,7 @@ def _register_rows_sql() -> _Sql:
     )
     tagged = (
         f"SELECT {attributes}, s.{_q('code')}, COUNT(*) FROM {register} r JOIN {_q('sectors')} s "
-        f"ON r.{_q('sectors')} LIKE '%%,' || s.{_q('code')} || ',%%' GROUP BY {attributes}, s.{_q('code')}"
+        f"ON {_tagged('r', 's')} GROUP BY {attributes}, s.{_q('code')}"
     )
     whole = f"'{SUMMARY_ANY}'"
     return (

@@ -103,7 +103,11 @@ def report_queries(scope: AdminScope, filters: Filters) -> list[str]:
     return [q["sql"] for q in queries.captured_queries]
 
 
-@pytest.mark.parametrize("filters", [Filters(), Filters(district="370112", round_label="2025 T0")])
+@pytest.mark.parametrize(
+    "filters",
+    [Filters(), Filters(district="370112", round_label="2025 T0"), Filters(sector=summary_data.SECTORS[0])],
+    ids=["city", "district-label", "sector"],
+)
 def test_the_number_of_queries_does_not_grow_with_the_firms(settings, versions, filters):
     settings.JINAN_MIN_GROUP_SIZE = 3
     # Coverage's cache (and the fingerprint it reads at most once a second) would make the count depend on time.
@@ -116,7 +120,8 @@ def test_the_number_of_queries_does_not_grow_with_the_firms(settings, versions, 
     large = report_queries(CITY, filters)
     assert len(large) == len(small), "\n".join(large)
     # What the module docstring promises: no figure reads the per-firm tables (the rounds, their results and
-    # answers, the firms, the register); the change since the previous round included.
+    # answers, the firms, the register); the change since the previous round and, with a sector filter, the
+    # table by sector and coverage's sector rows included.
     per_firm = ('"surveys_assessment"', '"surveys_dimensionresult"', '"surveys_answer"', '"surveys_enterprise"')
     per_firm += ('"surveys_registerentry"',)
     rows = [sql for sql in large if any(table in sql for table in per_firm)]
