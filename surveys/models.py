@@ -470,8 +470,9 @@ def sector_pair(first: str, second: str) -> str:
 
 
 def sector_pairs_with(code: str) -> list[str]:
-    """The summaries' codes of the pairs of ``code`` with each other sector."""
-    return [sector_pair(code, other) for other, _label in choices.SECTORS if other != code]
+    """The summaries' codes of the pairs of ``code`` with each other sector (none for a code not in the list)."""
+    codes = [other for other, _label in choices.SECTORS]
+    return [sector_pair(code, other) for other in codes if other != code] if code in codes else []
 
 
 def sector_is_pair(stored: str) -> bool:
@@ -738,7 +739,9 @@ class AdministratorScope(models.Model):
 # filters is a sum over its cells; the coarser grains are the same rounds summed beforehand, so that the
 # pages without filters (and a district's, an industry's) read a handful of rows whatever the number of
 # firms. A firm can carry several key sectors (the business register's tags): it counts once in each of its
-# sectors' cells, which only the sector grains have, so a sector's figures are exact and never double count.
+# sectors' cells, which only the sector grains have, so a sector's figures are exact and never double count;
+# and once in each pair of its sectors' cells (sector_pair; only the rounds and the dimensions' counts), which
+# a table by sector under a sector filter reads.
 
 SUMMARY_LATEST = ""  # the label of the cells of each firm's latest submitted round (a round label is never "")
 SUMMARY_ANY = "*"  # an attribute a coarser grain sums over
@@ -860,7 +863,7 @@ class SummaryCount(models.Model):
 
 class SummaryFirm(models.Model):
     """Registered firms by district, industry, size and chain, and by key sector (a row per sector of the
-    register, ``sector`` "" for the firms themselves): the dashboard's denominator."""
+    register, no pairs; ``sector`` "" for the firms themselves): the dashboard's denominator."""
 
     district = models.CharField(max_length=16)
     industry = models.CharField(max_length=8)
@@ -882,7 +885,8 @@ class SummaryFirm(models.Model):
 
 class SummaryRegister(models.Model):
     """Business register rows (RegisterEntry) by the row's district, industry, size and chain, and by its sector
-    tags (a row per tag; ``sector`` "" for the register rows themselves): coverage's registered counts.
+    tags (a row per tag and per pair of tags, sector_pair; ``sector`` "" for the register rows themselves):
+    coverage's registered counts.
 
     ``grain`` "fine" keeps every attribute; "district" sums over industry, size and chain (SUMMARY_ANY), so that
     the dashboard reads a handful of rows. Recomputed in the transaction of every register change

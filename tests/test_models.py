@@ -34,3 +34,4 @@ def test_a_pair_stands_for_the_other_sector_of_the_chosen_one():
     assert len(pairs) == len(CODES) - 1 and all("ic" in pair.split("|") for pair in pairs)
     assert sorted(sector_partner(pair, "ic") for pair in pairs) == sorted(code for code in CODES if code != "ic")
     assert sector_partner("ic", "ic") == "ic"
+    assert sector_pairs_with("retired-sector") == []  # a code no longer offered: no pairs, no error

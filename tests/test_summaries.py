@@ -185,6 +185,36 @@ def test_a_register_import_moves_the_firms_whose_sectors_change(questionnaire, m
 
 
 @pytest.mark.django_db
+def test_a_firm_counts_in_each_pair_of_its_sectors_and_follows_a_change_of_its_tags(questionnaire):
+    """Three tags: the firm counts in each sector and each of the three pairs (by sector under a sector filter it
+    is in every one of its sectors' rows), the pairs' cells keep only the rounds and the dimensions' counts, no
+    pair shows without a sector filter, and a re-import that drops a tag moves it out of that tag's pairs."""
+    user, firm = new_firm(6)
+    submit(questionnaire, user, firm, label="2026 T0", seed=2)
+    row = [firm.uscc, "丁", "370112", "C34", "medium", "EQUIP", "steel；nev；ic"]
+    register_import(rows=[REGISTER_HEADER, row])
+    latest = {"grain": "sector", "label": ""}
+    assert set(SummaryCell.objects.filter(**latest, rounds=1).values_list("sector", flat=True)) == {
+        "steel", "ic", "nev", "steel|ic", "steel|nev", "ic|nev"
+    }  # fmt: skip
+    pair_kinds = SummaryCount.objects.filter(cell__sector__contains="|", rounds__gt=0).values_list("kind", flat=True)
+    assert set(pair_kinds) == {"dim"}
+    assert {"index", "score", "dim", "item"} <= set(
+        SummaryCount.objects.filter(cell__sector="steel").values_list("kind", flat=True)
+    )
+    for chosen in ("steel", "nev", "ic"):
+        by_sector = readers.dimension_counts(CITY, Filters(sector=chosen), by="sector")
+        assert {group for group, _code in by_sector} == {"steel", "nev", "ic"}, chosen
+    assert {group for group, _code in readers.dimension_counts(CITY, Filters(), by="sector")} == {"steel", "nev", "ic"}
+    assert_exact()
+    register_import(rows=[REGISTER_HEADER, [*row[:-1], "steel；ic"]])
+    ic = readers.dimension_counts(CITY, Filters(sector="ic"), by="sector")
+    assert {group for (group, _code), counts in ic.items() if counts.results} == {"steel", "ic"}
+    assert readers.selected(CITY, Filters(sector="nev")).rounds == 0
+    assert_exact()
+
+
+@pytest.mark.django_db
 def test_coverage_stays_exact_after_a_uscc_correction_and_a_second_round(questionnaire, settings):
     """The coverage cells follow a firm whose corrected USCC is another register row's, one whose new code is in
     no register row, and a second round with a label; the check finds nothing after each."""

@@ -292,23 +292,27 @@ def _grains_sql(grains: Sequence[str]) -> str:
 
 
 def _rounds_ctes(parts: Sequence[_Part], grains: Sequence[str]) -> _Sql:
-    """WITH parts, grains, sectors, expanded: one row per round and cell (CELL_KEY, rid, sign, idx).
+    """WITH parts, grains, sectors, expanded: one row per round and cell (CELL_KEY, pair, rid, sign, idx).
 
     A grain that sums over an attribute has SUMMARY_ANY (year: SUMMARY_ANY_YEAR) in its place; the sector
-    grains take the round once per sector of the register row with the firm's USCC, the other grains once. The
-    coverage grains take the attributes from that register row (or count the rounds of firms without one), with
-    no level and no index."""
+    grains take the round once per sector of the register row with the firm's USCC and once per pair of them
+    (``pair`` 1), the other grains once. The coverage grains take the attributes from that register row (or
+    count the rounds of firms without one), with no level and no index."""
     unions = _join([_Sql("SELECT * FROM (") + _part_sql(p) + ") p" for p in parts], " UNION ALL ")
     register, sectors, grain = _table(RegisterEntry), _q("sectors"), _q("grain")
     # A register row's sectors: ",a,b," holds ",a,".
     tagged = f"JOIN {sectors} s ON {_tagged('r', 's')}"
     on_uscc = f"r.{_q('uscc')} = p.{_q('uscc')}"
+    # ``pair`` 1: the row of a pair of sectors' cell (its row of _sectors_sql has two different tags).
+    pair = f"CASE WHEN s.{_q('tag_a')} = s.{_q('tag_b')} THEN 0 ELSE 1 END AS {_q('pair')}"
+    sector_code = f"s.{_q('code')} AS {_q('sector')}, {pair}"
+    no_sector = f"'' AS {_q('sector')}, 0 AS {_q('pair')}"
     joins = {
-        "firm": ("p", f"'' AS {_q('sector')}", ""),
-        "sector": ("p", f"s.{_q('code')} AS {_q('sector')}", f"JOIN {register} r ON {on_uscc} {tagged}"),
-        "register": ("r", f"'' AS {_q('sector')}", f"JOIN {register} r ON {on_uscc}"),
-        "register_sector": ("r", f"s.{_q('code')} AS {_q('sector')}", f"JOIN {register} r ON {on_uscc} {tagged}"),
-        "unregistered": ("p", f"'' AS {_q('sector')}", ""),
+        "firm": ("p", no_sector, ""),
+        "sector": ("p", sector_code, f"JOIN {register} r ON {on_uscc} {tagged}"),
+        "register": ("r", no_sector, f"JOIN {register} r ON {on_uscc}"),
+        "register_sector": ("r", sector_code, f"JOIN {register} r ON {on_uscc} {tagged}"),
+        "unregistered": ("p", no_sector, ""),
     }
     branches = []
     for kind in sorted({_grain_kind(g) for g in grains}, key=list(joins).index):
@@ -385,21 +389,25 @@ def _context_sql(source: str, key: Sequence[str]) -> str:
         options = ", json_each(q.value, '$.choices') o"
         answered = "json_type(q.value, '$.choices') = 'array' AND json_array_length(q.value, '$.choices') > 0"
     rounds = f"FROM {_q(source)} x JOIN {_table(Assessment)} a ON a.{_q('id')} = x.{_q('rid')} {questions}"
+    single = f"x.{_q('pair')} = 0"  # not a pair of sectors' cell (_count_rows_sql)
     keys, x = _columns(key), _columns(key, "x")
     option = f"SUBSTR(o.value, 1, {SUMMARY_OPTION_LENGTH})"
     return (
         f"SELECT {keys}, 'context', {_q('question')}, {_q('chosen')}, 0, {_q('sign')}, 0 FROM ("
         f"SELECT DISTINCT {x}, x.{_q('rid')}, x.{_q('sign')}, q.key AS {_q('question')}, "
-        f"{option} AS {_q('chosen')} {rounds} {options}) chosen_options "
-        f"UNION ALL SELECT {x}, 'context', q.key, '', 0, x.{_q('sign')}, 0 {rounds} WHERE {answered}"
+        f"{option} AS {_q('chosen')} {rounds} {options} WHERE {single}) chosen_options "
+        f"UNION ALL SELECT {x}, 'context', q.key, '', 0, x.{_q('sign')}, 0 {rounds} WHERE {answered} AND {single}"
     )
 
 
 def _count_rows_sql(source: str, key: Sequence[str]) -> str:
-    """Every SummaryCount figure of the expanded rows of ``source`` (a CTE with ``key``, rid, sign, idx), grouped
-    by ``key`` and COUNT_KEY: the index and score histograms, the dimension counts, the answers per item and
-    option, the context answers."""
+    """Every SummaryCount figure of the expanded rows of ``source`` (a CTE with ``key``, pair, rid, sign, idx),
+    grouped by ``key`` and COUNT_KEY: the index and score histograms, the dimension counts, the answers per item
+    and option, the context answers, the previous rounds. A pair of sectors' cells keep only the dimension
+    counts: what the tables by sector under a sector filter read (surveys/selectors/summaries.py
+    sector_codes_with)."""
     x = _columns(key, "x")
+    single = f"x.{_q('pair')} = 0"
     results = (
         f"JOIN {_table(DimensionResult)} r ON r.{_q('assessment_id')} = x.{_q('rid')} "
         f"JOIN {_table(Dimension)} d ON d.{_q('id')} = r.{_q('dimension_id')}"
@@ -418,8 +426,9 @@ def _count_rows_sql(source: str, key: Sequence[str]) -> str:
         # The first branch names the columns of the union.
         f"SELECT {first}, 'index' AS {_q('kind')}, '' AS {_q('code')}, '' AS {_q('option')}, "
         f"x.{_q('idx')} AS {_q('value')}, {sign} AS {_q('rounds')}, 0 AS {_q('total')} "
-        f"FROM {_q(source)} x WHERE x.{_q('idx')} IS NOT NULL",
-        f"SELECT {x}, 'score', d.{_q('code')}, '', {score}, {sign}, 0 FROM {_q(source)} x {results} WHERE {usable}",
+        f"FROM {_q(source)} x WHERE x.{_q('idx')} IS NOT NULL AND {single}",
+        f"SELECT {x}, 'score', d.{_q('code')}, '', {score}, {sign}, 0 FROM {_q(source)} x {results} "
+        f"WHERE {usable} AND {single}",
         f"SELECT {x}, 'dim', d.{_q('code')}, {stat}, 0, {sign}, "
         f"CASE WHEN {stat} = 'usable' THEN {sign} * {score} ELSE 0 END FROM {_q(source)} x {results} "
         f"JOIN ({stats}) st ON ({stat} = 'results' OR ({stat} = 'usable' AND {usable}) "
@@ -428,15 +437,15 @@ def _count_rows_sql(source: str, key: Sequence[str]) -> str:
         f"SELECT {x}, 'item', '', CASE WHEN {special} = '' THEN CAST({answer_score} AS VARCHAR(8)) "
         f"ELSE {special} END, a.{_q('item_id')}, {sign}, 0 FROM {_q(source)} x "
         f"JOIN {_table(Answer)} a ON a.{_q('assessment_id')} = x.{_q('rid')} "
-        f"WHERE {special} IN ('unknown', 'na') OR ({special} = '' AND {answer_score} IS NOT NULL)",
+        f"WHERE {single} AND ({special} IN ('unknown', 'na') OR ({special} = '' AND {answer_score} IS NOT NULL))",
         _context_sql(source, key),
         # The change since each round's previous round: per label of the previous round, the rounds (``rounds``)
         # with the previous round's level (``option``) and index sum (``total``, "prev"), and with their own
         # index sum ("prevnow"; their own level is the cell's).
         f"SELECT {x}, 'prev', x.{_q('p_label')}, COALESCE(x.{_q('p_level')}, ''), 0, {sign}, "
-        f"{sign} * COALESCE(x.{_q('p_idx')}, 0) FROM {_q(source)} x WHERE x.{_q('p_label')} IS NOT NULL",
+        f"{sign} * COALESCE(x.{_q('p_idx')}, 0) FROM {_q(source)} x WHERE x.{_q('p_label')} IS NOT NULL AND {single}",
         f"SELECT {x}, 'prevnow', x.{_q('p_label')}, '', 0, {sign}, {sign} * COALESCE(x.{_q('idx')}, 0) "
-        f"FROM {_q(source)} x WHERE x.{_q('p_label')} IS NOT NULL",
+        f"FROM {_q(source)} x WHERE x.{_q('p_label')} IS NOT NULL AND {single}",
     ]
     grouped = f"{named}, {_columns(COUNT_KEY)}"
     return (
@@ -494,7 +503,8 @@ def _apply(parts: Sequence[_Part], grains: Sequence[str] = ALL_GRAINS, *, empty:
 
 
 def _firm_rows_sql(firms: QuerySet[Enterprise], *, sign: int, sectors_only: bool = False) -> _Sql:
-    """The firms' rows of SummaryFirm (FIRM_KEY, firms), their own and one per sector of their register row."""
+    """The firms' rows of SummaryFirm (FIRM_KEY, firms), their own and one per sector of their register row (not
+    per pair of sectors)."""
     ids_sql, ids_params = firms.order_by().values("id").query.sql_with_params()
     ids = _Sql(f" WHERE e.{_q('id')} IN ({ids_sql})", tuple(ids_params))
     attributes = ", ".join(f"e.{_q(c)} AS {_q(c)}" for c in FIRM_KEY[:-1])
@@ -506,7 +516,8 @@ def _firm_rows_sql(firms: QuerySet[Enterprise], *, sign: int, sectors_only: bool
         f"SELECT {attributes}, s.{_q('code')} AS {_q('sector')}, {int(sign)} AS {_q('firms')} "
         f"FROM {_table(Enterprise)} e JOIN {_table(RegisterEntry)} r ON r.{_q('uscc')} = e.{_q('uscc')} JOIN ("
     )
-    like = f") s ON {_tagged('r', 's')}"
+    # One row per sector, no pairs: the registered firms are read for one sector at a time (analytics.summaries).
+    like = f") s ON {_tagged('r', 's')} AND s.{_q('tag_a')} = s.{_q('tag_b')}"
     branches.append(_Sql(tagged) + _sectors_sql() + like + ids)
     key = _columns(FIRM_KEY)
     head = _Sql(f"SELECT {key}, SUM({_q('firms')}) AS {_q('firms')} FROM (")
@@ -526,7 +537,7 @@ def _apply_firms(firms: QuerySet[Enterprise], *, sign: int, sectors_only: bool =
 
 def _register_rows_sql() -> _Sql:
     """The rows of SummaryRegister (REGISTER_KEY, firms) the register gives: "fine" by every attribute of the row
-    (and per sector tag), "district" summed from those."""
+    (and per sector tag and pair of tags), "district" summed from those."""
     register, attributes = _table(RegisterEntry), _columns(FIRM_KEY[:-1], "r")
     kept = _columns(FIRM_KEY[:-1])
     own = (
@@ -872,7 +883,7 @@ def _located_sql() -> str:
     are left out: the cells' comparison finds that cell)."""
     counted = ", ".join(f"'{grain}'" for grain in COUNTED_GRAINS)
     return (
-        f", {_q('located')} AS (SELECT c.{_q('id')} AS {_q('cell_id')}, e.{_q('rid')}, e.{_q('sign')}, "
+        f", {_q('located')} AS (SELECT c.{_q('id')} AS {_q('cell_id')}, e.{_q('pair')}, e.{_q('rid')}, e.{_q('sign')}, "
         f"e.{_q('idx')}, e.{_q('p_label')}, e.{_q('p_level')}, e.{_q('p_idx')} "
         f"FROM {_q('expanded')} e JOIN {_table(SummaryCell)} c ON {_cell_match('c', 'e')} "
         f"WHERE e.{_q('grain')} IN ({counted}))"

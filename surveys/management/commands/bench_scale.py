@@ -32,7 +32,7 @@ MEASURES = [
     ("breakdown", "breakdown /manage/breakdowns/?by=industry", None, None, None),
     ("results", "results page of a firm (its member)", 30.0, None, 30.0),
     ("city_report", "city report PDF /manage/report.pdf", None, None, None),
-    # A key-sector filter: the table by sector and coverage's sector rows read the register rows of that sector.
+    # A key-sector filter: the table by sector and coverage's sector rows read the cells of the sector's pairs.
     ("city_report_sector", "city report PDF, key-sector filter ?sector=nev", None, None, None),
 ]
 
