@@ -120,8 +120,8 @@ bench: $(VENV)/.dev messages
 	$(BENCH_ENV) $(MANAGE) bench $(BENCH_ARGS)
 
 # make bench-scale: the 60,000-firm bench database (seeded as by `make bench`) and a separate one of SCALE_FIRMS
-# firms, seeded by COPY once (a million: 15 minutes of loading, then summaries_rebuild, which took more than
-# 35 minutes on 2 shared cores; reused while it holds exactly that many; about 15 GB),
+# firms, seeded by COPY once (a million: 15 minutes of loading, then summaries_rebuild, which took
+# 18 to 21 minutes on 2 shared cores; reused while it holds exactly that many; about 15 GB),
 # then the fresh dashboard, a breakdown, the results page and the city report side by side (bench_scale.py).
 SCALE_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/jinan_scale
 SCALE_FIRMS ?= 1000000
