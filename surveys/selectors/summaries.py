@@ -122,7 +122,9 @@ def cells(
 
 
 def sector_codes_with(chosen: str) -> list[str]:
-    """The sector column's codes of the firms of ``chosen`` grouped by sector: the sector and its pairs."""
+    """The sector column's codes of the firms of ``chosen`` grouped by sector: the sector and its pairs. A pair's
+    cells keep only the rounds and the dimensions' counts (surveys/services/summaries.py): a grouping by sector
+    under a sector filter can read those and nothing else."""
     return [chosen, *sector_pairs_with(chosen)]
 
 
