@@ -270,19 +270,20 @@ _SECTOR_CODE = re.compile(r"[a-z0-9_]+")
 
 @functools.cache
 def _sectors_sql() -> _Sql:
-    """The codes of the summaries' sector column as rows (code, tag_a, tag_b): each key sector (both tags the
-    sector) and each pair of them (models.sector_pair; a register row carries a code when it holds both tags).
+    """The codes of the summaries' sector column as rows (code, tag_a, tag_b, pair): each key sector (both tags
+    the sector, ``pair`` 0) and each pair of them (models.sector_pair, ``pair`` 1); a register row carries a code
+    when it holds both tags.
 
     One VALUES list of literals, written once: the codes are the constants of choices.SECTORS (checked here),
     and as parameters their 165 values cost a submission more to bind than the statement to run."""
     codes = [code for code, _label in choices.SECTORS]
     if not all(_SECTOR_CODE.fullmatch(code) for code in codes):
         raise ValueError("a sector code the summaries' SQL cannot write as a literal")
-    rows = [(code, code, code) for code in codes]
-    rows += [(sector_pair(a, b), a, b) for n, a in enumerate(codes) for b in codes[n + 1 :]]
-    values = ", ".join("(" + ", ".join(f"'{value}'" for value in row) + ")" for row in rows)
+    rows = [(code, code, code, 0) for code in codes]
+    rows += [(sector_pair(a, b), a, b, 1) for n, a in enumerate(codes) for b in codes[n + 1 :]]
+    values = ", ".join(f"('{code}', '{a}', '{b}', {pair})" for code, a, b, pair in rows)
     # A VALUES list's columns are column1, column2 … on both databases.
-    names = f"column1 AS {_q('code')}, column2 AS {_q('tag_a')}, column3 AS {_q('tag_b')}"
+    names = f"column1 AS {_q('code')}, column2 AS {_q('tag_a')}, column3 AS {_q('tag_b')}, column4 AS {_q('pair')}"
     return _Sql(f"SELECT {names} FROM (VALUES {values}) v")
 
 
@@ -315,9 +316,7 @@ def _rounds_ctes(parts: Sequence[_Part], grains: Sequence[str]) -> _Sql:
     # A register row's sectors: ",a,b," holds ",a,".
     tagged = f"JOIN {sectors} s ON {_tagged('r', 's')}"
     on_uscc = f"r.{_q('uscc')} = p.{_q('uscc')}"
-    # ``pair`` 1: the row of a pair of sectors' cell (its row of _sectors_sql has two different tags).
-    pair = f"CASE WHEN s.{_q('tag_a')} = s.{_q('tag_b')} THEN 0 ELSE 1 END AS {_q('pair')}"
-    sector_code = f"s.{_q('code')} AS {_q('sector')}, {pair}"
+    sector_code = f"s.{_q('code')} AS {_q('sector')}, s.{_q('pair')}"
     no_sector = f"'' AS {_q('sector')}, 0 AS {_q('pair')}"
     joins = {
         "firm": ("p", no_sector, ""),
@@ -382,6 +381,11 @@ def _hundredths(column: str) -> str:
     return f"CAST(ROUND({column} * 100) AS INTEGER)"
 
 
+def _not_pair(alias: str) -> str:
+    """The expanded row ``alias`` is not a pair of sectors' (whose cells keep only the dimension counts)."""
+    return f"{alias}.{_q('pair')} = 0"
+
+
 def _context_sql(source: str, key: Sequence[str]) -> str:
     """The rows of the context answers: one per chosen option (each once) and one per question answered."""
     context = f"a.{_q('context')}"
@@ -401,7 +405,7 @@ def _context_sql(source: str, key: Sequence[str]) -> str:
         options = ", json_each(q.value, '$.choices') o"
         answered = "json_type(q.value, '$.choices') = 'array' AND json_array_length(q.value, '$.choices') > 0"
     rounds = f"FROM {_q(source)} x JOIN {_table(Assessment)} a ON a.{_q('id')} = x.{_q('rid')} {questions}"
-    single = f"x.{_q('pair')} = 0"  # not a pair of sectors' cell (_count_rows_sql)
+    single = _not_pair("x")
     keys, x = _columns(key), _columns(key, "x")
     option = f"SUBSTR(o.value, 1, {SUMMARY_OPTION_LENGTH})"
     return (
@@ -419,7 +423,7 @@ def _count_rows_sql(source: str, key: Sequence[str]) -> str:
     counts: what the tables by sector under a sector filter read (surveys/selectors/summaries.py
     sector_codes_with)."""
     x = _columns(key, "x")
-    single = f"x.{_q('pair')} = 0"
+    single = _not_pair("x")
     results = (
         f"JOIN {_table(DimensionResult)} r ON r.{_q('assessment_id')} = x.{_q('rid')} "
         f"JOIN {_table(Dimension)} d ON d.{_q('id')} = r.{_q('dimension_id')}"
@@ -529,7 +533,7 @@ def _firm_rows_sql(firms: QuerySet[Enterprise], *, sign: int, sectors_only: bool
         f"FROM {_table(Enterprise)} e JOIN {_table(RegisterEntry)} r ON r.{_q('uscc')} = e.{_q('uscc')} JOIN ("
     )
     # One row per sector, no pairs: the registered firms are read for one sector at a time (analytics.summaries).
-    like = f") s ON {_tagged('r', 's')} AND s.{_q('tag_a')} = s.{_q('tag_b')}"
+    like = f") s ON {_tagged('r', 's')} AND s.{_q('pair')} = 0"
     branches.append(_Sql(tagged) + _sectors_sql() + like + ids)
     key = _columns(FIRM_KEY)
     head = _Sql(f"SELECT {key}, SUM({_q('firms')}) AS {_q('firms')} FROM (")
