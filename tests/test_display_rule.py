@@ -57,6 +57,23 @@ def test_shares_and_chart_labels_follow_the_rule():
     assert values == ["48.7", "100.0", "0.1"]
 
 
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_counts_are_grouped_by_threes_in_both_languages_as_in_the_pdf(language):
+    from django.utils.translation import override
+
+    from surveys.reports import city
+    from surveys.templatetags.manage_tags import firms
+
+    with override(language):  # Django's own zh-hans format has no thousands separator ("60000")
+        assert firms(60000) == city._count(60000) == city._said_count(60000) == "60,000"
+        assert firms(1234567) == "1,234,567" and firms(999) == "999" and firms(0) == "0"
+        assert firms(None) == city._count(None)  # a hidden count reads the same on the page and in the PDF
+    drawing = charts.count_bars(["L1", "L2"], [35072, 11203])  # the level chart of the pages and the PDFs
+    written = [shape.text for shape in drawing.getContents()[-1].contents if isinstance(shape, String)]
+    assert "35,072" in written and "11,203" in written and "40,000" in written  # bars and value axis
+    assert drawing.chartDescription == "L1: 35,072; L2: 11,203"
+
+
 @pytest.fixture(params=HALVES, ids=[shown for _stored, shown in HALVES])
 def half_round(request, questionnaire):
     """A submitted round whose index and first dimension score are stored as a half (the result's JSON

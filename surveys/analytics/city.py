@@ -43,6 +43,7 @@ group's firms with a usable score that are weak.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -847,20 +848,25 @@ class CityReport:
     data: CityReportData
 
 
-def scope_line(scope: AdminScope, filters: Filters) -> str:
+def scope_line(scope: AdminScope, filters: Filters, ignored: Sequence[object] = ()) -> str:
     """What the report covers, truthfully, in the active language: the place (the district filter, else the
     administrator's scope: "济南全市", "All of Jinan", or their districts) and every other filter in use,
-    e.g. "历城区；行业：…；企业规模：…；轮次：2025年度"."""
+    e.g. "历城区；行业：…；企业规模：…；轮次：2025年度". ``ignored``: the labels of filters whose value was
+    invalid (a hand-edited link, a district outside the scope); the line names them, so that a report of the
+    whole scope is not taken for the one asked for."""
     place = label_of(DISTRICTS, filters.district) if filters.district else scope.label
     district_label = str(_("区县"))
     parts = [str(place)] + [
         f"{with_colon(label)}{value}" for label, value in filters.describe() if str(label) != district_label
     ]
+    if ignored:
+        parts.append(f"{with_colon(_('已忽略无效的筛选条件'))}{join_list([str(label) for label in ignored])}")
     return join_list(parts, strong=True)
 
 
-def city_report(*, scope: AdminScope, filters: Filters, language: str) -> CityReport:
-    """The city report's figures for the scope and filters, with its texts in ``language``."""
+def city_report(*, scope: AdminScope, filters: Filters, language: str, ignored: Sequence[object] = ()) -> CityReport:
+    """The city report's figures for the scope and filters, with its texts in ``language``; ``ignored``: the
+    labels of the filters given with an invalid value (scope_line)."""
     language = normalize_language(language)
     with override(language):
         data = city_report_data(scope, filters)
@@ -868,7 +874,7 @@ def city_report(*, scope: AdminScope, filters: Filters, language: str) -> CityRe
             language=language,
             title=_("济南市制造业企业数实融合自评估汇总报告"),
             subtitle=_("按论文提出的五个问题领域和四项对策汇总"),
-            scope_label=scope_line(scope, filters),
+            scope_label=scope_line(scope, filters, ignored),
             place=label_of(DISTRICTS, filters.district) if filters.district else scope.label,
             generated_on=formats.date_format(timezone.localdate(), "Y-m-d"),
             disclaimer=_(

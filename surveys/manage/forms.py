@@ -77,6 +77,12 @@ class FilterForm(forms.Form):
             field.widget.attrs["class"] = "form-select form-select-sm"
             field.widget.template_name = "surveys/manage/widgets/select.html"
 
+    def ignored_labels(self) -> list:
+        """The labels of the fields whose value was invalid and is ignored (the pages say so under each field;
+        a PDF, which has no form, says so in its scope line), in the form's order."""
+        self.is_valid()
+        return [field.label for name, field in self.fields.items() if name in self.errors]
+
     def filters(self) -> analytics.Filters:
         """The filters from the valid fields only: a value outside the scope or the lists is ignored."""
         self.is_valid()

@@ -464,8 +464,13 @@ def export(request, dataset: str, fmt: str):
 @require_GET
 def city_report(request):
     _require_export(request)
-    _form, filters, _levels = _filters(request)
-    report = analytics.city_report(scope=request.admin_scope, filters=filters, language=get_language() or "zh-hans")
+    form, filters, _levels = _filters(request)
+    report = analytics.city_report(
+        scope=request.admin_scope,
+        filters=filters,
+        language=get_language() or "zh-hans",
+        ignored=form.ignored_labels(),
+    )
     filename, mimetype, data = render_city_pdf(report)
     audit_event_record(
         request=request,

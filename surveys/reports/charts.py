@@ -39,7 +39,7 @@ from surveys.suppression import chart_note, hidden_value
 from surveys.text import join_list
 
 from .fonts import pdf_font_name
-from .formatting import format_score, round_score
+from .formatting import format_count, format_score, round_score
 from .svg import drawing_svg
 
 SCALE_MAX = 100
@@ -54,6 +54,7 @@ COMPARISON_DASHES = [(4, 2), (1.5, 1.5), (6, 2, 1.5, 2)]
 GRID_COLOR = colors.HexColor("#C8CDD3")
 TEXT_COLOR = colors.HexColor("#222222")
 MUTED_TEXT = colors.HexColor("#555555")
+AXIS_FONT = 7.5  # the value axis's labels
 
 # The font stack a browser uses for the SVG's text (it does not know ReportLab's font names).
 CSS_FONT_STACK = (
@@ -488,7 +489,7 @@ def count_bars(
         counts,
         maximum=maximum,
         step=step,
-        value_format="%d",
+        value_format=format_count,
         title=title,
         series_name=series_name,
         reasons=reasons,
@@ -539,7 +540,8 @@ def _single_bars(
     left_out = [f"{label}{mark[-1]}" for label, v, mark in zip(labels, values, marks, strict=True) if v is None]
     note = f"{chart_note()} {join_list(left_out)}" if left_out else ""
     label_font = 8
-    left = 40
+    # Room for the value axis's widest label ("600,000" at a million firms), at least 40 points.
+    left = max(40, math.ceil(stringWidth(format_count(round(maximum)), font, AXIS_FONT)) + 10)
     plot_width, group_width, wrapped, label_lines = _categories(labels, font, label_font, left=left, gap=4)
     plot_height = 150
     title_height = 24 if title else (18 if series_name else 8)
@@ -629,7 +631,13 @@ class BarChart(Group):
             self.add(Line(x0, y, x0 + width, y, strokeColor=GRID_COLOR, strokeWidth=0.5))
             self.add(
                 String(
-                    x0 - 5, y - 2.6, f"{level:.0f}", fontName=font, fontSize=7.5, fillColor=MUTED_TEXT, textAnchor="end"
+                    x0 - 5,
+                    y - 2.6,
+                    format_count(round(level)),
+                    fontName=font,
+                    fontSize=AXIS_FONT,
+                    fillColor=MUTED_TEXT,
+                    textAnchor="end",
                 )
             )
             level += step

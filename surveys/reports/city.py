@@ -49,7 +49,7 @@ from surveys.text import in_brackets, is_chinese, join_list, sentence_gap, with_
 from . import base, charts, city_charts
 from .base import FRAME_HEIGHT, HEAD_FILL, TEXT_WIDTH, WARN_FILL, WARN_LINE, Grid, Panel, Section, Text, TextStyle
 from .fonts import pdf_font_name
-from .formatting import format_change, format_score
+from .formatting import format_change, format_count, format_score
 
 if TYPE_CHECKING:
     from surveys.analytics import (
@@ -115,7 +115,7 @@ def _num(value, reason: str | None = None) -> str:
 
 
 def _count(value, reason: str | None = None) -> str:
-    return hidden_count(reason) if value is None else f"{value:,}"
+    return hidden_count(reason) if value is None else format_count(value)
 
 
 def _pct(value, reason: str | None = None) -> str:
@@ -134,7 +134,7 @@ def _said_pct(value, reason: str | None = None) -> str:
 
 
 def _said_count(value, reason: str | None = None) -> str:
-    return _withheld(reason) if value is None else f"{value:,}"
+    return _withheld(reason) if value is None else format_count(value)
 
 
 def _quoted(text: object) -> str:

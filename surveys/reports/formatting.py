@@ -52,6 +52,13 @@ def format_share(share: float | Decimal | int | None, *, missing: str = MISSING)
     return f"{round_score(Decimal(str(share)) * 100, 0)}%"
 
 
+def format_count(value: int) -> str:
+    """A count (of firms, rounds, register entries) grouped by threes with a comma in both languages:
+    "60,000". Django's zh-hans format has no thousands separator, which left the Chinese pages writing
+    "60000" beside the PDF's "60,000"; the pages and the PDFs now group every count here."""
+    return f"{int(value):,}"
+
+
 def display_number(value: object) -> object:
     """A spreadsheet cell of a display column: a float or Decimal rounded by the rule (a Decimal, written
     as a number), anything else (a count, a text such as "数据不足" or "<10", None) unchanged."""

@@ -13,10 +13,9 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django import template
-from django.contrib.humanize.templatetags.humanize import intcomma
 
 from surveys import scopes, selectors
-from surveys.reports.formatting import format_score, round_score
+from surveys.reports.formatting import format_count, format_score, round_score
 from surveys.suppression import footnotes, hidden_count, hidden_value
 
 register = template.Library()
@@ -60,7 +59,7 @@ def hidden_figure(value, reason: str | None = None) -> str:
 def firms(value, reason: str | None = None) -> str:
     if value is None:
         return hidden_count(reason)
-    return intcomma(value)
+    return format_count(value)
 
 
 @register.filter

@@ -92,6 +92,30 @@ def test_a_district_administrators_report_names_only_their_districts(client, dis
         assert name not in text, name
 
 
+@pytest.mark.parametrize(
+    ("language", "ignored", "kept"),
+    [
+        ("zh-hans", "已忽略无效的筛选条件：区县、重点产业领域", "行业："),
+        ("en", "Invalid filters ignored: District/county, Key sectors", "Industry: "),
+    ],
+    ids=["zh-hans", "en"],
+)
+def test_a_report_asked_for_with_invalid_filters_says_which_it_ignored(
+    client, district_admin, demo_firms, language, ignored, kept
+):
+    """A hand-edited link (a sector that does not exist, a district outside the administrator's scope) gives
+    the report of what is valid, and its scope line says what was left out, as the web form does."""
+    client.force_login(district_admin)
+    client.cookies["django_language"] = language
+    response = client.get(reverse("manage:city_report") + "?sector=bogus&district=370102&industry=C34")
+    assert response.status_code == 200
+    first_page = squeeze(pages_text(response.content)[0])
+    assert squeeze(ignored) in first_page and squeeze(kept) in first_page
+    assert "历下区" not in "".join(pages_text(response.content))
+    valid = client.get(reverse("manage:city_report") + "?industry=C34")
+    assert squeeze(ignored.split("：")[0].split(":")[0]) not in squeeze("".join(pages_text(valid.content)))
+
+
 def test_small_groups_are_hidden_in_the_report(small_city):
     report = analytics.city_report(
         scope=scopes.AdminScope.city_wide(), filters=analytics.Filters(district="370102"), language="zh-hans"
