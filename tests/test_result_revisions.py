@@ -5,8 +5,12 @@ The re-scoring job over a whole version is tests/jobs/test_rescore.py."""
 
 from __future__ import annotations
 
+import io
+import re
+
 import pytest
 from django.urls import reverse
+from pypdf import PdfReader
 
 from surveys import scoring, services
 from surveys.models import Assessment, DimensionResult, Level, ResultRevision
@@ -134,3 +138,36 @@ def test_the_results_page_and_the_round_page_show_the_superseded_result(client, 
         note = html.split("superseded-note", 1)[1].split("</div>", 1)[0]
         assert (NOTE_ZH if language == "zh-hans" else NOTE_EN) in note
         assert rescored.strftime("%Y-%m-%d") in note and old_level in note and f"{old_index:.1f}" in note
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_the_rounds_pdf_notes_the_superseded_result_on_its_first_page(client, submitted, language):
+    """A printed report is what a firm hands on: after a re-scoring its first page says, as the pages do, that
+    the earlier result no longer stands (the firm's PDF and the administrators' copy)."""
+    pdfs = (
+        (submitted.member, reverse("surveys:report", args=[submitted.pk])),
+        (city_admin(), reverse("manage:round_report", args=[submitted.enterprise_id, submitted.pk])),
+    )
+    client.cookies["django_language"] = language
+    note = NOTE_ZH if language == "zh-hans" else NOTE_EN
+    for user, url in pdfs:
+        client.force_login(user)
+        assert squeeze(note) not in squeeze(pdf_pages(client.get(url).content)[0])
+    old_level, old_index = submitted.level, submitted.index
+    correct_rules(submitted)
+    services.assessment_rescore(assessment=submitted)
+    rescored = ResultRevision.objects.get(assessment=submitted, number=2).created_at
+    for user, url in pdfs:
+        client.force_login(user)
+        first_page = squeeze(pdf_pages(client.get(url).content)[0])
+        assert squeeze(note) in first_page, url
+        assert rescored.strftime("%Y-%m-%d") in first_page and f"{old_index:.1f}" in first_page
+        assert old_level in first_page
+
+
+def pdf_pages(data: bytes) -> list[str]:
+    return [page.extract_text() for page in PdfReader(io.BytesIO(data)).pages]
+
+
+def squeeze(text: str) -> str:
+    return re.sub(r"\s+", "", text)

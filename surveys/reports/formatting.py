@@ -12,6 +12,12 @@ precision says so in its header) all format through these functions. Stored valu
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING
+
+from django.utils.translation import gettext as _
+
+if TYPE_CHECKING:
+    from ..selectors.revisions import SupersededResult
 
 SCORE_DECIMALS = 1
 MISSING = "–"
@@ -65,3 +71,13 @@ def display_number(value: object) -> object:
     if isinstance(value, bool) or not isinstance(value, float | Decimal):
         return value
     return round_score(value)
+
+
+def superseded_note(superseded: SupersededResult) -> str:
+    """The note on a re-scored round, in the active language, on the results page, the administrators' round
+    page and the round's PDF alike: when it was re-scored, and the index and level it no longer has."""
+    return _("本结果已于 %(date)s 按更新后的评分规则重新计算；此前的结果（指数 %(index)s，等级 %(level)s）已作废。") % {
+        "date": superseded.rescored_date,
+        "index": format_score(superseded.index),
+        "level": superseded.level_code,
+    }

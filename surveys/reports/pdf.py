@@ -53,7 +53,7 @@ from .base import (
 )
 from .charts import report_bars
 from .fonts import pdf_font_name
-from .formatting import format_change, format_percentile, format_score, format_share
+from .formatting import format_change, format_percentile, format_score, format_share, superseded_note
 
 if TYPE_CHECKING:
     from surveys.selectors.results import ActionRow, AssessmentReport, DimensionSection, RecommendationRow
@@ -208,6 +208,9 @@ def _summary_page(report: AssessmentReport, styles, detail: _Detail = SUMMARY_DE
         _para(report.enterprise_name, styles, "firm"),
         _para(_facts_line(report), styles, "muted"),
     ]
+    if report.superseded:  # as the results page says it: a printed copy of the old result must not pass for this one
+        story.append(Spacer(1, 1.5 * mm))
+        story.append(Panel([_para(superseded_note(report.superseded), styles, "small")], fill=NOTE_FILL, line=ACCENT))
     story += text_heading(_("一、评估概要"), styles)
     story += _ladder(report, styles, detail)
     story += _next_level(report, styles, detail)

@@ -2,16 +2,27 @@
 
 ``{% load scores %}`` then ``{{ report.index|score }}`` ("48.7", "–" for None) and
 ``{{ cell.change|score_change }}`` ("+3.5"), ``{{ group.percentile|percentile }}`` ("63"),
-``{{ d.unknown_share|share }}`` ("13%" for 0.125).
+``{{ d.unknown_share|share }}`` ("13%" for 0.125), ``{{ report.superseded|superseded_note }}`` (the note on a
+re-scored round, worded as in the PDF).
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django import template
 
-from surveys.reports.formatting import format_change, format_percentile, format_score, format_share
+from surveys.reports.formatting import (
+    format_change,
+    format_percentile,
+    format_score,
+    format_share,
+    superseded_note,
+)
+
+if TYPE_CHECKING:
+    from surveys.selectors.revisions import SupersededResult
 
 register = template.Library()
 
@@ -34,3 +45,8 @@ def percentile(value: float | Decimal | int | None) -> str:
 @register.filter
 def share(value: float | Decimal | int | None) -> str:
     return format_share(value)
+
+
+@register.filter(name="superseded_note")
+def superseded_note_filter(superseded: SupersededResult) -> str:
+    return superseded_note(superseded)
