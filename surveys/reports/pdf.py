@@ -53,7 +53,14 @@ from .base import (
 )
 from .charts import report_bars
 from .fonts import pdf_font_name
-from .formatting import format_change, format_percentile, format_score, format_share, superseded_note
+from .formatting import (
+    format_change,
+    format_count,
+    format_percentile,
+    format_score,
+    format_share,
+    superseded_note,
+)
 
 if TYPE_CHECKING:
     from surveys.selectors.results import ActionRow, AssessmentReport, DimensionSection, RecommendationRow
@@ -520,7 +527,9 @@ def _scores(report: AssessmentReport, styles) -> list:
     rows = [[_("对照组"), _("企业数"), _("平均指数"), _("本企业指数不低于组内")]]
     for p in report.peers:
         if p.shown:
-            rows.append([p.series_name, str(p.size), format_score(p.mean_index), f"{format_percentile(p.percentile)}%"])
+            rows.append(
+                [p.series_name, format_count(p.size), format_score(p.mean_index), f"{format_percentile(p.percentile)}%"]
+            )
         else:
             rows.append([p.series_name, str(p.size), _("不足 %(n)d 家，不显示") % {"n": report.min_group_size}, "–"])
     note = _("对照组少于 %(n)d 家企业时不显示平均值，以免推断出个别企业的结果。") % {"n": report.min_group_size}

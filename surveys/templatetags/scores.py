@@ -2,8 +2,8 @@
 
 ``{% load scores %}`` then ``{{ report.index|score }}`` ("48.7", "–" for None) and
 ``{{ cell.change|score_change }}`` ("+3.5"), ``{{ group.percentile|percentile }}`` ("63"),
-``{{ d.unknown_share|share }}`` ("13%" for 0.125), ``{{ report.superseded|superseded_note }}`` (the note on a
-re-scored round, worded as in the PDF).
+``{{ d.unknown_share|share }}`` ("13%" for 0.125), ``{{ group.size|count }}`` ("60,000"),
+``{{ report.superseded|superseded_note }}`` (the note on a re-scored round, worded as in the PDF).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from django import template
 
 from surveys.reports.formatting import (
     format_change,
+    format_count,
     format_percentile,
     format_score,
     format_share,
@@ -40,6 +41,11 @@ def score_change(value: float | Decimal | int | None) -> str:
 @register.filter
 def percentile(value: float | Decimal | int | None) -> str:
     return format_percentile(value)
+
+
+@register.filter
+def count(value: int) -> str:
+    return format_count(value)
 
 
 @register.filter
