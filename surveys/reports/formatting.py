@@ -7,6 +7,9 @@ surveys/templatetags/scores.py), the dashboard's figures (``figure``, ``percent`
 manage_tags.py), the firm's PDF and the city PDF, the charts' value labels (charts.py) and the display
 columns of the CSV/XLSX exports (exports.py: a table's ``display_columns``; a column of stored values at full
 precision says so in its header) all format through these functions. Stored values keep their precision.
+
+A count reads grouped by threes in both languages (``format_count``: the ``firms`` and ``count`` filters, the
+PDFs, the charts' axes and bars), and a re-scored round's note is worded once (``superseded_note``).
 """
 
 from __future__ import annotations
