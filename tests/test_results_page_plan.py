@@ -18,6 +18,7 @@ from surveys.reports.formatting import format_change, format_score
 from surveys.text import option_text
 from tests.reports.conftest import realistic_answers, submit_round
 from tests.test_plan_v2 import best_answers, page_text, squeeze, submitted
+from tests.test_result_revisions import city_admin
 
 pytestmark = pytest.mark.django_db
 
@@ -164,6 +165,25 @@ def test_a_rules_version_1_round_has_the_ladder_and_the_next_level_block_too(cli
     ids += ["recommendations-heading", "history-heading", "answers-heading"]
     assert positions(page, ids) == sorted(positions(page, ids))
     assert 'id="progress"' not in page and "改进建议" in page
+
+
+@pytest.mark.parametrize(("language", "label"), [("zh-hans", "论文原文："), ("en", "In the study: ")])
+def test_each_countermeasure_cites_the_papers_heading_as_its_source(client, questionnaire, language, label):
+    """The paper's heading is Chinese in both languages: it is quoted as the source under the countermeasure's
+    title, on the firm's page and on the administrators' round page, not shown as a bare line (or, on the
+    round page, instead of the title)."""
+    assessment = submitted(questionnaire, realistic_answers(questionnaire, seed=3))
+    report = report_of(assessment, language)
+    firm_page = html.unescape(section(page_of(client, assessment, language), "recommendations"))
+    client.force_login(city_admin())
+    round_page = html.unescape(
+        client.get(reverse("manage:round", args=[assessment.enterprise_id, assessment.pk])).content.decode()
+    )
+    for group in report.countermeasures:
+        assert f"{label}{group.heading}" in firm_page
+        if group.recommendations:
+            assert f"{label}{group.heading}" in round_page and group.title in round_page
+    assert report.countermeasures[0].title != report.countermeasures[0].heading
 
 
 # --- the ladder ----------------------------------------------------------------------------------------

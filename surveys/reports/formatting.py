@@ -9,7 +9,8 @@ columns of the CSV/XLSX exports (exports.py: a table's ``display_columns``; a co
 precision says so in its header) all format through these functions. Stored values keep their precision.
 
 A count reads grouped by threes in both languages (``format_count``: the ``firms`` and ``count`` filters, the
-PDFs, the charts' axes and bars), and a re-scored round's note is worded once (``superseded_note``).
+PDFs, the charts' axes and bars); a re-scored round's note (``superseded_note``) and a countermeasure's source
+in the paper (``countermeasure_source``) are worded once for the pages and the PDFs.
 """
 
 from __future__ import annotations
@@ -84,3 +85,9 @@ def superseded_note(superseded: SupersededResult) -> str:
         "index": format_score(superseded.index),
         "level": superseded.level_code,
     }
+
+
+def countermeasure_source(heading: str) -> str:
+    """Where a countermeasure comes from: the paper's own (Chinese) heading, quoted as a citation, which an
+    English page would otherwise show unexplained under the translated title."""
+    return _("论文原文：%(heading)s") % {"heading": heading}

@@ -54,6 +54,7 @@ from .base import (
 from .charts import report_bars
 from .fonts import pdf_font_name
 from .formatting import (
+    countermeasure_source,
     format_change,
     format_count,
     format_percentile,
@@ -835,7 +836,7 @@ def _recommendations(report: AssessmentReport, styles) -> list:
         block = text_heading(_("四、改进建议（按论文的四项对策）"), styles) if n == 0 else []
         block += text_heading(f"{cm.code} {cm.title}", styles, 2)
         keep = len(block)
-        block += [_para(cm.heading, styles, "muted"), _para(cm.description, styles)]
+        block += [_para(countermeasure_source(cm.heading), styles, "muted"), _para(cm.description, styles)]
         if not cm.recommendations:
             block.append(_para(_("本对策下没有触发的建议。"), styles, "muted"))
         story.append(Section(block, keep=keep + 1))

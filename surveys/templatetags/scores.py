@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from django import template
 
 from surveys.reports.formatting import (
+    countermeasure_source,
     format_change,
     format_count,
     format_percentile,
@@ -56,3 +57,8 @@ def share(value: float | Decimal | int | None) -> str:
 @register.filter(name="superseded_note")
 def superseded_note_filter(superseded: SupersededResult) -> str:
     return superseded_note(superseded)
+
+
+@register.filter(name="countermeasure_source")
+def countermeasure_source_filter(heading: str) -> str:
+    return countermeasure_source(heading)
