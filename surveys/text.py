@@ -11,7 +11,8 @@ It is also the one home of an option's letter: ``option_text(1, "车间有网络
 And it is the one home of the rule for text users type (``clean_user_text``): firm and contact names, round
 labels, answer notes, the "other" texts, user names, applied where the text enters (forms and services)
 and to download file names; and of the rule for text a spreadsheet would run as a formula
-(``looks_like_formula``: the exports neutralise it, imports refuse it).
+(``looks_like_formula``: the exports neutralise it, imports refuse it); and of how a count reads
+(``format_count``: "60,000" in both languages).
 """
 
 from __future__ import annotations
@@ -21,6 +22,15 @@ import unicodedata
 from collections.abc import Iterable
 
 from django.utils.translation import get_language
+
+
+def format_count(value: int | float) -> str:
+    """A count (of firms, rows, items) grouped by threes with a comma in both languages: "60,000". Chinese
+    statistical tables group by threes too, but Django's zh-hans number format has no separator at all, so
+    counts are not left to it. A count that arrives as a float (a chart's bar value) must be whole."""
+    if value != int(value):
+        raise ValueError(f"a count is a whole number, not {value!r}")
+    return f"{int(value):,}"
 
 
 def is_chinese() -> bool:

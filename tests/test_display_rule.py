@@ -19,7 +19,7 @@ from reportlab.graphics.shapes import String
 from surveys import services
 from surveys.models import Assessment, DimensionResult, Membership
 from surveys.reports import charts
-from surveys.reports.formatting import display_number, format_score, format_share, round_score
+from surveys.reports.formatting import display_number, format_count, format_score, format_share, round_score
 from surveys.scopes import ROLE_CITY
 from tests.manage.conftest import make_admin
 from tests.reports.conftest import create_firm_round
@@ -69,6 +69,8 @@ def test_counts_are_grouped_by_threes_in_both_languages_as_in_the_pdf(language):
         assert firms(60000) == count(60000) == city._count(60000) == city._said_count(60000) == "60,000"
         assert firms(1234567) == "1,234,567" and firms(999) == "999" and firms(0) == "0"
         assert firms(None) == city._count(None)  # a hidden count reads the same on the page and in the PDF
+    with pytest.raises(ValueError):
+        format_count(2.5)  # a share or a mean passed by mistake is not cut to a count
     drawing = charts.count_bars(["L1", "L2"], [35072, 11203])  # the level chart of the pages and the PDFs
     written = [shape.text for shape in drawing.getContents()[-1].contents if isinstance(shape, String)]
     assert "35,072" in written and "11,203" in written and "40,000" in written  # bars and value axis

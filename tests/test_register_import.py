@@ -470,3 +470,20 @@ def register_fingerprint():
     from surveys.analytics.coverage import register_fingerprint as fingerprint
 
     return fingerprint()
+
+
+@pytest.mark.parametrize(
+    ("language", "sentence"),
+    [
+        ("zh-hans", "新增 12,345 家，更新 1,002 家，未变 60,000 家；0 行有误，未导入。"),
+        ("en", "12,345 created, 1,002 updated, 60,000 unchanged; 0 rows not imported."),
+    ],
+)
+def test_the_import_summary_groups_its_counts_as_the_pages_do(language, sentence):
+    from django.utils.translation import override
+
+    from surveys.services.register import RegisterImportResult
+
+    result = RegisterImportResult(rows=73347, created=12345, updated=1002, unchanged=60000)
+    with override(language):
+        assert result.summary() == sentence

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy
 from ..choices import DISTRICTS
 from ..models import Assessment, Questionnaire
 from ..scopes import AdminScope
-from ..text import join_list
+from ..text import format_count, join_list
 from .models import Job
 
 JOBS_LISTED = 200
@@ -94,6 +94,7 @@ class JobStatus:
     downloadable: bool
     failed_items: int
     progress_at: str  # when the worker last reported (ISO 8601): the bench measures the delay to the browser
+    count_label: str  # "1,200 / 10,000": the page shows it, and the page's script puts it in from the JSON
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -108,6 +109,7 @@ class JobStatus:
             "downloadable": self.downloadable,
             "failed_items": self.failed_items,
             "progress_at": self.progress_at,
+            "count_label": self.count_label,
         }
 
 
@@ -131,6 +133,7 @@ def job_status(job: Job) -> JobStatus:
         downloadable=job.state == Job.DONE and bool(job.result_path),
         failed_items=len(job.failed_items),
         progress_at=job.heartbeat_at.isoformat() if job.heartbeat_at else "",
+        count_label=f"{format_count(min(job.done, job.total or job.done))} / {format_count(job.total)}",
     )
 
 

@@ -540,7 +540,7 @@ def _single_bars(
     left_out = [f"{label}{mark[-1]}" for label, v, mark in zip(labels, values, marks, strict=True) if v is None]
     note = f"{chart_note()} {join_list(left_out)}" if left_out else ""
     label_font = 8
-    # Room for the value axis's widest label ("600,000" at a million firms), at least 40 points.
+    # Room for the value axis's widest label: a count axis of the whole province reads "3,000,000".
     left = max(40, math.ceil(stringWidth(format_count(round(maximum)), font, AXIS_FONT)) + 10)
     plot_width, group_width, wrapped, label_lines = _categories(labels, font, label_font, left=left, gap=4)
     plot_height = 150

@@ -8,9 +8,10 @@ manage_tags.py), the firm's PDF and the city PDF, the charts' value labels (char
 columns of the CSV/XLSX exports (exports.py: a table's ``display_columns``; a column of stored values at full
 precision says so in its header) all format through these functions. Stored values keep their precision.
 
-A count reads grouped by threes in both languages (``format_count``: the ``firms`` and ``count`` filters, the
-PDFs, the charts' axes and bars); a re-scored round's note (``superseded_note``) and a countermeasure's source
-in the paper (``countermeasure_source``) are worded once for the pages and the PDFs.
+A count reads grouped by threes in both languages (``format_count``, from surveys/text.py: the ``firms`` and
+``count`` filters, the PDFs, the charts' axes and bars, the services' sentences). A re-scored round's note
+(``superseded_note``) and a countermeasure's source in the paper (``countermeasure_source``) are worded once
+for the pages and the PDFs.
 """
 
 from __future__ import annotations
@@ -19,6 +20,20 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext as _
+
+from ..text import format_count
+
+__all__ = [
+    "countermeasure_source",
+    "display_number",
+    "format_change",
+    "format_count",  # its home is surveys/text.py, below the services, whose sentences group counts too
+    "format_percentile",
+    "format_score",
+    "format_share",
+    "round_score",
+    "superseded_note",
+]
 
 if TYPE_CHECKING:
     from ..selectors.revisions import SupersededResult
@@ -60,13 +75,6 @@ def format_share(share: float | Decimal | int | None, *, missing: str = MISSING)
     if share is None:
         return missing
     return f"{round_score(Decimal(str(share)) * 100, 0)}%"
-
-
-def format_count(value: int) -> str:
-    """A count (of firms, rounds, register entries) grouped by threes with a comma in both languages:
-    "60,000". Django's zh-hans format has no thousands separator, which left the Chinese pages writing
-    "60000" beside the PDF's "60,000"; the pages and the PDFs now group every count here."""
-    return f"{int(value):,}"
 
 
 def display_number(value: object) -> object:

@@ -68,7 +68,7 @@ from django.utils.translation import gettext_lazy
 
 from .. import choices
 from ..models import RegisterEntry, sectors_encode
-from ..text import clean_user_text, join_list, looks_like_formula
+from ..text import clean_user_text, format_count, join_list, looks_like_formula
 from .enterprises import uscc_report
 from .errors import ServiceError
 from .summaries import (
@@ -225,11 +225,11 @@ class RegisterImportResult:
 
     def summary(self) -> str:
         """The counts as one sentence in the active language: "新增 3 家，更新 0 家，未变 17 家；5 行有误，未导入。"."""
-        return _("新增 %(created)d 家，更新 %(updated)d 家，未变 %(unchanged)d 家；%(invalid)d 行有误，未导入。") % {
-            "created": self.created,
-            "updated": self.updated,
-            "unchanged": self.unchanged,
-            "invalid": self.invalid_rows,
+        return _("新增 %(created)s 家，更新 %(updated)s 家，未变 %(unchanged)s 家；%(invalid)s 行有误，未导入。") % {
+            "created": format_count(self.created),
+            "updated": format_count(self.updated),
+            "unchanged": format_count(self.unchanged),
+            "invalid": format_count(self.invalid_rows),
         }
 
 

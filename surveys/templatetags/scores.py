@@ -3,7 +3,8 @@
 ``{% load scores %}`` then ``{{ report.index|score }}`` ("48.7", "–" for None) and
 ``{{ cell.change|score_change }}`` ("+3.5"), ``{{ group.percentile|percentile }}`` ("63"),
 ``{{ d.unknown_share|share }}`` ("13%" for 0.125), ``{{ group.size|count }}`` ("60,000"),
-``{{ report.superseded|superseded_note }}`` (the note on a re-scored round, worded as in the PDF).
+``{{ report.superseded|superseded_note }}`` (the note on a re-scored round, worded as in the PDF),
+``{{ group.heading|countermeasure_source }}`` (the paper's heading quoted as a countermeasure's source).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING
 from django import template
 
 from surveys.reports.formatting import (
+    MISSING,
     countermeasure_source,
     format_change,
     format_count,
@@ -45,8 +47,8 @@ def percentile(value: float | Decimal | int | None) -> str:
 
 
 @register.filter
-def count(value: int) -> str:
-    return format_count(value)
+def count(value: int | None) -> str:
+    return MISSING if value is None else format_count(value)
 
 
 @register.filter

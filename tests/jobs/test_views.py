@@ -83,6 +83,18 @@ def test_the_progress_json_follows_the_job(client, district_admin, questionnaire
     assert data["ended"] and data["error"] and "任务" not in data["error"]
 
 
+def test_the_progress_of_a_big_job_reads_grouped_by_threes_on_the_page_and_in_the_json(
+    client, district_admin, questionnaire
+):
+    job = Job.objects.create(
+        user=district_admin, username="d", kind=Job.KIND_REPORTS_ZIP, scope_districts=[DISTRICT], total=12000, done=3500
+    )
+    client.force_login(district_admin)
+    assert client.get(reverse("jobs:progress", args=[job.pk])).json()["count_label"] == "3,500 / 12,000"
+    for page in (reverse("jobs:detail", args=[job.pk]), reverse("jobs:list")):
+        assert "3,500 / 12,000" in client.get(page).content.decode(), page
+
+
 def test_behind_nginx_the_file_is_sent_by_x_accel_redirect(client, settings, done_job, district_admin):
     settings.JINAN_X_ACCEL_MEDIA = "/_protected/media/"
     client.force_login(district_admin)

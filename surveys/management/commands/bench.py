@@ -187,7 +187,7 @@ class Command(BaseCommand):
                     # to the next; in trivial views of the same run, the cost compares across machines.
                     self.line(
                         "  the same in trivial views of this run (compares machines)",
-                        f"{cost / (trivial * 1000):.0f}",
+                        f"{cost / (trivial * 1000):.0f} views",
                         "-",
                         True,
                     )

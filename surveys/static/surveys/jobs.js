@@ -16,7 +16,7 @@
   function show(data) {
     bar.value = data.percent;
     bar.textContent = data.percent + "%";
-    count.textContent = Math.min(data.done, data.total || data.done) + " / " + data.total;
+    count.textContent = data.count_label; // grouped by the server ("1,200 / 10,000"), as the page first shows it
     state.textContent = data.state_label;
     if (data.error) {
       error.textContent = data.error;
