@@ -8,8 +8,8 @@ manage_tags.py), the firm's PDF and the city PDF, the charts' value labels (char
 columns of the CSV/XLSX exports (exports.py: a table's ``display_columns``; a column of stored values at full
 precision says so in its header) all format through these functions. Stored values keep their precision.
 
-A count reads grouped by threes in both languages (``format_count``, from surveys/text.py: the ``firms`` and
-``count`` filters, the PDFs, the charts' axes and bars, the services' sentences). A re-scored round's note
+A count reads grouped by threes in both languages (``format_count``, from surveys/text.py: the ``firms``
+filter, the PDFs, the charts' axes and bars, the services' sentences). A re-scored round's note
 (``superseded_note``) and a countermeasure's source in the paper (``countermeasure_source``) are worded once
 for the pages and the PDFs.
 """

@@ -2,7 +2,7 @@
 
 ``{% load scores %}`` then ``{{ report.index|score }}`` ("48.7", "–" for None) and
 ``{{ cell.change|score_change }}`` ("+3.5"), ``{{ group.percentile|percentile }}`` ("63"),
-``{{ d.unknown_share|share }}`` ("13%" for 0.125), ``{{ group.size|count }}`` ("60,000"),
+``{{ d.unknown_share|share }}`` ("13%" for 0.125),
 ``{{ report.superseded|superseded_note }}`` (the note on a re-scored round, worded as in the PDF),
 ``{{ group.heading|countermeasure_source }}`` (the paper's heading quoted as a countermeasure's source).
 """
@@ -15,10 +15,8 @@ from typing import TYPE_CHECKING
 from django import template
 
 from surveys.reports.formatting import (
-    MISSING,
     countermeasure_source,
     format_change,
-    format_count,
     format_percentile,
     format_score,
     format_share,
@@ -44,11 +42,6 @@ def score_change(value: float | Decimal | int | None) -> str:
 @register.filter
 def percentile(value: float | Decimal | int | None) -> str:
     return format_percentile(value)
-
-
-@register.filter
-def count(value: int | None) -> str:
-    return MISSING if value is None else format_count(value)
 
 
 @register.filter
